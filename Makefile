@@ -1,0 +1,51 @@
+# FitHub: `make run` serves the API on http://localhost:8000, `make test` runs every check.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+UV := $(or $(shell command -v uv 2>/dev/null),$(HOME)/.local/bin/uv)
+PORT ?= 8000
+# The test suite: a known secret and a fast password hasher (PBKDF2 costs 0.3 s a login).
+TEST_ENV := SECRET_KEY=test-only-secret-key-of-at-least-32-bytes DEBUG=0 \
+	PASSWORD_HASHERS=django.contrib.auth.hashers.MD5PasswordHasher
+
+.PHONY: help run test check lint format migrations deps uv
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+uv: ## Install uv if it is missing (from PyPI, with pip)
+	@if ! command -v uv >/dev/null 2>&1 && [ ! -x "$(HOME)/.local/bin/uv" ]; then \
+		echo "installing uv"; \
+		python3 -m pip --version >/dev/null 2>&1 || { \
+			if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq python3-pip >/dev/null; \
+			else sudo apt-get update -qq && sudo apt-get install -y -qq python3-pip >/dev/null; fi; }; \
+		python3 -m pip install --user --quiet uv 2>/dev/null \
+			|| python3 -m pip install --user --quiet --break-system-packages uv; \
+	fi
+
+deps: uv ## Install the locked Python dependencies into .venv
+	@$(UV) sync --locked --quiet
+
+run: deps ## Migrate, load the food database and demo data, serve on :8000 (SQLite unless DATABASE_URL)
+	DEBUG=$${DEBUG:-1} $(UV) run python manage.py migrate --no-input
+	DEBUG=$${DEBUG:-1} $(UV) run python manage.py runserver 0.0.0.0:$(PORT)
+
+test: deps ## Ruff and the whole pytest suite against a throwaway PostgreSQL primary + replica
+	$(TEST_ENV) tests/harness/with-postgres.sh $(MAKE) --no-print-directory check
+
+check: ## Ruff and pytest against the servers in DATABASE_URL (make test starts them for you)
+	$(UV) run ruff check .
+	$(UV) run ruff format --check .
+	$(UV) run python manage.py makemigrations --check --dry-run
+	$(UV) run pytest
+
+lint: deps ## Ruff only
+	$(UV) run ruff check .
+	$(UV) run ruff format --check .
+
+format: deps ## Apply ruff's fixes and formatter
+	$(UV) run ruff check --fix .
+	$(UV) run ruff format .
+
+migrations: deps ## Make migrations: make migrations APP=nutrition NAME=add_food_index
+	DEBUG=1 $(UV) run python manage.py makemigrations $(APP) -n $(NAME)

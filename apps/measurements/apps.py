@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class MeasurementsConfig(AppConfig):
+    name = "apps.measurements"
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from apps.users.api import views
+
+urlpatterns = [
+    path("auth/register/", views.RegisterView.as_view(), name="auth-register"),
+    path("auth/token/", views.LoginView.as_view(), name="auth-token"),
+    path("auth/token/refresh/", views.RefreshView.as_view(), name="auth-token-refresh"),
+    path("auth/logout/", views.LogoutView.as_view(), name="auth-logout"),
+    path("users/me/", views.MeView.as_view(), name="users-me"),
+    path("users/me/password/", views.PasswordChangeView.as_view(), name="users-me-password"),
+]

@@ -1,0 +1,150 @@
+from django.db import transaction
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
+from rest_framework import generics, serializers, status
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework_simplejwt.tokens import RefreshToken
+from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
+
+from apps.users import services
+from apps.users.api.serializers import (
+    AccountDeleteSerializer,
+    LogoutSerializer,
+    PasswordChangeSerializer,
+    RegisterSerializer,
+    UserSerializer,
+)
+from apps.users.api.throttles import LoginAccountThrottle, LoginIPThrottle, RegisterThrottle
+
+PROFILE_EXAMPLE = OpenApiExample(
+    "A profile",
+    value={
+        "id": "01936b2e-8f4a-7c3d-9e21-5a7b8c9d0e1f",
+        "email": "ada@example.com",
+        "display_name": "Ada",
+        "sex": "female",
+        "birth_date": "1990-04-12",
+        "height_cm": 168.0,
+        "activity_level": "moderate",
+        "timezone": "Europe/London",
+        "unit_system": "metric",
+        "age": 36,
+        "created_at": "2026-11-01T08:30:00Z",
+        "updated_at": "2026-11-20T19:02:11Z",
+    },
+    response_only=True,
+)
+
+
+@extend_schema(tags=["auth"])
+class RegisterView(APIView):
+    """Create an account. The password must pass Django's password validators."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+    throttle_classes = [RegisterThrottle]
+
+    @extend_schema(
+        request=RegisterSerializer,
+        responses={201: UserSerializer},
+        examples=[
+            OpenApiExample(
+                "Register",
+                value={"email": "ada@example.com", "password": "correct horse battery", "display_name": "Ada"},
+                request_only=True,
+            ),
+            PROFILE_EXAMPLE,
+        ],
+    )
+    def post(self, request):
+        serializer = RegisterSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = services.register_user(**serializer.validated_data)
+        return Response(UserSerializer(user, context={"request": request}).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(
+    tags=["auth"],
+    examples=[
+        OpenApiExample(
+            "Log in", value={"email": "ada@example.com", "password": "correct horse battery"}, request_only=True
+        )
+    ],
+)
+class LoginView(TokenObtainPairView):
+    """Exchange email and password for an `access` token (15 minutes) and a `refresh` token (14 days).
+
+    Throttled per client IP and per account.
+    """
+
+    throttle_classes = [LoginIPThrottle, LoginAccountThrottle]
+
+
+@extend_schema(tags=["auth"])
+class RefreshView(TokenRefreshView):
+    """Exchange a refresh token for a new access token and a new refresh token.
+
+    The refresh token sent is blacklisted: each one works once.
+    """
+
+
+@extend_schema(tags=["auth"])
+class LogoutView(APIView):
+    """Revoke a refresh token of the caller's. Access tokens expire on their own."""
+
+    @extend_schema(request=LogoutSerializer, responses={204: None})
+    def post(self, request):
+        serializer = LogoutSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        token = serializer.validated_data["refresh"]
+        try:
+            owner = str(RefreshToken(token, verify=False).payload.get("user_id"))
+        except Exception:
+            owner = None
+        if owner != str(request.user.pk):
+            raise serializers.ValidationError({"refresh": ["Token is invalid or expired"]}, code="token_not_valid")
+        services.blacklist_refresh_token(token=token)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema(tags=["users"])
+@extend_schema_view(
+    get=extend_schema(summary="Read your profile", examples=[PROFILE_EXAMPLE]),
+    patch=extend_schema(summary="Update your profile", examples=[PROFILE_EXAMPLE]),
+)
+class MeView(generics.RetrieveUpdateAPIView):
+    """The caller's own profile. `timezone` decides which local day diary entries fall on."""
+
+    serializer_class = UserSerializer
+    http_method_names = ["get", "patch", "delete", "head", "options"]
+
+    def get_object(self):
+        return self.request.user
+
+    def perform_update(self, serializer):
+        services.update_profile(user=self.request.user, data=serializer.validated_data)
+
+    @extend_schema(
+        summary="Delete your account and all its data",
+        request=AccountDeleteSerializer,
+        responses={204: None},
+    )
+    def delete(self, request):
+        serializer = AccountDeleteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.delete_account(user=request.user, password=serializer.validated_data["password"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema(tags=["users"])
+class PasswordChangeView(APIView):
+    """Change the password; the current one is required."""
+
+    @extend_schema(request=PasswordChangeSerializer, responses={204: None})
+    def post(self, request):
+        serializer = PasswordChangeSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        with transaction.atomic():
+            services.change_password(user=request.user, **serializer.validated_data)
+        return Response(status=status.HTTP_204_NO_CONTENT)

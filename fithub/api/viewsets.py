@@ -1,0 +1,81 @@
+"""The base viewset every user-owned resource goes through.
+
+Scoping to the caller lives here, once: subclasses may not override `get_queryset`
+(that is where a forgotten filter would leak rows); they adjust the base queryset in
+`get_base_queryset` and the scoping is applied on top of it.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
+from rest_framework import status, viewsets
+from rest_framework.response import Response
+
+from fithub.api.exceptions import Conflict
+
+
+class OwnedViewSetMixin:
+    owner_field = "user"
+    # Clients may send the `id` of a new row; re-sending it returns the row (see create).
+    client_chosen_ids = True
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "get_queryset" in cls.__dict__:
+            raise TypeError(
+                f"{cls.__name__} overrides get_queryset(); override get_base_queryset() instead "
+                "so that per-user scoping cannot be bypassed."
+            )
+
+    def get_base_queryset(self) -> QuerySet:
+        return self.queryset.all()
+
+    def get_queryset(self) -> QuerySet:
+        user = self.request.user
+        if not user.is_authenticated:
+            return self.get_base_queryset().none()
+        return self.get_base_queryset().filter(**{self.owner_field: user})
+
+    def perform_create(self, serializer):
+        serializer.save(**{self.owner_field: self.request.user})
+
+
+class OwnedModelViewSet(OwnedViewSetMixin, viewsets.ModelViewSet):
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def create(self, request, *args, **kwargs):
+        """Create a row. Sending an `id` the caller already has returns that row (200)."""
+        client_id = _client_id(request.data)
+        if client_id is not None:
+            existing = self._existing_for_client_id(client_id)
+            if existing is not None:
+                return existing
+        try:
+            with transaction.atomic():
+                return super().create(request, *args, **kwargs)
+        except IntegrityError:
+            # A concurrent create with the same id won the race, or the id is someone else's.
+            if client_id is not None and (existing := self._existing_for_client_id(client_id)) is not None:
+                return existing
+            raise
+
+    def _existing_for_client_id(self, client_id: uuid.UUID) -> Response | None:
+        model = self.get_queryset().model
+        row = self.get_queryset().filter(pk=client_id).first()
+        if row is not None:
+            return Response(self.get_serializer(row).data, status=status.HTTP_200_OK)
+        if model._default_manager.filter(pk=client_id).exists():
+            raise Conflict("This id is already in use; choose another.")
+        return None
+
+
+def _client_id(data) -> uuid.UUID | None:
+    if not isinstance(data, dict) or data.get("id") in (None, ""):
+        return None
+    try:
+        return uuid.UUID(str(data["id"]))
+    except ValueError:
+        return None  # the serializer reports the invalid id

@@ -1,0 +1,28 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from fithub import health
+
+api_v1 = [
+    path("", include("apps.users.api.urls")),
+    path("", include("apps.nutrition.api.urls")),
+    path("", include("apps.measurements.api.urls")),
+    path("", include("apps.goals.api.urls")),
+]
+
+urlpatterns = [
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path("health/live/", health.live, name="health-live"),
+    path("health/ready/", health.ready, name="health-ready"),
+    path("admin/", admin.site.urls),
+    path("", include("django_prometheus.urls")),
+]
+
+handler400 = "fithub.views.bad_request"
+handler403 = "fithub.views.permission_denied"
+handler404 = "fithub.views.not_found"
+handler500 = "fithub.views.server_error"
