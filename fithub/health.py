@@ -6,14 +6,7 @@ from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from fithub.db_router import PRIMARY
-
-_REPLICA_STATE_SQL = """
-SELECT pg_is_in_recovery(),
-       CASE WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0
-            ELSE COALESCE(EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()), 0)
-       END
-"""
+from fithub.db_router import PRIMARY, REPLICA_LAG_SQL
 
 
 @never_cache
@@ -27,12 +20,16 @@ def replica_state(alias: str) -> dict:
     """Whether the replica answers, whether it is a standby, and its replay lag in seconds."""
     try:
         with connections[alias].cursor() as cursor:
-            cursor.execute(_REPLICA_STATE_SQL)
+            cursor.execute(REPLICA_LAG_SQL)
             in_recovery, lag = cursor.fetchone()
     except DatabaseError as exc:
         connections[alias].close()
         return {"alias": alias, "ok": False, "error": exc.__class__.__name__}
-    return {"alias": alias, "ok": True, "in_recovery": bool(in_recovery), "lag_seconds": round(float(lag), 3)}
+    if not in_recovery:
+        # The replica backend fell back to the primary: the replica itself is unreachable.
+        connections[alias].close()
+        return {"alias": alias, "ok": False, "error": "unreachable; reads fall back to the primary"}
+    return {"alias": alias, "ok": True, "in_recovery": True, "lag_seconds": round(float(lag), 3)}
 
 
 @never_cache

@@ -1,22 +1,29 @@
 """Request-wide middleware of our own."""
 
-from fithub.db_router import use_primary
+from fithub.db_router import pin_user_to_primary, routing_scope
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 class PrimaryForUnsafeMethodsMiddleware:
-    """A request that writes reads from the primary for its whole duration.
+    """Keeps reads on the primary where a replica could answer with stale data.
 
-    DRF's PATCH reads the object before writing it; from a lagging replica it would write
-    back stale data. Login straight after signup must also find the new user.
+    A request that writes reads from the primary for its whole duration: DRF's PATCH reads
+    the object before writing it, and from a lagging replica it would write back stale
+    data; login straight after signup must find the new user. After a successful write,
+    the user is pinned to the primary for a few seconds across requests and instances
+    (see fithub.db_router.pin_user_to_primary and fithub.api.authentication).
     """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        if request.method in UNSAFE_METHODS:
-            with use_primary():
-                return self.get_response(request)
-        return self.get_response(request)
+        unsafe = request.method in UNSAFE_METHODS
+        with routing_scope(primary=unsafe):
+            response = self.get_response(request)
+        if unsafe and response.status_code < 400:
+            user = getattr(request, "user", None)
+            if user is not None and user.is_authenticated:
+                pin_user_to_primary(user.pk)
+        return response

@@ -131,10 +131,23 @@ DATABASE_REPLICAS: list[str] = []
 for _index, _url in enumerate(env_list("DATABASE_REPLICA_URLS")):
     _alias = f"replica_{_index}"
     DATABASES[_alias] = _database(_url)
+    # Answers from the primary when the replica fails (fithub/replica_backend).
+    DATABASES[_alias]["ENGINE"] = "fithub.replica_backend"
     # In tests the replica alias reads the primary's test database through replication.
     DATABASES[_alias]["TEST"] = {"MIRROR": "default"}
     DATABASE_REPLICAS.append(_alias)
 DATABASE_ROUTERS = ["fithub.db_router.PrimaryReplicaRouter"]
+# Replica health (fithub/db_router.py): lag is measured at most every CHECK seconds per
+# process; a replica lagging more than MAX_LAG is skipped; a failed one is retried after a
+# back-off from RETRY to RETRY_MAX seconds. After a user writes, their reads go to the
+# primary for READ_YOUR_WRITES_SECONDS (the pin lives in the shared cache).
+REPLICA_MAX_LAG_SECONDS = float(os.environ.get("REPLICA_MAX_LAG_SECONDS", "5"))
+REPLICA_CHECK_SECONDS = float(os.environ.get("REPLICA_CHECK_SECONDS", "2"))
+REPLICA_RETRY_SECONDS = float(os.environ.get("REPLICA_RETRY_SECONDS", "1"))
+REPLICA_RETRY_MAX_SECONDS = float(os.environ.get("REPLICA_RETRY_MAX_SECONDS", "30"))
+READ_YOUR_WRITES_SECONDS = float(os.environ.get("READ_YOUR_WRITES_SECONDS", "5"))
+# Retry-After, in seconds, when the primary is unavailable and a write answers 503.
+DATABASE_UNAVAILABLE_RETRY_AFTER = env_int("DATABASE_UNAVAILABLE_RETRY_AFTER", 5)
 
 # --- Cache -----------------------------------------------------------------------------
 # CACHE_URL: redis://host:port/db in production (shared by all processes, needed for
@@ -179,7 +192,7 @@ SIMPLE_JWT = {
 
 # --- REST framework and the OpenAPI schema -------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework_simplejwt.authentication.JWTAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["fithub.api.authentication.JWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
@@ -200,7 +213,7 @@ REST_FRAMEWORK = {
 
 DRF_STANDARDIZED_ERRORS = {
     "EXCEPTION_HANDLER_CLASS": "fithub.api.handlers.ExceptionHandler",
-    "ALLOWED_ERROR_STATUS_CODES": ["400", "401", "403", "404", "405", "406", "409", "413", "415", "429", "500"],
+    "ALLOWED_ERROR_STATUS_CODES": ["400", "401", "403", "404", "405", "406", "409", "413", "415", "429", "500", "503"],
 }
 
 _ERROR_ENUMS = [

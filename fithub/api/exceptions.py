@@ -14,3 +14,15 @@ class RequestTooLarge(APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
     default_detail = "The request body is too large."
     default_code = "request_too_large"
+
+
+class DatabaseUnavailable(APIException):
+    """The primary database cannot be reached; the client should retry after Retry-After."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "The service is temporarily unavailable; retry shortly."
+    default_code = "service_unavailable"
+
+    def __init__(self, wait: int):
+        super().__init__()
+        self.wait = wait

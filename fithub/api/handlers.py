@@ -4,19 +4,23 @@ import drf_standardized_errors.handler
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError, OperationalError
 from rest_framework.exceptions import ValidationError
 from rest_framework.serializers import as_serializer_error
 
-from fithub.api.exceptions import RequestTooLarge
+from fithub.api.exceptions import DatabaseUnavailable, RequestTooLarge
 
 
 class ExceptionHandler(drf_standardized_errors.handler.ExceptionHandler):
-    """Django's ValidationError (raised by services and full_clean) becomes a 400, and a body
-    over DATA_UPLOAD_MAX_MEMORY_SIZE (Django refuses to read it) a 413."""
+    """Django's ValidationError (raised by services and full_clean) becomes a 400, a body
+    over DATA_UPLOAD_MAX_MEMORY_SIZE (Django refuses to read it) a 413, and a database that
+    cannot be reached (connection refused or lost) a 503 with Retry-After."""
 
     def convert_known_exceptions(self, exc: Exception) -> Exception:
         if isinstance(exc, DjangoValidationError):
             return ValidationError(detail=as_serializer_error(exc))
         if isinstance(exc, RequestDataTooBig):
             return RequestTooLarge(f"The request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes.")
+        if isinstance(exc, OperationalError | InterfaceError):
+            return DatabaseUnavailable(wait=settings.DATABASE_UNAVAILABLE_RETRY_AFTER)
         return super().convert_known_exceptions(exc)

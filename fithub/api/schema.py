@@ -1,10 +1,12 @@
 """OpenAPI generation: drf-spectacular plus drf-standardized-errors' error responses.
 
 The error codes that only some operations can produce are added where they can happen:
-413 where there is a request body, 409 where a client may choose the id of a new row.
+413 where there is a request body, 409 where a client may choose the id of a new row, and
+503 (with Retry-After) everywhere: any operation can meet an unreachable primary.
 """
 
 from django.db import models
+from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from drf_standardized_errors.openapi import AutoSchema as StandardizedErrorsAutoSchema
 from rest_framework import serializers
 
@@ -39,7 +41,26 @@ class ErrorResponse413Serializer(serializers.Serializer):
     errors = Error413Serializer(many=True)
 
 
-_EXTRA_ERRORS = {"409": ErrorResponse409Serializer, "413": ErrorResponse413Serializer}
+class ErrorCode503Enum(models.TextChoices):
+    SERVICE_UNAVAILABLE = "service_unavailable"
+
+
+class Error503Serializer(serializers.Serializer):
+    code = serializers.ChoiceField(choices=ErrorCode503Enum.choices)
+    detail = serializers.CharField()
+    attr = serializers.CharField(allow_null=True)
+
+
+class ErrorResponse503Serializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=[("server_error", "server_error")])
+    errors = Error503Serializer(many=True)
+
+
+_EXTRA_ERRORS = {
+    "409": ErrorResponse409Serializer,
+    "413": ErrorResponse413Serializer,
+    "503": ErrorResponse503Serializer,
+}
 
 
 class AutoSchema(StandardizedErrorsAutoSchema):
@@ -53,7 +74,15 @@ class AutoSchema(StandardizedErrorsAutoSchema):
                 and getattr(self.view, "client_chosen_ids", False)
                 and "409" not in responses
             )
+        if status_code == "503":
+            return "503" not in responses
         return super()._should_add_error_response(responses, status_code)
 
     def _get_error_response_serializer(self, status_code: str):
         return _EXTRA_ERRORS.get(status_code) or super()._get_error_response_serializer(status_code)
+
+
+class FitHubJWTScheme(SimpleJWTScheme):
+    """Our JWT authentication is simplejwt's with replica rules: the same Bearer scheme."""
+
+    target_class = "fithub.api.authentication.JWTAuthentication"

@@ -1,0 +1,187 @@
+"""Routing that survives faults, on the real primary and replica of the test harness.
+
+These tests stop, pause and restart the harness's servers, and put them back as they were.
+"""
+
+import contextlib
+import threading
+import time
+
+import pytest
+from django.db import DatabaseError, connections, router
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from apps.users.models import User
+from fithub.db_router import replica_selector
+from tests.fithub.test_routing import wait_until_replicated
+from tests.servers import PostgresServer, gunicorn, last_queries_on
+from tests.users.factories import UserFactory
+
+pytestmark = pytest.mark.replica
+
+
+@pytest.fixture(autouse=True)
+def _fresh_selector():
+    replica_selector.reset()
+    yield
+    replica_selector.reset()
+
+
+@pytest.fixture
+def fast_checks(settings):
+    settings.REPLICA_CHECK_SECONDS = 0
+    settings.REPLICA_MAX_LAG_SECONDS = 1
+    settings.REPLICA_RETRY_SECONDS = 0.5
+    settings.REPLICA_RETRY_MAX_SECONDS = 1
+    return settings
+
+
+@contextlib.contextmanager
+def replay_paused(alias="replica_0"):
+    """The replica receives WAL but does not replay it: it falls behind the primary."""
+
+    def run(sql):
+        with connections[alias].cursor() as cursor:
+            cursor.execute(sql)
+
+    run("SELECT pg_wal_replay_pause()")
+    try:
+        yield alias
+    finally:
+        run("SELECT pg_wal_replay_resume()")
+
+
+@pytest.fixture
+def paused_replay():
+    with replay_paused() as alias:
+        yield alias
+
+
+def wait_for(predicate, timeout=20.0, interval=0.05):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        time.sleep(interval)
+
+
+def test_reads_move_to_the_primary_while_the_replica_lags(fast_checks, paused_replay):
+    assert router.db_for_read(User) == paused_replay
+    user = UserFactory()  # WAL the paused replica receives but does not replay
+    time.sleep(fast_checks.REPLICA_MAX_LAG_SECONDS + 0.5)
+    assert router.db_for_read(User) == "default"
+    assert replica_selector.state(paused_replay).lag_seconds > fast_checks.REPLICA_MAX_LAG_SECONDS
+    assert User.objects.filter(pk=user.pk).exists()  # served by the primary, so it is there
+
+    with connections[paused_replay].cursor() as cursor:
+        cursor.execute("SELECT pg_wal_replay_resume()")
+    wait_for(lambda: router.db_for_read(User) == paused_replay)
+
+
+def test_a_user_reads_their_own_writes_in_the_next_request(client, settings):
+    settings.READ_YOUR_WRITES_SECONDS = 30
+    writer, reader = UserFactory(display_name="Old"), UserFactory()
+    wait_until_replicated("replica_0", User, reader.pk)
+    wait_until_replicated("replica_0", User, writer.pk)
+    with replay_paused() as paused:
+        _check_read_your_writes(client, paused, writer, reader)
+
+
+def _check_read_your_writes(client, paused_replay, writer, reader):
+    writer_token = f"Bearer {RefreshToken.for_user(writer).access_token}"
+    patched = client.patch(
+        reverse("users-me"), {"display_name": "New"}, content_type="application/json", HTTP_AUTHORIZATION=writer_token
+    )
+    assert patched.status_code == 200
+    assert User.objects.using(paused_replay).get(pk=writer.pk).display_name == "Old"  # the replica is behind
+
+    with CaptureQueriesContext(connections[paused_replay]) as on_replica:
+        fresh = client.get(reverse("users-me"), HTTP_AUTHORIZATION=writer_token)
+    assert fresh.json()["display_name"] == "New"
+    assert len(on_replica) == 0
+
+    # Someone who did not write still reads from the replica.
+    reader_token = f"Bearer {RefreshToken.for_user(reader).access_token}"
+    with CaptureQueriesContext(connections[paused_replay]) as on_replica:
+        assert client.get(reverse("users-me"), HTTP_AUTHORIZATION=reader_token).status_code == 200
+    assert len(on_replica) >= 1
+
+
+def test_a_token_of_a_user_not_yet_on_the_replica_is_accepted(client, paused_replay):
+    user = UserFactory()
+    assert not User.objects.using(paused_replay).filter(pk=user.pk).exists()
+    token = f"Bearer {RefreshToken.for_user(user).access_token}"
+    assert client.get(reverse("users-me"), HTTP_AUTHORIZATION=token).status_code == 200
+
+
+def test_stopping_the_replica_fails_no_request(settings):
+    """A gunicorn instance serves reads in a loop while the replica is stopped and started."""
+    user = UserFactory()
+    wait_until_replicated("replica_0", User, user.pk)
+    token = str(RefreshToken.for_user(user).access_token)
+    replica = PostgresServer.replica()
+    statuses: list[int] = []
+    env = {"REPLICA_RETRY_SECONDS": "0.5", "REPLICA_RETRY_MAX_SECONDS": "1", "REPLICA_CHECK_SECONDS": "0.5"}
+    with gunicorn(workers=2, env=env) as server:
+
+        def read(n):
+            for _ in range(n):
+                statuses.append(server.request("GET", "/api/v1/users/me/", token=token)[0])
+
+        read(50)
+        stopper = threading.Thread(target=replica.stop)
+        stopper.start()
+        while stopper.is_alive():
+            read(5)
+        stopper.join()
+        read(100)  # the replica is down: everything from the primary
+        replica.start()
+
+        def caught_up():
+            state = server.request("GET", "/health/ready/")[2]["replicas"][0]
+            return state["ok"] and state["lag_seconds"] < 1
+
+        # Streaming resumes within seconds; until then the lag is unknown and reads stay on the primary.
+        wait_for(caught_up, timeout=60, interval=0.2)
+        time.sleep(1.5)  # past the back-off and the next lag check
+        read(100)  # the replica serves again: the workers' last statements there are the reads
+        replica_queries = last_queries_on("replica_0")
+    assert len(statuses) >= 250
+    assert [s for s in statuses if s != 200] == []
+    assert any('FROM "users_user"' in query for query in replica_queries), replica_queries
+    print(f"replica stop: {len(statuses)} requests, {sum(s != 200 for s in statuses)} failed")
+
+
+def test_primary_down_answers_503_fast_and_recovers_by_itself():
+    user = UserFactory()
+    token = str(RefreshToken.for_user(user).access_token)
+    primary = PostgresServer.primary()
+    with gunicorn(workers=2) as server:
+        assert server.request("PATCH", "/api/v1/users/me/", {"display_name": "Up"}, token=token)[0] == 200
+        primary.stop()
+        try:
+            outage = []
+            for _ in range(6):
+                started = time.monotonic()
+                status, headers, body = server.request("PATCH", "/api/v1/users/me/", {"display_name": "X"}, token=token)
+                outage.append((status, time.monotonic() - started, headers.get("Retry-After"), body))
+            ready_status = server.request("GET", "/health/ready/")[0]
+        finally:
+            primary.start()
+        assert ready_status == 503
+        for status, seconds, retry_after, body in outage:
+            assert status == 503, body
+            assert seconds < 3
+            assert int(retry_after) > 0
+            assert body["errors"][0]["code"] == "service_unavailable"
+
+        def recovered():
+            return server.request("PATCH", "/api/v1/users/me/", {"display_name": "Back"}, token=token)[0] == 200
+
+        wait_for(recovered, timeout=30, interval=0.2)
+        assert server.request("GET", "/health/ready/")[0] == 200
+    # This process's own connections died with the primary too (the test teardown needs them).
+    for connection in connections.all(initialized_only=True):
+        with contextlib.suppress(DatabaseError):
+            connection.close()
