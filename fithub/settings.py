@@ -146,6 +146,8 @@ REPLICA_CHECK_SECONDS = float(os.environ.get("REPLICA_CHECK_SECONDS", "2"))
 REPLICA_RETRY_SECONDS = float(os.environ.get("REPLICA_RETRY_SECONDS", "1"))
 REPLICA_RETRY_MAX_SECONDS = float(os.environ.get("REPLICA_RETRY_MAX_SECONDS", "30"))
 READ_YOUR_WRITES_SECONDS = float(os.environ.get("READ_YOUR_WRITES_SECONDS", "5"))
+# How long an Idempotency-Key is remembered (fithub/api/idempotency.py).
+IDEMPOTENCY_KEY_TTL_HOURS = env_int("IDEMPOTENCY_KEY_TTL_HOURS", 24)
 # Retry-After, in seconds, when the primary is unavailable and a write answers 503.
 DATABASE_UNAVAILABLE_RETRY_AFTER = env_int("DATABASE_UNAVAILABLE_RETRY_AFTER", 5)
 
@@ -201,7 +203,16 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "fithub.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "drf_standardized_errors.handler.exception_handler",
+    # In the shared cache (CACHE_URL): per-process counters would multiply the limits.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+        "apps.users.api.throttles.ClientIPThrottle",
+    ],
     "DEFAULT_THROTTLE_RATES": {
+        "anon": os.environ.get("THROTTLE_ANON", "120/min"),
+        "user": os.environ.get("THROTTLE_USER", "1200/min"),
+        "ip": os.environ.get("THROTTLE_IP", "6000/min"),
         "login_ip": os.environ.get("THROTTLE_LOGIN_IP", "30/min"),
         "login_account": os.environ.get("THROTTLE_LOGIN_ACCOUNT", "10/min"),
         "register": os.environ.get("THROTTLE_REGISTER", "20/hour"),
@@ -213,7 +224,21 @@ REST_FRAMEWORK = {
 
 DRF_STANDARDIZED_ERRORS = {
     "EXCEPTION_HANDLER_CLASS": "fithub.api.handlers.ExceptionHandler",
-    "ALLOWED_ERROR_STATUS_CODES": ["400", "401", "403", "404", "405", "406", "409", "413", "415", "429", "500", "503"],
+    "ALLOWED_ERROR_STATUS_CODES": [
+        "400",
+        "401",
+        "403",
+        "404",
+        "405",
+        "406",
+        "409",
+        "413",
+        "415",
+        "422",
+        "429",
+        "500",
+        "503",
+    ],
 }
 
 _ERROR_ENUMS = [

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import BaseUserCreationForm, UserChangeForm
 
-from apps.users.models import User
+from apps.users.models import SecurityEvent, User
 
 
 class UserCreationForm(BaseUserCreationForm):
@@ -35,3 +35,19 @@ class UserAdmin(DjangoUserAdmin):
         ("Dates", {"fields": ["last_login", "created_at", "updated_at"]}),
     ]
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]})]
+
+
+@admin.register(SecurityEvent)
+class SecurityEventAdmin(admin.ModelAdmin):
+    """The audit log, read-only: events are written by the API, never edited."""
+
+    list_display = ["created_at", "kind", "email", "ip", "user_agent"]
+    list_filter = ["kind"]
+    search_fields = ["email", "ip"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -148,3 +148,48 @@ class User(AbstractBaseUser, PermissionsMixin):
         today = self.local_today()
         had_birthday = (today.month, today.day) >= (self.birth_date.month, self.birth_date.day)
         return today.year - self.birth_date.year - (0 if had_birthday else 1)
+
+
+class IdempotencyRecord(models.Model):
+    """The first response to a POST sent with an Idempotency-Key, replayed to its retries.
+
+    Keys are per user and expire after IDEMPOTENCY_KEY_TTL_HOURS. The fingerprint (method,
+    path and body) tells a retry from a different request reusing the key.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64)
+    response_status = models.PositiveSmallIntegerField(null=True)
+    response_body = models.JSONField(null=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_user_key_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}:{self.key}"
+
+
+class SecurityEvent(models.Model):
+    """An audit record of a security-relevant event, with where it came from."""
+
+    class Kind(models.TextChoices):
+        LOGIN_SUCCEEDED = "login_succeeded"
+        LOGIN_FAILED = "login_failed"
+        LOGOUT = "logout"
+        PASSWORD_CHANGED = "password_changed"  # noqa: S105 - an event name, not a password
+        ACCOUNT_DELETED = "account_deleted"
+
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    user = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    email = models.CharField(max_length=254, blank=True, help_text="The account named, kept after deletion.")
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=512, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["email", "-created_at"], name="securityevent_email_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.email} {self.created_at:%Y-%m-%d %H:%M}"

@@ -7,6 +7,7 @@ The error codes that only some operations can produce are added where they can h
 
 from django.db import models
 from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
+from drf_spectacular.utils import OpenApiParameter
 from drf_standardized_errors.openapi import AutoSchema as StandardizedErrorsAutoSchema
 from rest_framework import serializers
 
@@ -56,9 +57,36 @@ class ErrorResponse503Serializer(serializers.Serializer):
     errors = Error503Serializer(many=True)
 
 
+class ErrorCode422Enum(models.TextChoices):
+    IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
+
+
+class Error422Serializer(serializers.Serializer):
+    code = serializers.ChoiceField(choices=ErrorCode422Enum.choices)
+    detail = serializers.CharField()
+    attr = serializers.CharField(allow_null=True)
+
+
+class ErrorResponse422Serializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=[("client_error", "client_error")])
+    errors = Error422Serializer(many=True)
+
+
+IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
+    name="Idempotency-Key",
+    location=OpenApiParameter.HEADER,
+    required=False,
+    type=str,
+    description="A unique key per create (a UUID). A retry with the same key replays the first response "
+    "(header Idempotent-Replayed: true) and creates nothing; the same key with a different request answers "
+    "422. Keys are per user and expire after 24 hours.",
+)
+
+
 _EXTRA_ERRORS = {
     "409": ErrorResponse409Serializer,
     "413": ErrorResponse413Serializer,
+    "422": ErrorResponse422Serializer,
     "503": ErrorResponse503Serializer,
 }
 
@@ -74,9 +102,21 @@ class AutoSchema(StandardizedErrorsAutoSchema):
                 and getattr(self.view, "client_chosen_ids", False)
                 and "409" not in responses
             )
+        if status_code == "422":
+            return self._is_idempotent() and "422" not in responses
         if status_code == "503":
             return "503" not in responses
         return super()._should_add_error_response(responses, status_code)
+
+    def _is_idempotent(self) -> bool:
+        handler = getattr(self.view, getattr(self.view, "action", None) or self.method.lower(), None)
+        return getattr(handler, "idempotent", False)
+
+    def get_override_parameters(self):
+        parameters = super().get_override_parameters()
+        if self._is_idempotent():
+            parameters = [*parameters, IDEMPOTENCY_KEY_PARAMETER]
+        return parameters
 
     def _get_error_response_serializer(self, status_code: str):
         return _EXTRA_ERRORS.get(status_code) or super()._get_error_response_serializer(status_code)

@@ -15,6 +15,7 @@ from rest_framework import status, viewsets
 from rest_framework.response import Response
 
 from fithub.api.exceptions import Conflict
+from fithub.api.idempotency import idempotent
 
 
 class OwnedViewSetMixin:
@@ -46,6 +47,7 @@ class OwnedViewSetMixin:
 class OwnedModelViewSet(OwnedViewSetMixin, viewsets.ModelViewSet):
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
+    @idempotent
     def create(self, request, *args, **kwargs):
         """Create a row. Sending an `id` the caller already has returns that row (200)."""
         client_id = _client_id(request.data)

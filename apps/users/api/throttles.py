@@ -27,3 +27,9 @@ class LoginAccountThrottle(SimpleRateThrottle):
 
 class RegisterThrottle(LoginIPThrottle):
     scope = "register"
+
+
+class ClientIPThrottle(LoginIPThrottle):
+    """Every request, authenticated or not, counts against its client IP."""
+
+    scope = "ip"

@@ -1,6 +1,6 @@
-from django.db import transaction
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import generics, serializers, status
+from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -16,6 +16,8 @@ from apps.users.api.serializers import (
     UserSerializer,
 )
 from apps.users.api.throttles import LoginAccountThrottle, LoginIPThrottle, RegisterThrottle
+from apps.users.audit import record_security_event
+from apps.users.models import SecurityEvent, User
 
 PROFILE_EXAMPLE = OpenApiExample(
     "A profile",
@@ -75,10 +77,22 @@ class RegisterView(APIView):
 class LoginView(TokenObtainPairView):
     """Exchange email and password for an `access` token (15 minutes) and a `refresh` token (14 days).
 
-    Throttled per client IP and per account.
+    Throttled per client IP and per account. Every attempt is written to the audit log.
     """
 
     throttle_classes = [LoginIPThrottle, LoginAccountThrottle]
+
+    def post(self, request, *args, **kwargs):
+        email = request.data.get("email") if isinstance(request.data, dict) else None
+        email = email.strip().lower() if isinstance(email, str) else ""
+        try:
+            response = super().post(request, *args, **kwargs)
+        except AuthenticationFailed:
+            record_security_event(kind=SecurityEvent.Kind.LOGIN_FAILED, request=request, email=email)
+            raise
+        user = User.objects.filter(email=email).first()
+        record_security_event(kind=SecurityEvent.Kind.LOGIN_SUCCEEDED, request=request, user=user, email=email)
+        return response
 
 
 @extend_schema(tags=["auth"])
@@ -105,6 +119,7 @@ class LogoutView(APIView):
         if owner != str(request.user.pk):
             raise serializers.ValidationError({"refresh": ["Token is invalid or expired"]}, code="token_not_valid")
         services.blacklist_refresh_token(token=token)
+        record_security_event(kind=SecurityEvent.Kind.LOGOUT, request=request, user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -133,7 +148,9 @@ class MeView(generics.RetrieveUpdateAPIView):
     def delete(self, request):
         serializer = AccountDeleteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        email = request.user.email
         services.delete_account(user=request.user, password=serializer.validated_data["password"])
+        record_security_event(kind=SecurityEvent.Kind.ACCOUNT_DELETED, request=request, email=email)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -145,6 +162,6 @@ class PasswordChangeView(APIView):
     def post(self, request):
         serializer = PasswordChangeSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        with transaction.atomic():
-            services.change_password(user=request.user, **serializer.validated_data)
+        services.change_password(user=request.user, **serializer.validated_data)
+        record_security_event(kind=SecurityEvent.Kind.PASSWORD_CHANGED, request=request, user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)

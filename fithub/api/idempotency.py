@@ -1,0 +1,80 @@
+"""Idempotency-Key for POSTs that create: a retry replays the first response.
+
+A mobile client on a bad network cannot tell a lost request from a lost response. It
+sends `Idempotency-Key: <uuid>` with a POST; if it retries with the same key, it gets the
+first response again (with `Idempotent-Replayed: true`) and nothing is created twice.
+The same key with a different request answers 422. Keys are per user and expire after
+IDEMPOTENCY_KEY_TTL_HOURS.
+
+The record is written in the same transaction as the work: two concurrent requests with
+one key serialize on its unique index, and a request that fails leaves no record, so the
+client can retry it.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from rest_framework import status
+from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+
+HEADER = "Idempotency-Key"
+
+
+class IdempotencyKeyReused(APIException):
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    default_detail = "This Idempotency-Key was already used for a different request."
+    default_code = "idempotency_key_reused"
+
+
+def _fingerprint(request) -> str:
+    body = json.dumps(request.data, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(f"{request.method} {request.path}\n{body}".encode()).hexdigest()
+
+
+def idempotent(handler):
+    """Decorate a viewset handler (create, or a POST action) to honour Idempotency-Key."""
+
+    @functools.wraps(handler)
+    def wrapper(view, request, *args, **kwargs):
+        key = request.headers.get(HEADER)
+        if key is None or not request.user.is_authenticated:
+            return handler(view, request, *args, **kwargs)
+        if not 1 <= len(key) <= 255 or not key.isascii() or not key.isprintable():
+            raise ValidationError({HEADER: ["Use 1 to 255 printable ASCII characters, such as a UUID."]})
+
+        from apps.users.models import IdempotencyRecord
+
+        fingerprint = _fingerprint(request)
+        expired_before = timezone.now() - timedelta(hours=settings.IDEMPOTENCY_KEY_TTL_HOURS)
+        with transaction.atomic():
+            IdempotencyRecord.objects.filter(user=request.user, key=key, created_at__lt=expired_before).delete()
+            record, created = IdempotencyRecord.objects.get_or_create(
+                user=request.user, key=key, defaults={"fingerprint": fingerprint}
+            )
+            if not created:
+                if record.fingerprint != fingerprint:
+                    raise IdempotencyKeyReused()
+                replay = Response(record.response_body, status=record.response_status)
+                replay["Idempotent-Replayed"] = "true"
+                return replay
+            response = handler(view, request, *args, **kwargs)
+            if status.is_success(response.status_code):
+                # Stored as the client saw it (floats, ISO dates), so a replay is identical.
+                record.response_status = response.status_code
+                record.response_body = json.loads(JSONRenderer().render(response.data) or b"null")
+                record.save(update_fields=["response_status", "response_body"])
+            else:
+                record.delete()
+            return response
+
+    wrapper.idempotent = True
+    return wrapper

@@ -1,0 +1,138 @@
+"""Attacks on tokens and logins, the general throttles and the audit log."""
+
+import base64
+import json
+from datetime import timedelta
+
+import jwt
+import pytest
+from django.conf import settings
+from django.urls import reverse
+from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
+
+from apps.users.models import SecurityEvent
+from tests.users.factories import PASSWORD, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+ME = reverse("users-me")
+TOKEN = reverse("auth-token")
+
+
+def _b64(data: dict) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+
+def get_me(api_client, token: str):
+    return api_client.get(ME, HTTP_AUTHORIZATION=f"Bearer {token}")
+
+
+def test_a_valid_token_works(api_client, user):
+    assert get_me(api_client, str(AccessToken.for_user(user))).status_code == 200
+
+
+def test_an_expired_token_is_refused(api_client, user):
+    token = AccessToken.for_user(user)
+    token.set_exp(lifetime=-timedelta(seconds=1))
+    response = get_me(api_client, str(token))
+    assert response.status_code == 401
+    assert response.json()["errors"][0]["code"] == "token_not_valid"
+
+
+def test_a_tampered_token_is_refused(api_client, user):
+    other = UserFactory()
+    header, payload, signature = str(AccessToken.for_user(user)).split(".")
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    claims["user_id"] = str(other.pk)  # claim to be someone else, keep the old signature
+    assert get_me(api_client, f"{header}.{_b64(claims)}.{signature}").status_code == 401
+
+
+def test_an_unsigned_alg_none_token_is_refused(api_client, user):
+    claims = dict(AccessToken.for_user(user).payload)
+    token = f"{_b64({'alg': 'none', 'typ': 'JWT'})}.{_b64(claims)}."
+    assert get_me(api_client, token).status_code == 401
+
+
+def test_a_token_signed_with_another_key_or_algorithm_is_refused(api_client, user):
+    claims = dict(AccessToken.for_user(user).payload)
+    assert get_me(api_client, jwt.encode(claims, "not-our-key-but-long-enough-for-hs256!", "HS256")).status_code == 401
+    assert get_me(api_client, jwt.encode(claims, settings.SECRET_KEY, "HS512")).status_code == 401
+
+
+def test_a_refresh_token_is_not_an_access_token(api_client, user):
+    assert get_me(api_client, str(RefreshToken.for_user(user))).status_code == 401
+
+
+def test_a_blacklisted_refresh_token_is_refused(api_client, user):
+    refresh = RefreshToken.for_user(user)
+    refresh.blacklist()
+    response = api_client.post(reverse("auth-token-refresh"), {"refresh": str(refresh)})
+    assert response.status_code == 401
+
+
+def test_requests_are_throttled_per_user(user, auth_client, throttle_rates):
+    throttle_rates(user="3/min")
+    assert [auth_client.get(ME).status_code for _ in range(4)] == [200, 200, 200, 429]
+    throttled = auth_client.get(ME)
+    assert int(throttled["Retry-After"]) > 0
+    # Another user is not affected.
+    from tests.conftest import client_for
+
+    assert client_for(UserFactory()).get(ME).status_code == 200
+
+
+def test_requests_are_throttled_per_ip_whoever_sends_them(throttle_rates):
+    from tests.conftest import client_for
+
+    throttle_rates(ip="3/min")
+    statuses = [client_for(UserFactory()).get(ME, REMOTE_ADDR="192.0.2.7").status_code for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
+    assert client_for(UserFactory()).get(ME, REMOTE_ADDR="192.0.2.8").status_code == 200
+
+
+def test_forged_forwarded_for_does_not_escape_the_ip_throttle(throttle_rates):
+    from tests.conftest import client_for
+
+    throttle_rates(ip="2/min")
+    client = client_for(UserFactory())
+    statuses = [
+        client.get(ME, REMOTE_ADDR="192.0.2.9", HTTP_X_FORWARDED_FOR=f"10.9.9.{n}").status_code for n in range(3)
+    ]
+    assert statuses == [200, 200, 429]
+
+
+def test_the_audit_log_records_logins_logout_password_change_and_deletion(api_client, user):
+    headers = {"HTTP_USER_AGENT": "FitHubTest/1.0", "REMOTE_ADDR": "198.51.100.4"}
+    api_client.post(TOKEN, {"email": user.email, "password": "wrong"}, **headers)
+    tokens = api_client.post(TOKEN, {"email": user.email.upper(), "password": PASSWORD}, **headers).json()
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['access']}")
+    api_client.post(reverse("auth-logout"), {"refresh": tokens["refresh"]}, **headers)
+    api_client.post(
+        reverse("users-me-password"), {"old_password": PASSWORD, "new_password": "another long passphrase"}, **headers
+    )
+    api_client.delete(ME, {"password": "another long passphrase"}, **headers)
+
+    events = list(SecurityEvent.objects.order_by("id").values_list("kind", "email", "ip", "user_agent"))
+    kinds = [event[0] for event in events]
+    assert kinds == ["login_failed", "login_succeeded", "logout", "password_changed", "account_deleted"]
+    assert {event[1] for event in events} == {user.email}
+    assert {event[2] for event in events} == {"198.51.100.4"}
+    assert {event[3] for event in events} == {"FitHubTest/1.0"}
+    # The events outlive the account (user set to null, email kept).
+    assert SecurityEvent.objects.filter(email=user.email, user__isnull=True).count() == 5
+
+
+def test_a_forged_client_address_is_not_stored(api_client, user, settings):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+    api_client.post(TOKEN, {"email": user.email, "password": "wrong"}, HTTP_X_FORWARDED_FOR="<script>")
+    assert SecurityEvent.objects.get().ip is None
+
+
+def test_the_audit_log_is_read_only_in_the_admin(client):
+    admin = UserFactory(is_staff=True, is_superuser=True)
+    SecurityEvent.objects.create(kind="login_failed", email="x@example.com", ip="203.0.113.1")
+    client.force_login(admin)
+    page = client.get(reverse("admin:users_securityevent_changelist"))
+    assert page.status_code == 200
+    assert b"x@example.com" in page.content
+    assert client.get(reverse("admin:users_securityevent_add")).status_code == 403
