@@ -4,9 +4,8 @@ SHELL := /bin/bash
 
 UV := $(or $(shell command -v uv 2>/dev/null),$(HOME)/.local/bin/uv)
 PORT ?= 8000
-# The test suite: a known secret and a fast password hasher (PBKDF2 costs 0.3 s a login).
-TEST_ENV := SECRET_KEY=test-only-secret-key-of-at-least-32-bytes DEBUG=0 \
-	PASSWORD_HASHERS=django.contrib.auth.hashers.MD5PasswordHasher
+# The test suite: tests/settings.py supplies a test secret, a fast password hasher and hosts.
+TEST_ENV := DJANGO_SETTINGS_MODULE=tests.settings DEBUG=0
 
 .PHONY: help run test check lint format migrations deps uv
 

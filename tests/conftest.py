@@ -4,6 +4,7 @@ import os
 # million rounds costs 0.3 s a login). `make test` sets the same.
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-of-at-least-32-bytes")
 os.environ.setdefault("PASSWORD_HASHERS", "django.contrib.auth.hashers.MD5PasswordHasher")
+os.environ.setdefault("ALLOWED_HOSTS", "localhost,127.0.0.1,testserver")
 
 import pytest
 from django.core.cache import cache

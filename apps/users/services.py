@@ -63,4 +63,4 @@ def blacklist_refresh_token(*, token: str) -> None:
     try:
         RefreshToken(token).blacklist()
     except TokenError as exc:
-        raise ValidationError({"refresh": [str(exc)]}, code="invalid") from exc
+        raise ValidationError({"refresh": [ValidationError(str(exc), code="token_not_valid")]}) from exc

@@ -5,7 +5,7 @@ from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import InterfaceError, OperationalError
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import AuthenticationFailed, ValidationError
 from rest_framework.serializers import as_serializer_error
 
 from fithub.api.exceptions import DatabaseUnavailable, RequestTooLarge
@@ -21,6 +21,11 @@ class ExceptionHandler(drf_standardized_errors.handler.ExceptionHandler):
             return ValidationError(detail=as_serializer_error(exc))
         if isinstance(exc, RequestDataTooBig):
             return RequestTooLarge(f"The request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes.")
+        if isinstance(exc, AuthenticationFailed) and isinstance(exc.detail, dict) and "code" in exc.detail:
+            # simplejwt puts {"detail", "code", "messages"} in one error; make it one error.
+            flat = AuthenticationFailed(detail=str(exc.detail.get("detail", "")), code=str(exc.detail["code"]))
+            flat.auth_header = getattr(exc, "auth_header", None)
+            return flat
         if isinstance(exc, OperationalError | InterfaceError):
             return DatabaseUnavailable(wait=settings.DATABASE_UNAVAILABLE_RETRY_AFTER)
         return super().convert_known_exceptions(exc)

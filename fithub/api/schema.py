@@ -9,7 +9,31 @@ from django.db import models
 from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from drf_spectacular.utils import OpenApiParameter
 from drf_standardized_errors.openapi import AutoSchema as StandardizedErrorsAutoSchema
+from drf_standardized_errors.openapi_serializers import ClientErrorEnum, ServerErrorEnum
+from drf_standardized_errors.openapi_utils import get_flat_serializer_fields, get_serializer_fields_with_error_codes
 from rest_framework import serializers
+
+
+class ErrorCode401Enum(models.TextChoices):
+    """DRF's codes plus simplejwt's (token_not_valid, no_active_account, user_not_found, ...)."""
+
+    AUTHENTICATION_FAILED = "authentication_failed"
+    NOT_AUTHENTICATED = "not_authenticated"
+    TOKEN_NOT_VALID = "token_not_valid"  # noqa: S105 - an error code
+    NO_ACTIVE_ACCOUNT = "no_active_account"
+    USER_NOT_FOUND = "user_not_found"
+    USER_INACTIVE = "user_inactive"
+
+
+class Error401Serializer(serializers.Serializer):
+    code = serializers.ChoiceField(choices=ErrorCode401Enum.choices)
+    detail = serializers.CharField()
+    attr = serializers.CharField(allow_null=True)
+
+
+class ErrorResponse401Serializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=ClientErrorEnum.choices)
+    errors = Error401Serializer(many=True)
 
 
 class ErrorCode409Enum(models.TextChoices):
@@ -27,7 +51,7 @@ class Error409Serializer(serializers.Serializer):
 
 
 class ErrorResponse409Serializer(serializers.Serializer):
-    type = serializers.ChoiceField(choices=[("client_error", "client_error")])
+    type = serializers.ChoiceField(choices=ClientErrorEnum.choices)
     errors = Error409Serializer(many=True)
 
 
@@ -38,7 +62,7 @@ class Error413Serializer(serializers.Serializer):
 
 
 class ErrorResponse413Serializer(serializers.Serializer):
-    type = serializers.ChoiceField(choices=[("client_error", "client_error")])
+    type = serializers.ChoiceField(choices=ClientErrorEnum.choices)
     errors = Error413Serializer(many=True)
 
 
@@ -53,7 +77,7 @@ class Error503Serializer(serializers.Serializer):
 
 
 class ErrorResponse503Serializer(serializers.Serializer):
-    type = serializers.ChoiceField(choices=[("server_error", "server_error")])
+    type = serializers.ChoiceField(choices=ServerErrorEnum.choices)
     errors = Error503Serializer(many=True)
 
 
@@ -68,7 +92,7 @@ class Error422Serializer(serializers.Serializer):
 
 
 class ErrorResponse422Serializer(serializers.Serializer):
-    type = serializers.ChoiceField(choices=[("client_error", "client_error")])
+    type = serializers.ChoiceField(choices=ClientErrorEnum.choices)
     errors = Error422Serializer(many=True)
 
 
@@ -84,6 +108,7 @@ IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
 
 
 _EXTRA_ERRORS = {
+    "401": ErrorResponse401Serializer,
     "409": ErrorResponse409Serializer,
     "413": ErrorResponse413Serializer,
     "422": ErrorResponse422Serializer,
@@ -107,6 +132,23 @@ class AutoSchema(StandardizedErrorsAutoSchema):
         if status_code == "503":
             return "503" not in responses
         return super()._should_add_error_response(responses, status_code)
+
+    def _has_delete_body(self) -> bool:
+        return self.method == "DELETE" and self.get_request_serializer() is not None
+
+    def _should_add_validation_error_response(self) -> bool:
+        # A DELETE that takes a body (the password, to delete an account) validates it too.
+        return self._has_delete_body() or super()._should_add_validation_error_response()
+
+    def _determine_fields_with_error_codes(self):
+        if self._has_delete_body():
+            fields = get_flat_serializer_fields(self.get_request_serializer())
+            return get_serializer_fields_with_error_codes(fields)
+        return super()._determine_fields_with_error_codes()
+
+    def _should_add_http401_error_response(self) -> bool:
+        # Views that check credentials themselves (login, refresh) answer 401 without auth classes.
+        return getattr(self.view, "checks_credentials", False) or super()._should_add_http401_error_response()
 
     def _is_idempotent(self) -> bool:
         handler = getattr(self.view, getattr(self.view, "action", None) or self.method.lower(), None)

@@ -1,6 +1,7 @@
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
+from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import generics, serializers, status
-from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.exceptions import AuthenticationFailed, ErrorDetail
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -39,7 +40,17 @@ PROFILE_EXAMPLE = OpenApiExample(
 )
 
 
+PASSWORD_VALIDATOR_CODES = [
+    "password_too_short",
+    "password_too_common",
+    "password_entirely_numeric",
+    "password_too_similar",
+]
+
+
 @extend_schema(tags=["auth"])
+@extend_validation_errors(PASSWORD_VALIDATOR_CODES, field_name="password", methods=["post"])
+@extend_validation_errors(["unique"], field_name="email", methods=["post"])
 class RegisterView(APIView):
     """Create an account. The password must pass Django's password validators."""
 
@@ -81,6 +92,7 @@ class LoginView(TokenObtainPairView):
     """
 
     throttle_classes = [LoginIPThrottle, LoginAccountThrottle]
+    checks_credentials = True
 
     def post(self, request, *args, **kwargs):
         email = request.data.get("email") if isinstance(request.data, dict) else None
@@ -102,8 +114,11 @@ class RefreshView(TokenRefreshView):
     The refresh token sent is blacklisted: each one works once.
     """
 
+    checks_credentials = True
+
 
 @extend_schema(tags=["auth"])
+@extend_validation_errors(["token_not_valid"], field_name="refresh", methods=["post"])
 class LogoutView(APIView):
     """Revoke a refresh token of the caller's. Access tokens expire on their own."""
 
@@ -117,13 +132,17 @@ class LogoutView(APIView):
         except Exception:
             owner = None
         if owner != str(request.user.pk):
-            raise serializers.ValidationError({"refresh": ["Token is invalid or expired"]}, code="token_not_valid")
+            raise serializers.ValidationError(
+                {"refresh": [ErrorDetail("Token is invalid or expired", "token_not_valid")]}
+            )
         services.blacklist_refresh_token(token=token)
         record_security_event(kind=SecurityEvent.Kind.LOGOUT, request=request, user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 @extend_schema(tags=["users"])
+@extend_validation_errors(["invalid"], field_name="password", methods=["delete"])
+@extend_validation_errors(["invalid"], field_name="timezone", methods=["patch"])
 @extend_schema_view(
     get=extend_schema(summary="Read your profile", examples=[PROFILE_EXAMPLE]),
     patch=extend_schema(summary="Update your profile", examples=[PROFILE_EXAMPLE]),
@@ -155,6 +174,8 @@ class MeView(generics.RetrieveUpdateAPIView):
 
 
 @extend_schema(tags=["users"])
+@extend_validation_errors(PASSWORD_VALIDATOR_CODES, field_name="new_password", methods=["post"])
+@extend_validation_errors(["invalid"], field_name="old_password", methods=["post"])
 class PasswordChangeView(APIView):
     """Change the password; the current one is required."""
 
