@@ -92,6 +92,23 @@ def direct_connection(alias: str):
     )
 
 
+def wait_for_replay(alias: str, timeout: float = 30.0) -> None:
+    """Until the replica has replayed all the primary has written so far.
+
+    Pausing replay half-way through, say, a TRUNCATE leaves the replica holding its
+    AccessExclusiveLock: reads of that table on the replica would block until resumed.
+    """
+    with connections["default"].cursor() as cursor:
+        cursor.execute("SELECT pg_current_wal_lsn()")
+        target = cursor.fetchone()[0]
+    deadline = time.monotonic() + timeout
+    with direct_connection(alias) as conn:
+        while not conn.execute("SELECT pg_last_wal_replay_lsn() >= %s::pg_lsn", [target]).fetchone()[0]:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{alias} did not replay up to {target} in {timeout} s")
+            time.sleep(0.02)
+
+
 def replica_has_row(alias: str, table: str, pk) -> bool:
     with direct_connection(alias) as conn:
         in_recovery, found = conn.execute(

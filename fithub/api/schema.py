@@ -19,6 +19,7 @@ class ErrorCode401Enum(models.TextChoices):
 
     AUTHENTICATION_FAILED = "authentication_failed"
     NOT_AUTHENTICATED = "not_authenticated"
+    BAD_AUTHORIZATION_HEADER = "bad_authorization_header"
     TOKEN_NOT_VALID = "token_not_valid"  # noqa: S105 - an error code
     NO_ACTIVE_ACCOUNT = "no_active_account"
     USER_NOT_FOUND = "user_not_found"

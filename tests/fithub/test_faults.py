@@ -16,7 +16,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from apps.users.models import User
 from fithub.db_router import replica_selector
 from tests.fithub.test_routing import wait_until_replicated
-from tests.servers import PostgresServer, gunicorn, last_queries_on
+from tests.servers import PostgresServer, gunicorn, last_queries_on, wait_for_replay
 from tests.users.factories import UserFactory
 
 pytestmark = pytest.mark.replica
@@ -46,6 +46,7 @@ def replay_paused(alias="replica_0"):
         with connections[alias].cursor() as cursor:
             cursor.execute(sql)
 
+    wait_for_replay(alias)
     run("SELECT pg_wal_replay_pause()")
     try:
         yield alias

@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from apps.users.models import User
-from tests.servers import replica_has_row
+from tests.servers import replica_has_row, wait_for_replay
 from tests.users.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.replica
@@ -70,6 +70,7 @@ def test_reads_inside_an_atomic_block_stay_on_the_primary(replica):
 @pytest.fixture
 def paused_replica(replica):
     """Stop the replica replaying WAL: it lags behind the primary until resumed."""
+    wait_for_replay(replica)
     with connections[replica].cursor() as cursor:
         cursor.execute("SELECT pg_wal_replay_pause()")
     yield replica
