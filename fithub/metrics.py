@@ -1,0 +1,99 @@
+"""FitHub's own Prometheus metrics, beside django-prometheus's request, latency and database ones.
+
+Under gunicorn every worker is a separate process: with PROMETHEUS_MULTIPROC_DIR set (see
+fithub/gunicorn_conf.py) the counters below live in per-process files in that directory, and
+`metrics_view` sums all of them, so one scrape of `/metrics` reports the whole instance.
+
+Call the `record_*` functions from the code that does the work:
+
+- `record_diary_entries_logged(count)` when diary entries are written (count of rows),
+- `record_read(target)` for each read the router sends to "replica" or "primary",
+- `record_replica_fallback()` when a read meant for a replica goes to the primary because
+  the replica is down or lagging.
+
+Failed logins are counted here through Django's `user_login_failed` signal (simplejwt's
+token view calls `authenticate()`, which sends it). The replica lag gauge is not stored: it
+is measured on each scrape (`ReplicaLagCollector`).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Literal
+
+from django.conf import settings
+from django.contrib.auth.signals import user_login_failed
+from django.dispatch import receiver
+from django.http import HttpResponse
+from django.views.decorators.cache import never_cache
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, generate_latest, multiprocess
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+ReadTarget = Literal["replica", "primary"]
+READ_TARGETS: tuple[ReadTarget, ...] = ("replica", "primary")
+
+DIARY_ENTRIES_LOGGED = Counter("fithub_diary_entries_logged", "Diary entries written (one per row).")
+LOGINS_FAILED = Counter("fithub_logins_failed", "Login attempts refused for wrong credentials.")
+DB_READS = Counter("fithub_db_reads", "Reads routed by the database router, by target server.", labelnames=["target"])
+REPLICA_FALLBACKS = Counter(
+    "fithub_replica_fallbacks", "Reads meant for a replica that were served by the primary instead."
+)
+# Both targets exist from the start (at 0): a dashboard then shows 0 rather than no data.
+for _target in READ_TARGETS:
+    DB_READS.labels(target=_target)
+
+
+def record_diary_entries_logged(count: int = 1) -> None:
+    DIARY_ENTRIES_LOGGED.inc(count)
+
+
+def record_read(target: ReadTarget) -> None:
+    DB_READS.labels(target=target).inc()
+
+
+def record_replica_fallback() -> None:
+    REPLICA_FALLBACKS.inc()
+
+
+@receiver(user_login_failed, dispatch_uid="fithub.metrics.count_failed_login")
+def _count_failed_login(sender, credentials=None, request=None, **kwargs) -> None:
+    LOGINS_FAILED.inc()
+
+
+class ReplicaLagCollector(Collector):
+    """Measures each replica when scraped: `fithub_replica_up` (1 when it answers as a standby)
+    and `fithub_replica_lag_seconds` (replay lag, 0 when all received WAL is replayed)."""
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        from fithub.health import replica_state
+
+        up = GaugeMetricFamily("fithub_replica_up", "1 when the replica answers as a standby.", labels=["replica"])
+        lag = GaugeMetricFamily("fithub_replica_lag_seconds", "Replica replay lag in seconds.", labels=["replica"])
+        for alias in settings.DATABASE_REPLICAS:
+            state = replica_state(alias)
+            healthy = state["ok"] and state["in_recovery"]
+            up.add_metric([alias], 1.0 if healthy else 0.0)
+            if state["ok"]:
+                lag.add_metric([alias], state["lag_seconds"])
+        yield up
+        yield lag
+
+
+def _registry() -> CollectorRegistry:
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        return registry
+    return REGISTRY
+
+
+@never_cache
+def metrics_view(request) -> HttpResponse:
+    """Prometheus text format for the whole instance: every worker's counters, plus the
+    replica gauges measured now."""
+    live = CollectorRegistry(auto_describe=False)
+    live.register(ReplicaLagCollector())
+    body = generate_latest(_registry()) + generate_latest(live)
+    return HttpResponse(body, content_type=CONTENT_TYPE_LATEST)
