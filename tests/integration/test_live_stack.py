@@ -6,10 +6,13 @@ first test are exact because nothing else calls /health/ready/.
 
 import gzip
 import json
+import os
 import re
+import signal
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 
@@ -67,6 +70,23 @@ def test_request_counter_equals_requests_sent_summed_over_all_workers(stack):
         wait_until(lambda: seen() == expected, timeout=30, what="Prometheus to scrape the burst")
     finally:
         assert seen() == expected
+
+
+def _workers(master_pid: int) -> set[int]:
+    children = Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split()
+    return {int(pid) for pid in children}
+
+
+def test_a_killed_worker_is_replaced_and_its_counts_are_kept(stack):
+    master = stack.processes[0].popen.pid
+    workers = _workers(master)
+    assert len(workers) == 3
+    victim = sorted(workers)[0]
+    os.kill(victim, signal.SIGKILL)
+    wait_until(lambda: len(_workers(master)) == 3 and victim not in _workers(master), timeout=30, what="respawn")
+    scraped = request(stack.app_url(0, "/metrics")).body.decode()
+    assert _scrape_value(scraped, COUNTER, view="health-ready") == SENT[0]
+    assert request(stack.app_url(0, "/health/live/")).status == 200
 
 
 def test_nginx_spreads_requests_over_both_instances_with_request_ids(stack):

@@ -110,6 +110,14 @@ def test_promtool_checks_the_rules_and_the_config(tools, tmp_path):
     assert run("promtool", "check", "rules", broken).returncode != 0
 
 
+def test_alerts_fire_on_the_data_they_are_written_for(tools):
+    """promtool's rule unit tests: each alert fires (labels and rendered annotations) on bad data
+    and stays quiet on healthy data."""
+    result = run("promtool", "test", "rules", live.PROMETHEUS_DIR / "tests" / "alerts_test.yml")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "SUCCESS" in result.stdout
+
+
 def test_nginx_accepts_the_production_config_with_hostnames_mapped(tools, tmp_path):
     live.make_certificate(tmp_path / "certs")
     conf = live.mapped_nginx_conf(tmp_path, http_port=20080, https_port=20443, app_ports=(20001, 20002))
