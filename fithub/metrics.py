@@ -12,8 +12,12 @@ Call the `record_*` functions from the code that does the work:
   the replica is down or lagging.
 
 Failed logins are counted here through Django's `user_login_failed` signal (simplejwt's
-token view calls `authenticate()`, which sends it). The replica lag gauge is not stored: it
-is measured on each scrape (`ReplicaLagCollector`).
+token view calls `authenticate()`, which sends it). django-prometheus's model counters
+(`django_model_inserts_total`, `_updates_total`, `_deletes_total`, label `model` such as
+"users.user") count every model through `post_save` and `post_delete`, so models need no
+`ExportModelOperationsMixin` (adding it would count twice). Bulk operations
+(`bulk_create`, `QuerySet.update`) send no signals and are not counted. The replica lag
+gauge is not stored: it is measured on each scrape (`ReplicaLagCollector`).
 """
 
 from __future__ import annotations
@@ -22,11 +26,14 @@ import os
 from collections.abc import Iterator
 from typing import Literal
 
+from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.signals import user_login_failed
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.http import HttpResponse
 from django.views.decorators.cache import never_cache
+from django_prometheus.models import model_deletes, model_inserts, model_updates
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, generate_latest, multiprocess
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
@@ -60,6 +67,29 @@ def record_replica_fallback() -> None:
 @receiver(user_login_failed, dispatch_uid="fithub.metrics.count_failed_login")
 def _count_failed_login(sender, credentials=None, request=None, **kwargs) -> None:
     LOGINS_FAILED.inc()
+
+
+def _model_label(model) -> str:
+    return model._meta.label_lower
+
+
+@receiver(post_save, dispatch_uid="fithub.metrics.count_model_save")
+def _count_model_save(sender, created=False, raw=False, **kwargs) -> None:
+    if raw:  # loaddata
+        return
+    (model_inserts if created else model_updates).labels(_model_label(sender)).inc()
+
+
+@receiver(post_delete, dispatch_uid="fithub.metrics.count_model_delete")
+def _count_model_delete(sender, **kwargs) -> None:
+    model_deletes.labels(_model_label(sender)).inc()
+
+
+# FitHub's own models start at 0 rather than appearing on their first write.
+for _model in apps.get_models():
+    if _model.__module__.startswith("apps."):
+        for _counter in (model_inserts, model_updates, model_deletes):
+            _counter.labels(_model_label(_model))
 
 
 class ReplicaLagCollector(Collector):

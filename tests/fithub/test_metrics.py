@@ -112,3 +112,26 @@ def _closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]  # nothing listens once the socket is closed
+
+
+@pytest.mark.django_db
+def test_model_writes_are_counted_for_every_model():
+    from tests.users.factories import UserFactory
+
+    def counts():
+        return tuple(_value(f"django_model_{op}_total", model="users.user") for op in ("inserts", "updates", "deletes"))
+
+    inserts, updates, deletes = counts()
+    user = UserFactory()
+    assert counts()[0] >= inserts + 1
+    inserts, updates, deletes = counts()
+    user.display_name = "Renamed"
+    user.save()
+    assert counts() == (inserts, updates + 1, deletes)
+    user.delete()
+    assert counts() == (inserts, updates + 1, deletes + 1)
+
+
+def test_our_models_start_at_zero_rather_than_missing():
+    for op in ("inserts", "updates", "deletes"):
+        assert REGISTRY.get_sample_value(f"django_model_{op}_total", {"model": "users.user"}) is not None

@@ -202,7 +202,7 @@ def test_every_dashboard_and_alert_expression_returns_data(stack):
         match = _THRESHOLD.match(expr.strip())
         assert match, f"alert expression without a threshold: {expr}"
         queries[expr] = match["query"]
-    assert len(queries) >= 15
+    assert len(queries) >= 18
 
     empty = {}
     deadline = time.monotonic() + 40
