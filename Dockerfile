@@ -34,7 +34,8 @@ ENV PATH=/opt/venv/bin:$PATH \
     PROMETHEUS_MULTIPROC_DIR=/tmp/fithub-prometheus
 WORKDIR /app
 COPY --from=build /opt/venv /opt/venv
-COPY --from=build --chown=fithub:fithub /app /app
+# Code and static files stay root-owned (read-only for the app); only the metrics dir is writable.
+COPY --from=build /app /app
 RUN mkdir -p /tmp/fithub-prometheus && chown fithub:fithub /tmp/fithub-prometheus
 USER 10001:10001
 EXPOSE 8000
