@@ -85,11 +85,17 @@ def _count_model_delete(sender, **kwargs) -> None:
     model_deletes.labels(_model_label(sender)).inc()
 
 
-# FitHub's own models start at 0 rather than appearing on their first write.
-for _model in apps.get_models():
-    if _model.__module__.startswith("apps."):
-        for _counter in (model_inserts, model_updates, model_deletes):
-            _counter.labels(_model_label(_model))
+def start_model_series_at_zero() -> None:
+    """FitHub's own models appear at 0 rather than on their first write."""
+    for model in apps.get_models():
+        if model.__module__.startswith("apps."):
+            for counter in (model_inserts, model_updates, model_deletes):
+                counter.labels(_model_label(model))
+
+
+# Safe to import before django.setup() (the router may): fithub/wsgi.py calls it again after.
+if apps.ready:
+    start_model_series_at_zero()
 
 
 class ReplicaLagCollector(Collector):
