@@ -109,7 +109,7 @@ class ReplicaLagCollector(Collector):
         lag = GaugeMetricFamily("fithub_replica_lag_seconds", "Replica replay lag in seconds.", labels=["replica"])
         for alias in settings.DATABASE_REPLICAS:
             state = replica_state(alias)
-            healthy = state["ok"] and state["in_recovery"]
+            healthy = state["ok"] and state.get("in_recovery", False)
             up.add_metric([alias], 1.0 if healthy else 0.0)
             if state["ok"]:
                 lag.add_metric([alias], state["lag_seconds"])

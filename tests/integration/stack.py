@@ -265,6 +265,9 @@ def app_env(work: Path, index: int, port: int) -> dict:
         # Django's own login throttles out of the way: the 429s under test are nginx's.
         "THROTTLE_LOGIN_IP": "10000/min",
         "THROTTLE_LOGIN_ACCOUNT": "10000/min",
+        "THROTTLE_ANON": "10000/min",
+        "THROTTLE_USER": "10000/min",
+        "THROTTLE_IP": "10000/min",
         "GUNICORN_BIND": f"127.0.0.1:{port}",
         "GUNICORN_WORKERS": "3",
         "GUNICORN_ACCESS_LOG": str(work / f"app{index + 1}-access.log"),
