@@ -301,6 +301,13 @@ def _start(stack: Stack) -> None:
     )  # fmt: skip
     if migrated.returncode != 0:
         raise RuntimeError(f"migrate failed: {migrated.stderr[-3000:]}")
+    # As the Docker image does at build time: WhiteNoise serves what is collected.
+    collected = subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--no-input", "-v", "0"],
+        cwd=ROOT, env=env, timeout=600, capture_output=True, text=True,
+    )  # fmt: skip
+    if collected.returncode != 0:
+        raise RuntimeError(f"collectstatic failed: {collected.stderr[-3000:]}")
     gunicorn = str(Path(sys.executable).with_name("gunicorn"))
     for index, port in enumerate(stack.app_ports):
         process = start(

@@ -150,6 +150,23 @@ def test_json_is_gzipped(stack):
     assert json.loads(gzip.decompress(response.body))["openapi"].startswith("3.")
 
 
+def test_swagger_ui_and_its_static_files_come_through_nginx_without_a_cdn(stack):
+    page = request(stack.https_url("/api/docs/"), headers={"Accept": "text/html"}, cafile=stack.cafile)
+    assert page.status == 200
+    html = page.body.decode()
+    assert "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in html
+    assert "cdn" not in html.lower()
+    css = request(
+        stack.https_url("/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui.css"),
+        headers={"Accept": "text/css", "Accept-Encoding": "gzip"},
+        cafile=stack.cafile,
+    )
+    assert css.status == 200
+    assert css.headers["Content-Type"].startswith("text/css")
+    assert css.headers["Content-Encoding"] == "gzip"
+    assert b".swagger-ui" in gzip.decompress(css.body)
+
+
 def test_token_endpoint_answers_429_past_its_limit(stack):
     before = _prometheus_sum(stack, "fithub_logins_failed_total")
     statuses = []
