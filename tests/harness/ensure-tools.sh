@@ -12,6 +12,8 @@ command -v nginx >/dev/null 2>&1 || [[ -x /usr/sbin/nginx ]] || missing+=(nginx)
 command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
 command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+# actionlint runs shellcheck on the workflows' run: scripts when it is installed.
+command -v shellcheck >/dev/null 2>&1 || missing+=(shellcheck)
 
 if ((${#missing[@]})); then
     echo "ensure-tools: installing ${missing[*]} with apt-get" >&2

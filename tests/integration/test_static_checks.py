@@ -71,7 +71,7 @@ def test_production_compose_wires_every_service():
     assert "runserver" in " ".join(dev["web"]["command"])
 
 
-def test_actionlint_passes_the_workflows(tmp_path):
+def test_actionlint_passes_the_workflows(tools, tmp_path):
     workflows = sorted(path.name for path in (ROOT / ".github" / "workflows").glob("*.yml"))
     assert workflows == ["deploy.yml", "docker.yml", "lint.yml", "rollback.yml", "security.yml", "tests.yml"]
     result = run(BIN / "actionlint")
@@ -82,9 +82,13 @@ def test_actionlint_passes_the_workflows(tmp_path):
     (repo / ".github" / "workflows" / "bad.yml").write_text(
         "on: push\njobs:\n  a:\n    runs-on: ubuntu-24.04\n    steps:\n"
         "      - run: echo ${{ github.event.pull_request.title }}\n"
+        "      - run: cd $HOME/some dir\n"
     )
     subprocess.run(["git", "init", "-q", str(repo)], check=True)
-    assert run(BIN / "actionlint", cwd=repo).returncode != 0
+    broken = run(BIN / "actionlint", cwd=repo)
+    assert broken.returncode != 0
+    assert "potentially untrusted" in broken.stdout
+    assert "SC2086" in broken.stdout  # the run: scripts go through shellcheck too
 
 
 def test_docker_workflow_builds_both_platforms_and_pushes_only_on_main():
