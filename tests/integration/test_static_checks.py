@@ -1,6 +1,7 @@
 """Static checks of the operations artifacts, each with a broken copy to prove the checker bites."""
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -170,3 +171,26 @@ def test_dashboard_uses_the_provisioned_datasource_and_covers_the_brief():
         for target in panel["targets"]:
             assert target["datasource"]["uid"] == datasource["uid"]
             assert target["expr"].strip()
+
+
+def test_nginx_prometheus_grafana_and_compose_agree_on_the_instances():
+    """Scaling out means touching three files (docs/OPERATIONS.md): they must name the same apps."""
+    services = yaml.safe_load((ROOT / "docker-compose.prod.yml").read_text())["services"]
+    apps = {name for name in services if re.fullmatch(r"app\d+", name)}
+    assert apps == {"app1", "app2"}
+    instances = {f"{name}:8000" for name in apps}
+    upstream = re.search(r"upstream fithub \{(.*?)\}", live.NGINX_CONF.read_text(), re.S).group(1)
+    assert set(re.findall(r"server (\S+)", upstream)) == instances
+    prometheus = yaml.safe_load((live.PROMETHEUS_DIR / "prometheus.yml").read_text())
+    (job,) = [job for job in prometheus["scrape_configs"] if job["job_name"] == "fithub"]
+    assert set(job["static_configs"][0]["targets"]) == instances
+    assert prometheus["rule_files"] == ["alerts.yml"]
+    datasource = yaml.safe_load(
+        (ROOT / "monitoring" / "grafana" / "provisioning" / "datasources" / "prometheus.yml").read_text()
+    )["datasources"][0]
+    assert datasource["url"] == "http://prometheus:9090"
+    mounts = {name: services[name].get("volumes", []) for name in ("nginx", "prometheus", "grafana")}
+    assert "./nginx/nginx.conf:/etc/nginx/nginx.conf:ro" in mounts["nginx"]
+    assert "./monitoring/prometheus:/etc/prometheus:ro" in mounts["prometheus"]
+    assert "./monitoring/grafana/dashboards:/var/lib/grafana/dashboards:ro" in mounts["grafana"]
+    assert "./monitoring/grafana/provisioning:/etc/grafana/provisioning:ro" in mounts["grafana"]
