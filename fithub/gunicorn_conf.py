@@ -57,7 +57,15 @@ if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
 
 
 class JsonLogger(Logger):
-    """gunicorn's logger with one JSON object per access-log line, request id included."""
+    """gunicorn's logger writing JSON: access lines with the request id, and its own messages
+    (booting, worker exits, timeouts) in the same shape as Django's (fithub/logs.py)."""
+
+    def setup(self, cfg):
+        super().setup(cfg)
+        from fithub.logs import JsonFormatter
+
+        for handler in self.error_log.handlers:
+            handler.setFormatter(JsonFormatter())
 
     def access(self, resp, req, environ, request_time):
         if not self.access_log_enabled:

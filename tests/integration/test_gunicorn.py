@@ -62,3 +62,9 @@ def test_sigterm_lets_the_request_in_flight_finish(one_worker):
     assert entry["method"] == "POST"
     assert entry["path"] == "/api/v1/auth/token/"
     assert entry["duration_ms"] > 1000  # it waited for the body across the shutdown
+
+    # gunicorn's own messages are JSON too, like Django's.
+    lines = [line for line in (work / "out.log").read_text().splitlines() if line.strip()]
+    records = [json.loads(line) for line in lines]
+    assert any(record["logger"] == "gunicorn.error" and "Booting worker" in record["message"] for record in records)
+    assert {"timestamp", "level", "logger", "message"} <= set(records[0])
