@@ -14,6 +14,7 @@ command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 # actionlint runs shellcheck on the workflows' run: scripts when it is installed.
 command -v shellcheck >/dev/null 2>&1 || missing+=(shellcheck)
+command -v ss >/dev/null 2>&1 || missing+=(iproute2)
 
 if ((${#missing[@]})); then
     echo "ensure-tools: installing ${missing[*]} with apt-get" >&2

@@ -3,6 +3,7 @@
 import json
 import signal
 import socket
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -15,7 +16,7 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def one_worker(stack, work_dir):
+def one_worker(tools, stack, work_dir):
     """A third instance with a single worker, on the database the stack migrated."""
     work = work_dir / "graceful"
     work.mkdir()
@@ -31,6 +32,15 @@ def one_worker(stack, work_dir):
         process.stop()
 
 
+def _accepted_by_a_worker(server_port: int, client_port: int) -> bool:
+    """The connection has left the listen backlog: a process holds it (ss shows its pid)."""
+    result = subprocess.run(
+        ["ss", "-Htnp", "state", "established", f"( sport = :{server_port} and dport = :{client_port} )"],
+        capture_output=True, text=True, timeout=10, check=True,
+    )  # fmt: skip
+    return "pid=" in result.stdout
+
+
 def test_sigterm_lets_the_request_in_flight_finish(one_worker):
     process, port, work = one_worker
     body = json.dumps({"email": "nobody@example.com", "password": "wrong-password"}).encode()
@@ -41,7 +51,9 @@ def test_sigterm_lets_the_request_in_flight_finish(one_worker):
             f"X-Request-ID: graceful-shutdown-1\r\nContent-Length: {len(body)}\r\nConnection: close\r\n\r\n"
         ).encode()
         conn.sendall(head + body[:10])  # the worker now waits in Django for the rest of the body
-        time.sleep(1)
+        client_port = conn.getsockname()[1]
+        wait_until(lambda: _accepted_by_a_worker(port, client_port), timeout=30, what="the worker to accept")
+        time.sleep(0.5)
         process.popen.send_signal(signal.SIGTERM)
         time.sleep(1)
         assert process.popen.poll() is None  # still running: waiting for the request in flight

@@ -170,6 +170,7 @@ def test_swagger_ui_and_its_static_files_come_through_nginx_without_a_cdn(stack)
 def test_token_endpoint_answers_429_past_its_limit(stack):
     before = _prometheus_sum(stack, "fithub_logins_failed_total")
     statuses = []
+    started = time.monotonic()
     for _ in range(12):
         response = request(
             stack.https_url("/api/v1/auth/token/"),
@@ -180,11 +181,15 @@ def test_token_endpoint_answers_429_past_its_limit(stack):
         statuses.append(response.status)
         if response.status == 429:
             assert response.json()["errors"][0]["code"] == "throttled"
-    # rate 10r/m with a burst of 5: the first 6 reach Django, the rest are refused by nginx.
-    assert statuses == [401] * 6 + [429] * 6
+    elapsed = time.monotonic() - started
+    # rate 10r/m with a burst of 5: the first 6 reach Django, the rest are refused by nginx
+    # (one more gets through for every 6 s the loop took on a busy machine).
+    assert statuses[:6] == [401] * 6
+    assert set(statuses) == {401, 429}
+    assert statuses.count(429) >= 6 - int(elapsed // 6)
     # Only the 401s reached Django; each counted one failed login.
     wait_until(
-        lambda: _prometheus_sum(stack, "fithub_logins_failed_total") == before + 6,
+        lambda: _prometheus_sum(stack, "fithub_logins_failed_total") == before + statuses.count(401),
         timeout=30,
         what="failed logins in Prometheus",
     )
