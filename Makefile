@@ -7,7 +7,7 @@ PORT ?= 8000
 # The test suite: tests/settings.py supplies a test secret, a fast password hasher and hosts.
 TEST_ENV := DJANGO_SETTINGS_MODULE=tests.settings DEBUG=0
 
-.PHONY: help run test check lint format migrations deps uv
+.PHONY: help run test check lint format migrations deps uv test-ops
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -48,3 +48,6 @@ format: deps ## Apply ruff's fixes and formatter
 
 migrations: deps ## Make migrations: make migrations APP=nutrition NAME=add_food_index
 	DEBUG=1 $(UV) run python manage.py makemigrations $(APP) -n $(NAME)
+
+test-ops: deps ## Only the operations checks: nginx, Prometheus, gunicorn, Docker, compose, workflows
+	$(TEST_ENV) tests/harness/with-postgres.sh $(UV) run pytest tests/integration tests/fithub/test_metrics.py tests/fithub/test_request_id.py

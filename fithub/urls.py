@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from fithub import health
+from fithub.metrics import metrics_view
 
 api_v1 = [
     path("", include("apps.users.api.urls")),
@@ -19,7 +20,8 @@ urlpatterns = [
     path("health/live/", health.live, name="health-live"),
     path("health/ready/", health.ready, name="health-ready"),
     path("admin/", admin.site.urls),
-    path("", include("django_prometheus.urls")),
+    # The whole instance (all gunicorn workers) in one scrape; nginx does not expose it.
+    path("metrics", metrics_view, name="prometheus-django-metrics"),
 ]
 
 handler400 = "fithub.views.bad_request"

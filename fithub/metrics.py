@@ -1,0 +1,135 @@
+"""FitHub's own Prometheus metrics, beside django-prometheus's request, latency and database ones.
+
+Under gunicorn every worker is a separate process: with PROMETHEUS_MULTIPROC_DIR set (see
+fithub/gunicorn_conf.py) the counters below live in per-process files in that directory, and
+`metrics_view` sums all of them, so one scrape of `/metrics` reports the whole instance.
+
+Call the `record_*` functions from the code that does the work:
+
+- `record_diary_entries_logged(count)` when diary entries are written (count of rows),
+- `record_read(target)` for each read the router sends to "replica" or "primary",
+- `record_replica_fallback()` when a read meant for a replica goes to the primary because
+  the replica is down or lagging.
+
+Failed logins are counted here through Django's `user_login_failed` signal (simplejwt's
+token view calls `authenticate()`, which sends it). django-prometheus's model counters
+(`django_model_inserts_total`, `_updates_total`, `_deletes_total`, label `model` such as
+"users.user") count every model through `post_save` and `post_delete`, so models need no
+`ExportModelOperationsMixin` (adding it would count twice). Bulk operations
+(`bulk_create`, `QuerySet.update`) send no signals and are not counted. The replica lag
+gauge is not stored: it is measured on each scrape (`ReplicaLagCollector`).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Literal
+
+from django.apps import apps
+from django.conf import settings
+from django.contrib.auth.signals import user_login_failed
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+from django.http import HttpResponse
+from django.views.decorators.cache import never_cache
+from django_prometheus.models import model_deletes, model_inserts, model_updates
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, generate_latest, multiprocess
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+ReadTarget = Literal["replica", "primary"]
+READ_TARGETS: tuple[ReadTarget, ...] = ("replica", "primary")
+
+DIARY_ENTRIES_LOGGED = Counter("fithub_diary_entries_logged", "Diary entries written (one per row).")
+LOGINS_FAILED = Counter("fithub_logins_failed", "Login attempts refused for wrong credentials.")
+DB_READS = Counter("fithub_db_reads", "Reads routed by the database router, by target server.", labelnames=["target"])
+REPLICA_FALLBACKS = Counter(
+    "fithub_replica_fallbacks", "Reads meant for a replica that were served by the primary instead."
+)
+# Both targets exist from the start (at 0): a dashboard then shows 0 rather than no data.
+for _target in READ_TARGETS:
+    DB_READS.labels(target=_target)
+
+
+def record_diary_entries_logged(count: int = 1) -> None:
+    DIARY_ENTRIES_LOGGED.inc(count)
+
+
+def record_read(target: ReadTarget) -> None:
+    DB_READS.labels(target=target).inc()
+
+
+def record_replica_fallback() -> None:
+    REPLICA_FALLBACKS.inc()
+
+
+@receiver(user_login_failed, dispatch_uid="fithub.metrics.count_failed_login")
+def _count_failed_login(sender, credentials=None, request=None, **kwargs) -> None:
+    LOGINS_FAILED.inc()
+
+
+def _model_label(model) -> str:
+    return model._meta.label_lower
+
+
+@receiver(post_save, dispatch_uid="fithub.metrics.count_model_save")
+def _count_model_save(sender, created=False, raw=False, **kwargs) -> None:
+    if raw:  # loaddata
+        return
+    (model_inserts if created else model_updates).labels(_model_label(sender)).inc()
+
+
+@receiver(post_delete, dispatch_uid="fithub.metrics.count_model_delete")
+def _count_model_delete(sender, **kwargs) -> None:
+    model_deletes.labels(_model_label(sender)).inc()
+
+
+def start_model_series_at_zero() -> None:
+    """FitHub's own models appear at 0 rather than on their first write."""
+    for model in apps.get_models():
+        if model.__module__.startswith("apps."):
+            for counter in (model_inserts, model_updates, model_deletes):
+                counter.labels(_model_label(model))
+
+
+# Safe to import before django.setup() (the router may): fithub/wsgi.py calls it again after.
+if apps.ready:
+    start_model_series_at_zero()
+
+
+class ReplicaLagCollector(Collector):
+    """Measures each replica when scraped: `fithub_replica_up` (1 when it answers as a standby)
+    and `fithub_replica_lag_seconds` (replay lag, 0 when all received WAL is replayed)."""
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        from fithub.health import replica_state
+
+        up = GaugeMetricFamily("fithub_replica_up", "1 when the replica answers as a standby.", labels=["replica"])
+        lag = GaugeMetricFamily("fithub_replica_lag_seconds", "Replica replay lag in seconds.", labels=["replica"])
+        for alias in settings.DATABASE_REPLICAS:
+            state = replica_state(alias)
+            healthy = state["ok"] and state.get("in_recovery", False)
+            up.add_metric([alias], 1.0 if healthy else 0.0)
+            if state["ok"]:
+                lag.add_metric([alias], state["lag_seconds"])
+        yield up
+        yield lag
+
+
+def _registry() -> CollectorRegistry:
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        return registry
+    return REGISTRY
+
+
+@never_cache
+def metrics_view(request) -> HttpResponse:
+    """Prometheus text format for the whole instance: every worker's counters, plus the
+    replica gauges measured now."""
+    live = CollectorRegistry(auto_describe=False)
+    live.register(ReplicaLagCollector())
+    body = generate_latest(_registry()) + generate_latest(live)
+    return HttpResponse(body, content_type=CONTENT_TYPE_LATEST)

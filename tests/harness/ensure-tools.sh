@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Install the servers the integration tests run for real (Debian packages), when missing:
+# nginx, prometheus (which ships promtool) and openssl. Idempotent; only apt-get.
+set -euo pipefail
+
+as_root() {
+    if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi
+}
+
+missing=()
+command -v nginx >/dev/null 2>&1 || [[ -x /usr/sbin/nginx ]] || missing+=(nginx)
+command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
+command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+# actionlint runs shellcheck on the workflows' run: scripts when it is installed.
+command -v shellcheck >/dev/null 2>&1 || missing+=(shellcheck)
+command -v ss >/dev/null 2>&1 || missing+=(iproute2)
+
+if ((${#missing[@]})); then
+    echo "ensure-tools: installing ${missing[*]} with apt-get" >&2
+    as_root apt-get update -qq
+    # Installing must not start the packaged services: they would bind :80 and :9090.
+    policy=$(mktemp)
+    printf '#!/bin/sh\nexit 101\n' >"$policy"
+    chmod +x "$policy"
+    if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+        as_root cp "$policy" /usr/sbin/policy-rc.d
+        trap 'as_root rm -f /usr/sbin/policy-rc.d' EXIT
+    fi
+    rm -f "$policy"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+        $(printf '%s\n' "${missing[@]}" | sort -u) >/dev/null
+fi
