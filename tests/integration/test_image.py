@@ -47,8 +47,11 @@ def image_dir(tmp_path_factory):
     app.mkdir()
     build = _stage("build")
     venv = work / "venv"
+    # A docker build starts from a clean environment: nothing of the test run's (settings
+    # module, database URLs, secrets) may leak into the replayed steps.
     env = {
-        **os.environ,
+        "PATH": os.environ["PATH"],
+        "HOME": os.environ.get("HOME", str(work)),
         "UV_PROJECT_ENVIRONMENT": str(venv),
         "UV_PYTHON": sys.executable,
         "UV_PYTHON_DOWNLOADS": "never",
@@ -100,6 +103,7 @@ def test_the_image_command_serves_and_passes_its_health_check(image_dir, stack, 
         "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"),
     }
     env.pop("VIRTUAL_ENV", None)
+    env.pop("DJANGO_SETTINGS_MODULE", None)  # the image has no tests/: manage.py's default applies
     server: Process = start(
         "image", [str(venv / "bin" / command[0]), *command[1:]], log=tmp_path / "out.log", env=env, cwd=app
     )
