@@ -61,7 +61,8 @@ def _build_measurement(
     )
     if id is not None:
         measurement.id = id
-    measurement.full_clean(validate_unique=False, validate_constraints=False)
+    # The foreign keys are known good (the caller, a visible type): skip their per-row queries.
+    measurement.full_clean(exclude=["user", "type"], validate_unique=False, validate_constraints=False)
     return measurement
 
 
@@ -88,7 +89,7 @@ def update_measurement(*, measurement: Measurement, data: dict) -> Measurement:
         measurement.measured_at = data["measured_at"]
     if "note" in data:
         measurement.note = data["note"]
-    measurement.full_clean(validate_unique=False, validate_constraints=False)
+    measurement.full_clean(exclude=["user", "type"], validate_unique=False, validate_constraints=False)
     measurement.save()
     return measurement
 
