@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from apps.goals.services import achieve_reached_goals
 from apps.measurements.models import Measurement, MeasurementType
 from apps.users.models import User
 
@@ -68,15 +69,18 @@ def _build_measurement(
 
 @transaction.atomic
 def create_measurement(*, user: User, **fields) -> Measurement:
-    """Record one measurement (value in `unit`, the type's unit by default))."""
+    """Record one measurement (value in `unit`, the type's unit by default); the active
+    goals it reaches become achieved."""
     measurement = _build_measurement(user=user, **fields)
     measurement.save(force_insert=True)
+    achieve_reached_goals(user=user, measurements=[measurement])
     return measurement
 
 
 @transaction.atomic
 def update_measurement(*, measurement: Measurement, data: dict) -> Measurement:
-    """Change value/unit, measured_at or note; the type stays (a new reading is a new row)."""
+    """Change value/unit, measured_at or note; the type stays (a new reading is a new row).
+    A corrected value that reaches an active goal achieves it."""
     if "value" in data or "unit" in data:
         value = data.get("value", measurement.entered_value)
         unit = data.get("unit") or measurement.entered_unit
@@ -91,6 +95,7 @@ def update_measurement(*, measurement: Measurement, data: dict) -> Measurement:
         measurement.note = data["note"]
     measurement.full_clean(exclude=["user", "type"], validate_unique=False, validate_constraints=False)
     measurement.save()
+    achieve_reached_goals(user=measurement.user, measurements=[measurement])
     return measurement
 
 
@@ -98,7 +103,8 @@ def update_measurement(*, measurement: Measurement, data: dict) -> Measurement:
 def bulk_create_measurements(*, user: User, rows: list[dict]) -> list[Measurement]:
     """Create a batch all or nothing. A bad row rejects the whole batch with an error whose
     `attr` is `items.<index>.<field>`. Rows whose `id` the user already has are returned as
-    they are (a re-sent sync creates nothing twice); an id of someone else's is refused."""
+    they are (a re-sent sync creates nothing twice); an id of someone else's is refused.
+    Active goals the new rows reach become achieved."""
     if len(rows) > MAX_BULK_ROWS:
         raise ValidationError({"items": f"At most {MAX_BULK_ROWS} measurements per batch."}, code="max_length")
     ids = [row["id"] for row in rows if row.get("id") is not None]
@@ -124,4 +130,5 @@ def bulk_create_measurements(*, user: User, rows: list[dict]) -> list[Measuremen
         to_create.append(measurement)
         result.append(measurement)
     Measurement.objects.bulk_create(to_create)
+    achieve_reached_goals(user=user, measurements=to_create)
     return result
