@@ -6,7 +6,7 @@ import uuid
 from collections import deque
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Avg, Count, F, Q, QuerySet, Window
 from django.db.models.functions import RowNumber, TruncDate
@@ -136,3 +136,47 @@ def daily_trend(*, user: User, measurement_type: MeasurementType, start: date, e
         if day >= start:
             points.append(TrendPoint(date=day, value=_q(mean), count=count, trend=_q(trend), rate_per_week=rate))
     return points
+
+
+# Mifflin-St Jeor activity multipliers for TDEE.
+ACTIVITY_FACTORS: dict[str, Decimal] = {
+    User.ActivityLevel.SEDENTARY: Decimal("1.2"),
+    User.ActivityLevel.LIGHT: Decimal("1.375"),
+    User.ActivityLevel.MODERATE: Decimal("1.55"),
+    User.ActivityLevel.ACTIVE: Decimal("1.725"),
+    User.ActivityLevel.VERY_ACTIVE: Decimal("1.9"),
+}
+
+
+@dataclass(frozen=True)
+class BodyMetrics:
+    weight_kg: Decimal | None
+    bmi: Decimal | None
+    bmr_kcal: int | None
+    tdee_kcal: int | None
+
+
+def body_metrics(*, user: User) -> BodyMetrics:
+    """BMI, BMR and TDEE from the profile and the latest weight (one query); each is None
+    when an input it needs is missing.
+
+    - bmi = weight kg / height m squared, one decimal.
+    - bmr_kcal (Mifflin-St Jeor) = 10 x weight kg + 6.25 x height cm - 5 x age + 5 (male)
+      or - 161 (female), rounded to whole kcal.
+    - tdee_kcal = the unrounded BMR x the activity factor (1.2 sedentary, 1.375 light,
+      1.55 moderate, 1.725 active, 1.9 very active), rounded to whole kcal.
+    """
+    weight = latest_weight_kg(user=user)
+    height = user.height_cm
+    bmi = bmr = tdee = None
+    if weight is not None and height:
+        bmi = (weight / (height / 100) ** 2).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    age = user.age
+    if weight is not None and height and age is not None and user.sex:
+        offset = Decimal(5) if user.sex == User.Sex.MALE else Decimal(-161)
+        exact = 10 * weight + Decimal("6.25") * height - 5 * age + offset
+        bmr = int(exact.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+        factor = ACTIVITY_FACTORS.get(user.activity_level)
+        if factor is not None:
+            tdee = int((exact * factor).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    return BodyMetrics(weight_kg=weight, bmi=bmi, bmr_kcal=bmr, tdee_kcal=tdee)
