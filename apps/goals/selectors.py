@@ -1,4 +1,5 @@
-"""Reads on goals: a goal's progress from the latest measurement and the trend."""
+"""Reads on goals: a goal's progress from the latest measurement and the trend, and the
+nutrition target in force on a day."""
 
 from __future__ import annotations
 
@@ -7,8 +8,11 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from apps.goals.models import Goal
+from django.db.models import Q, QuerySet, Subquery
+
+from apps.goals.models import Goal, NutritionTarget
 from apps.measurements.selectors import daily_trend, latest_measurement
+from apps.users.models import User
 
 # The trend used for projections looks at the last four weeks.
 PROJECTION_WINDOW_DAYS = 28
@@ -95,3 +99,39 @@ def goal_progress(*, goal: Goal) -> GoalProgress:
         projected_date=projected,
         on_track=on_track,
     )
+
+
+def nutrition_targets_of(*, user: User) -> QuerySet[NutritionTarget]:
+    return NutritionTarget.objects.filter(user=user)
+
+
+def target_in_force(*, user: User, day: date) -> NutritionTarget | None:
+    """The target that applies on a local day: the latest one effective on or before it."""
+    return nutrition_targets_of(user=user).filter(effective_from__lte=day).order_by("-effective_from").first()
+
+
+def targets_by_day(*, user: User, start: date, end: date) -> dict[date, NutritionTarget | None]:
+    """The target in force on each day from start to end (inclusive), in one query: the
+    targets that start within the range plus, through a subquery, the one in force on
+    `start`; then one pass over the days."""
+    if end < start:
+        return {}
+    in_force_at_start = (
+        nutrition_targets_of(user=user).filter(effective_from__lte=start).order_by("-effective_from").values("pk")[:1]
+    )
+    targets = list(
+        nutrition_targets_of(user=user)
+        .filter(Q(effective_from__gt=start, effective_from__lte=end) | Q(pk=Subquery(in_force_at_start)))
+        .order_by("effective_from")
+    )
+    result: dict[date, NutritionTarget | None] = {}
+    current: NutritionTarget | None = None
+    index = 0
+    day = start
+    while day <= end:
+        while index < len(targets) and targets[index].effective_from <= day:
+            current = targets[index]
+            index += 1
+        result[day] = current
+        day += timedelta(days=1)
+    return result

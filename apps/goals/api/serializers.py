@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from apps.goals.models import Goal
+from apps.goals.models import Goal, NutritionTarget
 from apps.measurements.api.serializers import MeasurementTypeRefField, value_field
 from fithub.api.serializers import OwnedModelSerializer
 
@@ -62,3 +62,52 @@ class GoalProgressSerializer(serializers.Serializer):
         allow_null=True, help_text="When the trend reaches the target; null if it goes the wrong way or is flat."
     )
     on_track = serializers.BooleanField(help_text="Achieved, or projected to reach the target by target_date.")
+
+
+class NutritionTargetSerializer(OwnedModelSerializer):
+    """Daily targets from `effective_from` on (a local day), until the next target's date."""
+
+    energy_kcal = serializers.DecimalField(
+        max_digits=7, decimal_places=1, min_value=1, max_value=20000, coerce_to_string=False
+    )
+    protein_g = serializers.DecimalField(
+        max_digits=6,
+        decimal_places=1,
+        min_value=0,
+        max_value=2000,
+        required=False,
+        allow_null=True,
+        coerce_to_string=False,
+    )
+    fat_g = serializers.DecimalField(
+        max_digits=6,
+        decimal_places=1,
+        min_value=0,
+        max_value=2000,
+        required=False,
+        allow_null=True,
+        coerce_to_string=False,
+    )
+    carbohydrate_g = serializers.DecimalField(
+        max_digits=6,
+        decimal_places=1,
+        min_value=0,
+        max_value=2000,
+        required=False,
+        allow_null=True,
+        coerce_to_string=False,
+    )
+
+    class Meta:
+        model = NutritionTarget
+        fields = [
+            "id",
+            "energy_kcal",
+            "protein_g",
+            "fat_g",
+            "carbohydrate_g",
+            "effective_from",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["created_at", "updated_at"]

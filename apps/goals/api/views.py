@@ -3,9 +3,9 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from apps.goals import selectors, services
-from apps.goals.api.serializers import GoalProgressSerializer, GoalSerializer
+from apps.goals.api.serializers import GoalProgressSerializer, GoalSerializer, NutritionTargetSerializer
 from apps.goals.filters import GoalFilter
-from apps.goals.models import Goal
+from apps.goals.models import Goal, NutritionTarget
 from fithub.api.viewsets import OwnedModelViewSet
 
 GOAL_EXAMPLE = OpenApiExample(
@@ -86,3 +86,49 @@ class GoalViewSet(OwnedModelViewSet):
         days) projects the target to be reached; `on_track` when that is by target_date."""
         progress = selectors.goal_progress(goal=self.get_object())
         return Response(GoalProgressSerializer(progress.__dict__, context=self.get_serializer_context()).data)
+
+
+TARGET_EXAMPLE = OpenApiExample(
+    "A target",
+    value={
+        "id": "01936b2e-9a00-7c3d-9e21-5a7b8c9d0e1f",
+        "energy_kcal": 2000.0,
+        "protein_g": 130.0,
+        "fat_g": 70.0,
+        "carbohydrate_g": 210.0,
+        "effective_from": "2026-11-01",
+        "created_at": "2026-10-31T20:00:00Z",
+        "updated_at": "2026-10-31T20:00:00Z",
+    },
+    response_only=True,
+)
+
+
+@extend_schema(tags=["goals"])
+@extend_schema_view(
+    list=extend_schema(summary="Your nutrition targets, newest effective date first", examples=[TARGET_EXAMPLE]),
+    retrieve=extend_schema(summary="Read a nutrition target", examples=[TARGET_EXAMPLE]),
+    create=extend_schema(
+        summary="Set a nutrition target from a date on",
+        examples=[
+            OpenApiExample(
+                "From Monday",
+                value={"energy_kcal": 2000, "protein_g": 130, "effective_from": "2026-11-23"},
+                request_only=True,
+            ),
+            TARGET_EXAMPLE,
+        ],
+    ),
+    destroy=extend_schema(summary="Delete a nutrition target set by mistake"),
+)
+class NutritionTargetViewSet(OwnedModelViewSet):
+    """Daily energy and macro targets. Each applies from its `effective_from` day until the
+    next one's: a change is a new target, and the history stays, so every past day keeps the
+    target that was in force then. One target per date."""
+
+    queryset = NutritionTarget.objects.all()
+    serializer_class = NutritionTargetSerializer
+    http_method_names = ["get", "post", "delete", "head", "options"]
+
+    def perform_create(self, serializer):
+        serializer.instance = services.set_nutrition_target(user=self.request.user, **serializer.validated_data)
