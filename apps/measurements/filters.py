@@ -21,10 +21,14 @@ class MeasurementFilter(django_filters.FilterSet):
         help_text="A type id or built-in key (`weight`).",
     )
     start = django_filters.IsoDateTimeFilter(
-        field_name="measured_at", lookup_expr="gte", help_text="Measured at or after (ISO 8601)."
+        field_name="measured_at",
+        lookup_expr="gte",
+        help_text="Measured at or after this ISO 8601 time (a time without offset is UTC).",
     )
     end = django_filters.IsoDateTimeFilter(
-        field_name="measured_at", lookup_expr="lte", help_text="Measured at or before (ISO 8601)."
+        field_name="measured_at",
+        lookup_expr="lte",
+        help_text="Measured at or before this ISO 8601 time (a time without offset is UTC).",
     )
 
     class Meta:

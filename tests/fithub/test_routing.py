@@ -60,8 +60,22 @@ def test_reads_inside_an_atomic_block_stay_on_the_primary(replica):
 
 @pytest.fixture
 def paused_replica(replica):
-    """Stop the replica replaying WAL: it lags behind the primary until resumed."""
+    """Stop the replica replaying WAL: it lags behind the primary until resumed.
+
+    First let it replay everything written so far: pausing in the middle of the previous
+    test's flush (a TRUNCATE of every table) would leave its locks held on the replica and
+    block every read there until resumed."""
+    with connections["default"].cursor() as cursor:
+        cursor.execute("SELECT pg_current_wal_lsn()")
+        written = cursor.fetchone()[0]
+    deadline = time.monotonic() + 10
     with connections[replica].cursor() as cursor:
+        while True:
+            cursor.execute("SELECT pg_last_wal_replay_lsn() >= %s::pg_lsn", [written])
+            if cursor.fetchone()[0]:
+                break
+            assert time.monotonic() < deadline, "the replica did not catch up"
+            time.sleep(0.02)
         cursor.execute("SELECT pg_wal_replay_pause()")
     yield replica
     with connections[replica].cursor() as cursor:
