@@ -38,9 +38,8 @@ def create_goal(
     if start_value is None:
         latest = latest_measurement(user=user, measurement_type=type)
         if latest is None:
-            raise ValidationError(
-                {"start_value": "There is no measurement of this type yet: give a start value."}, code="required"
-            )
+            message = "There is no measurement of this type yet: give a start value."
+            raise ValidationError({"start_value": ValidationError(message, code="required")})
         start_value = latest.value
     type.check_range(target_value, field="target_value")
     type.check_range(start_value, field="start_value")

@@ -77,19 +77,16 @@ class MeasurementType(TimeStampedModel):
         """Convert `value` entered in `unit` to this type's unit; ValidationError if it cannot."""
         factors = UNIT_CONVERSIONS.get(self.unit, {self.unit: Decimal(1)})
         if unit not in factors:
-            raise ValidationError(
-                {"unit": f"{self.name} is entered in {' or '.join(factors)}, not {unit!r}."}, code="invalid"
-            )
+            message = f"{self.name} is entered in {' or '.join(factors)}, not {unit!r}."
+            raise ValidationError({"unit": ValidationError(message, code="invalid_unit")})
         return (value * factors[unit]).quantize(Decimal(1).scaleb(-VALUE_PLACES))
 
     def check_range(self, value: Decimal, field: str = "value") -> None:
         low = self.min_value if self.min_value is not None else -VALUE_LIMIT
         high = self.max_value if self.max_value is not None else VALUE_LIMIT
         if not low <= value <= high:
-            raise ValidationError(
-                {field: f"{self.name} must be between {low.normalize():f} and {high.normalize():f} {self.unit}."},
-                code="out_of_range",
-            )
+            message = f"{self.name} must be between {low.normalize():f} and {high.normalize():f} {self.unit}."
+            raise ValidationError({field: ValidationError(message, code="out_of_range")})
 
 
 class Measurement(OwnedModel):
@@ -120,5 +117,5 @@ class Measurement(OwnedModel):
             return
         measurement_type = self.type
         if measurement_type.user_id is not None and measurement_type.user_id != self.user_id:
-            raise ValidationError({"type": "Unknown measurement type."}, code="does_not_exist")
+            raise ValidationError({"type": ValidationError("Unknown measurement type.", code="does_not_exist")})
         measurement_type.check_range(self.value)

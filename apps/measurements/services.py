@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from apps.goals.services import achieve_reached_goals
@@ -50,7 +50,7 @@ def _build_measurement(
 ) -> Measurement:
     unit = unit or type.unit
     if measured_at > timezone.now() + FUTURE_TOLERANCE:
-        raise ValidationError({"measured_at": "The measurement is in the future."}, code="invalid")
+        raise ValidationError({"measured_at": ValidationError("The measurement is in the future.", code="future")})
     measurement = Measurement(
         user=user,
         type=type,
@@ -89,7 +89,7 @@ def update_measurement(*, measurement: Measurement, data: dict) -> Measurement:
         measurement.entered_unit = unit
     if "measured_at" in data:
         if data["measured_at"] > timezone.now() + FUTURE_TOLERANCE:
-            raise ValidationError({"measured_at": "The measurement is in the future."}, code="invalid")
+            raise ValidationError({"measured_at": ValidationError("The measurement is in the future.", code="future")})
         measurement.measured_at = data["measured_at"]
     if "note" in data:
         measurement.note = data["note"]
@@ -106,10 +106,11 @@ def bulk_create_measurements(*, user: User, rows: list[dict]) -> list[Measuremen
     they are (a re-sent sync creates nothing twice); an id of someone else's is refused.
     Active goals the new rows reach become achieved."""
     if len(rows) > MAX_BULK_ROWS:
-        raise ValidationError({"items": f"At most {MAX_BULK_ROWS} measurements per batch."}, code="max_length")
+        message = f"At most {MAX_BULK_ROWS} measurements per batch."
+        raise ValidationError({"items": ValidationError(message, code="max_length")})
     ids = [row["id"] for row in rows if row.get("id") is not None]
     if len(ids) != len(set(ids)):
-        raise ValidationError({"items": "Two rows have the same id."}, code="unique")
+        raise ValidationError({"items": ValidationError("Two rows have the same id.", code="unique")})
     existing = {m.pk: m for m in Measurement.objects.filter(pk__in=ids).select_related("type")}
     result: list[Measurement] = []
     to_create: list[Measurement] = []
@@ -118,17 +119,22 @@ def bulk_create_measurements(*, user: User, rows: list[dict]) -> list[Measuremen
         if found is not None:
             if found.user_id != user.pk:
                 message = "This id is already in use; choose another."
-                raise ValidationError({f"items.{index}.id": message}, code="unique")
+                raise ValidationError({f"items.{index}.id": ValidationError(message, code="unique")})
             result.append(found)
             continue
         try:
             measurement = _build_measurement(user=user, **row)
         except ValidationError as exc:
-            raise ValidationError(
-                {f"items.{index}.{field}": errors for field, errors in exc.message_dict.items()}
-            ) from exc
+            errors = exc.error_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.error_list}
+            raise ValidationError({f"items.{index}.{field}": error for field, error in errors.items()}) from exc
         to_create.append(measurement)
         result.append(measurement)
-    Measurement.objects.bulk_create(to_create)
+    try:
+        with transaction.atomic():
+            Measurement.objects.bulk_create(to_create)
+    except IntegrityError as exc:
+        # A concurrent batch created one of these ids first: nothing of this one is kept.
+        message = "An id of this batch was created meanwhile; send the batch again."
+        raise ValidationError({"items": ValidationError(message, code="conflict")}) from exc
     achieve_reached_goals(user=user, measurements=to_create)
     return result

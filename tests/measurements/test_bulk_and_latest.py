@@ -34,22 +34,22 @@ def test_bulk_creates_the_whole_batch(auth_client, user, builtin_types):
 
 
 @pytest.mark.parametrize(
-    ("bad_row", "attr"),
+    ("bad_row", "attr", "code"),
     [
-        ({"value": 5000}, "items.2.value"),
-        ({"value": "NaN"}, "items.2.value"),
-        ({"unit": "cm"}, "items.2.unit"),
-        ({"type": "nope"}, "items.2.type"),
-        ({"measured_at": "not a time"}, "items.2.measured_at"),
-        ({"measured_at": "2099-01-01T00:00:00Z"}, "items.2.measured_at"),
+        ({"value": 5000}, "items.2.value", "out_of_range"),
+        ({"value": "NaN"}, "items.2.value", "invalid"),
+        ({"unit": "cm"}, "items.2.unit", "invalid_unit"),
+        ({"type": "nope"}, "items.2.type", "does_not_exist"),
+        ({"measured_at": "not a time"}, "items.2.measured_at", "invalid"),
+        ({"measured_at": "2099-01-01T00:00:00Z"}, "items.2.measured_at", "future"),
     ],
 )
-def test_bulk_is_all_or_nothing_and_names_the_row(auth_client, builtin_types, bad_row, attr):
+def test_bulk_is_all_or_nothing_and_names_the_row(auth_client, builtin_types, bad_row, attr, code):
     items = week([81, 80.5, 80, 79.5])
     items[2].update(bad_row)
     response = auth_client.post(BULK, {"items": items})
     assert response.status_code == 400, response.json()
-    assert [error["attr"] for error in response.json()["errors"]] == [attr]
+    assert [(error["attr"], error["code"]) for error in response.json()["errors"]] == [(attr, code)]
     assert not Measurement.objects.exists()
 
 
@@ -114,3 +114,22 @@ def test_latest_is_one_query(auth_client, user, builtin_types, django_assert_max
         MeasurementFactory.create_batch(5, user=user, type=builtin_types[key], value=Decimal(50))
     with django_assert_max_num_queries(2):
         assert len(auth_client.get(LATEST).json()) == 5
+
+
+def test_bulk_losing_a_race_on_an_id_is_a_400_not_a_500(auth_client, user, builtin_types, monkeypatch):
+    from apps.measurements import services
+
+    row = {**week([80])[0], "id": str(uuid.uuid4())}
+    real_filter = services.Measurement.objects.filter
+
+    def filter_missing_the_concurrent_row(*args, **kwargs):
+        # The existence check runs before a concurrent request commits the same id.
+        if "pk__in" in kwargs:
+            MeasurementFactory(id=row["id"], user=user)
+            return real_filter(pk__in=[])
+        return real_filter(*args, **kwargs)
+
+    monkeypatch.setattr(services.Measurement.objects, "filter", filter_missing_the_concurrent_row)
+    response = auth_client.post(BULK, {"items": [row]})
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["code"] == "conflict"

@@ -199,13 +199,14 @@ class MeasurementViewSet(OwnedModelViewSet):
         query.is_valid(raise_exception=True)
         measurement_type = selectors.measurement_type_by_ref(user=request.user, ref=query.validated_data["type"])
         if measurement_type is None:
-            raise ValidationError({"type": "Unknown measurement type."}, code="does_not_exist")
+            raise ValidationError({"type": ValidationError("Unknown measurement type.", code="does_not_exist")})
         end = query.validated_data.get("end") or request.user.local_today()
         start = query.validated_data.get("start") or end - timedelta(days=DEFAULT_TREND_DAYS - 1)
         if start > end:
-            raise ValidationError({"start": "start must not be after end."}, code="invalid")
+            raise ValidationError({"start": ValidationError("start must not be after end.", code="invalid")})
         if (end - start).days >= MAX_TREND_DAYS:
-            raise ValidationError({"start": f"At most {MAX_TREND_DAYS} days per request."}, code="invalid")
+            message = f"At most {MAX_TREND_DAYS} days per request."
+            raise ValidationError({"start": ValidationError(message, code="invalid")})
         points = selectors.daily_trend(user=request.user, measurement_type=measurement_type, start=start, end=end)
         body = {
             "type": measurement_type.pk,
