@@ -83,9 +83,9 @@ def test_bulk_resent_with_ids_creates_nothing_twice(auth_client, user, builtin_t
 
 
 def test_bulk_query_count_does_not_grow_with_the_batch(auth_client, user, builtin_types, django_assert_max_num_queries):
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(8):
         assert auth_client.post(BULK, {"items": week([81, 80])}).status_code == 201
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(8):
         assert auth_client.post(BULK, {"items": week([80] * 100)}).status_code == 201
 
 
