@@ -235,3 +235,18 @@ def test_list_and_progress_query_counts_are_constant(auth_client, user, builtin_
     with django_assert_max_num_queries(3):
         assert len(auth_client.get(GOALS, {"status": "active"}).json()["results"]) == 7
     assert len(client_for(UserFactory()).get(GOALS).json()["results"]) == 0
+
+
+def test_goals_filter_by_type_and_status(auth_client, user, builtin_types):
+    weight = GoalFactory(user=user)
+    waist = GoalFactory(user=user, type=builtin_types["waist"], start_value=90, target_value=85)
+    old = GoalFactory(user=user, status=Goal.Status.ABANDONED)
+
+    def ids(params):
+        return {row["id"] for row in auth_client.get(GOALS, params).json()["results"]}
+
+    assert ids({"type": "weight"}) == {str(weight.pk), str(old.pk)}
+    assert ids({"type": str(builtin_types["waist"].pk)}) == {str(waist.pk)}
+    assert ids({"type": "weight", "status": "active"}) == {str(weight.pk)}
+    assert ids({"type": "nope"}) == set()
+    assert auth_client.get(GOALS, {"status": "won"}).status_code == 400
