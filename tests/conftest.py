@@ -62,3 +62,14 @@ def throttle_rates(monkeypatch):
         monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", {**SimpleRateThrottle.THROTTLE_RATES, **rates})
 
     return apply
+
+
+@pytest.fixture
+def builtin_types(db):
+    """The built-in measurement types by key. The migration seeds them; transactional tests
+    flush the tables, so they are put back (idempotently) when gone."""
+    from apps.measurements.builtins import sync_builtin_types
+    from apps.measurements.models import MeasurementType
+
+    sync_builtin_types(MeasurementType)
+    return {t.key: t for t in MeasurementType.objects.filter(user__isnull=True)}

@@ -1,5 +1,7 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from apps.measurements.selectors import BodyMetrics, body_metrics
 from apps.users.models import User
 
 
@@ -7,6 +9,11 @@ class UserSerializer(serializers.ModelSerializer):
     """The user's profile. Heights are centimetres; the email is changed by support only."""
 
     age = serializers.IntegerField(read_only=True, allow_null=True, help_text="Whole years, from birth_date.")
+    bmi = serializers.SerializerMethodField(help_text="From the latest weight and height_cm; null without them.")
+    bmr_kcal = serializers.SerializerMethodField(
+        help_text="Basal metabolic rate (Mifflin-St Jeor): needs sex, birth_date, height_cm and a weight."
+    )
+    tdee_kcal = serializers.SerializerMethodField(help_text="bmr_kcal times the activity_level factor (1.2 to 1.9).")
 
     class Meta:
         model = User
@@ -21,10 +28,37 @@ class UserSerializer(serializers.ModelSerializer):
             "timezone",
             "unit_system",
             "age",
+            "bmi",
+            "bmr_kcal",
+            "tdee_kcal",
             "created_at",
             "updated_at",
         ]
         read_only_fields = ["id", "email", "created_at", "updated_at"]
+
+    def _metrics(self, user: User) -> BodyMetrics:
+        # One query (the latest weight) for the three fields.
+        cache = self.__dict__.setdefault("_body_metrics", {})
+        if user.pk not in cache:
+            cache[user.pk] = body_metrics(user=user)
+        return cache[user.pk]
+
+    def to_representation(self, instance):
+        self.__dict__.pop("_body_metrics", None)  # the profile may just have changed
+        return super().to_representation(instance)
+
+    @extend_schema_field(serializers.FloatField(allow_null=True))
+    def get_bmi(self, user: User):
+        value = self._metrics(user).bmi
+        return None if value is None else float(value)
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_bmr_kcal(self, user: User):
+        return self._metrics(user).bmr_kcal
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_tdee_kcal(self, user: User):
+        return self._metrics(user).tdee_kcal
 
     def validate_birth_date(self, value):
         if value is not None and value > self.context["request"].user.local_today():

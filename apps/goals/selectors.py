@@ -1,0 +1,137 @@
+"""Reads on goals: a goal's progress from the latest measurement and the trend, and the
+nutrition target in force on a day."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import Q, QuerySet, Subquery
+
+from apps.goals.models import Goal, NutritionTarget
+from apps.measurements.selectors import daily_trend, latest_measurement
+from apps.users.models import User
+
+# The trend used for projections looks at the last four weeks.
+PROJECTION_WINDOW_DAYS = 28
+# Projections further out than this are not projections.
+MAX_PROJECTION_DAYS = 3650
+
+
+@dataclass(frozen=True)
+class GoalProgress:
+    goal: Goal
+    direction: str
+    current_value: Decimal
+    current_measured_at: object
+    percent_complete: Decimal
+    remaining: Decimal
+    trend_value: Decimal | None
+    rate_per_week: Decimal | None
+    projected_date: date | None
+    on_track: bool
+
+
+def _one_decimal(value: Decimal) -> Decimal:
+    return value.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+def goal_progress(*, goal: Goal) -> GoalProgress:
+    """How far along a goal is. Two queries: the latest measurement and the daily trend.
+
+    - `percent_complete`: (current - start) / (target - start), as a percentage clamped to
+      0..100, so it works for goals that go down (weight loss) and up; 100 once achieved.
+    - `remaining`: how far the current value still is from the target (0 once reached).
+    - `projected_date`: the day the trend (7-day moving average, see the trend endpoint)
+      reaches the target at its current weekly rate, from the last measured day of the
+      past 28 days; null when there is no rate or it goes the wrong way.
+    - `on_track`: achieved, or projected to reach the target by `target_date`.
+    """
+    user = goal.user
+    today = user.local_today()
+    latest = latest_measurement(user=user, measurement_type=goal.type)
+    current = latest.value if latest is not None else goal.start_value
+    direction = goal.direction
+    span = goal.target_value - goal.start_value
+    achieved = goal.status == Goal.Status.ACHIEVED
+
+    if achieved or goal.is_reached_by(current):
+        percent = Decimal(100)
+        remaining = Decimal(0)
+    else:
+        percent = min(Decimal(100), max(Decimal(0), (current - goal.start_value) / span * 100))
+        remaining = abs(goal.target_value - current)
+
+    points = daily_trend(
+        user=user,
+        measurement_type=goal.type,
+        start=today - timedelta(days=PROJECTION_WINDOW_DAYS - 1),
+        end=today,
+    )
+    last = points[-1] if points else None
+    trend_value = last.trend if last else None
+    rate = last.rate_per_week if last else None
+
+    projected: date | None = None
+    if achieved and goal.achieved_at is not None:
+        projected = goal.achieved_at.astimezone(user.zone).date()
+    elif goal.is_reached_by(current):
+        projected = latest.measured_at.astimezone(user.zone).date() if latest else today
+    elif last is not None and rate and (rate > 0) == (direction > 0):
+        days = (goal.target_value - last.trend) * 7 / rate
+        if days <= 0:
+            projected = last.date
+        elif days <= MAX_PROJECTION_DAYS:
+            projected = last.date + timedelta(days=math.ceil(days))
+
+    on_track = achieved or (projected is not None and projected <= goal.target_date)
+    return GoalProgress(
+        goal=goal,
+        direction="down" if direction < 0 else "up",
+        current_value=current,
+        current_measured_at=latest.measured_at if latest else None,
+        percent_complete=_one_decimal(percent),
+        remaining=remaining,
+        trend_value=trend_value,
+        rate_per_week=rate,
+        projected_date=projected,
+        on_track=on_track,
+    )
+
+
+def nutrition_targets_of(*, user: User) -> QuerySet[NutritionTarget]:
+    return NutritionTarget.objects.filter(user=user)
+
+
+def target_in_force(*, user: User, day: date) -> NutritionTarget | None:
+    """The target that applies on a local day: the latest one effective on or before it."""
+    return nutrition_targets_of(user=user).filter(effective_from__lte=day).order_by("-effective_from").first()
+
+
+def targets_by_day(*, user: User, start: date, end: date) -> dict[date, NutritionTarget | None]:
+    """The target in force on each day from start to end (inclusive), in one query: the
+    targets that start within the range plus, through a subquery, the one in force on
+    `start`; then one pass over the days."""
+    if end < start:
+        return {}
+    in_force_at_start = (
+        nutrition_targets_of(user=user).filter(effective_from__lte=start).order_by("-effective_from").values("pk")[:1]
+    )
+    targets = list(
+        nutrition_targets_of(user=user)
+        .filter(Q(effective_from__gt=start, effective_from__lte=end) | Q(pk=Subquery(in_force_at_start)))
+        .order_by("effective_from")
+    )
+    result: dict[date, NutritionTarget | None] = {}
+    current: NutritionTarget | None = None
+    index = 0
+    day = start
+    while day <= end:
+        while index < len(targets) and targets[index].effective_from <= day:
+            current = targets[index]
+            index += 1
+        result[day] = current
+        day += timedelta(days=1)
+    return result

@@ -1,0 +1,130 @@
+"""Writes on goals. Each is one transaction; invalid input raises Django's ValidationError."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import date
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from apps.goals.models import Goal, NutritionTarget
+from apps.measurements.models import Measurement, MeasurementType
+from apps.measurements.selectors import latest_measurement
+from apps.users.models import User
+
+
+def _full_clean(goal: Goal) -> None:
+    # Not excluding user and type: the one-active-goal-per-type constraint names them.
+    goal.full_clean()
+
+
+@transaction.atomic
+def create_goal(
+    *,
+    user: User,
+    type: MeasurementType,
+    target_value: Decimal,
+    target_date: date,
+    start_value: Decimal | None = None,
+    start_date: date | None = None,
+    id: uuid.UUID | None = None,
+) -> Goal:
+    """A new active goal. `start_value` defaults to the latest measurement of the type and
+    `start_date` to the user's local today."""
+    if start_value is None:
+        latest = latest_measurement(user=user, measurement_type=type)
+        if latest is None:
+            message = "There is no measurement of this type yet: give a start value."
+            raise ValidationError({"start_value": ValidationError(message, code="required")})
+        start_value = latest.value
+    type.check_range(target_value, field="target_value")
+    type.check_range(start_value, field="start_value")
+    goal = Goal(
+        user=user,
+        type=type,
+        target_value=target_value,
+        target_date=target_date,
+        start_value=start_value,
+        start_date=start_date or user.local_today(),
+    )
+    if id is not None:
+        goal.id = id
+    _full_clean(goal)
+    goal.save(force_insert=True)
+    return goal
+
+
+@transaction.atomic
+def update_goal(*, goal: Goal, data: dict) -> Goal:
+    """Change the target, dates, start value or status. Setting `achieved` by hand stamps
+    `achieved_at` now; leaving `achieved` clears it."""
+    for field in ("target_value", "target_date", "start_value", "start_date"):
+        if field in data:
+            setattr(goal, field, data[field])
+    for field in ("target_value", "start_value"):
+        if field in data:
+            goal.type.check_range(data[field], field=field)
+    if "status" in data and data["status"] != goal.status:
+        goal.status = data["status"]
+        goal.achieved_at = timezone.now() if goal.status == Goal.Status.ACHIEVED else None
+    _full_clean(goal)
+    goal.save()
+    return goal
+
+
+def achieve_reached_goals(*, user: User, measurements: Iterable[Measurement]) -> list[Goal]:
+    """Mark the user's active goals that these new measurements reach as achieved.
+
+    Called by the measurement services inside their transaction (not a signal). Only
+    measurements on or after the goal's start date count. One query finds the goals; one
+    update per goal reached."""
+    by_type: dict = {}
+    for measurement in measurements:
+        by_type.setdefault(measurement.type_id, []).append(measurement)
+    if not by_type:
+        return []
+    zone = user.zone
+    achieved = []
+    for goal in Goal.objects.filter(user=user, status=Goal.Status.ACTIVE, type_id__in=by_type):
+        reaching = [
+            m.measured_at
+            for m in by_type[goal.type_id]
+            if m.measured_at.astimezone(zone).date() >= goal.start_date and goal.is_reached_by(m.value)
+        ]
+        if reaching:
+            goal.status = Goal.Status.ACHIEVED
+            goal.achieved_at = min(reaching)
+            goal.save(update_fields=["status", "achieved_at", "updated_at"])
+            achieved.append(goal)
+    return achieved
+
+
+@transaction.atomic
+def set_nutrition_target(
+    *,
+    user: User,
+    energy_kcal: Decimal,
+    effective_from: date,
+    protein_g: Decimal | None = None,
+    fat_g: Decimal | None = None,
+    carbohydrate_g: Decimal | None = None,
+    id: uuid.UUID | None = None,
+) -> NutritionTarget:
+    """A new target from `effective_from` on; earlier targets stay as history."""
+    target = NutritionTarget(
+        user=user,
+        energy_kcal=energy_kcal,
+        protein_g=protein_g,
+        fat_g=fat_g,
+        carbohydrate_g=carbohydrate_g,
+        effective_from=effective_from,
+    )
+    if id is not None:
+        target.id = id
+    target.full_clean()
+    target.save(force_insert=True)
+    return target

@@ -1,0 +1,219 @@
+from datetime import timedelta
+
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import status
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.response import Response
+
+from apps.measurements import selectors, services
+from apps.measurements.api.pagination import MeasurementCursorPagination
+from apps.measurements.api.serializers import (
+    MeasurementBulkResultSerializer,
+    MeasurementBulkSerializer,
+    MeasurementSerializer,
+    MeasurementTrendQuerySerializer,
+    MeasurementTrendSerializer,
+    MeasurementTypeSerializer,
+)
+from apps.measurements.filters import MeasurementFilter
+from apps.measurements.models import Measurement, MeasurementType
+from fithub.api.viewsets import OwnedModelViewSet
+
+MAX_TREND_DAYS = 731
+DEFAULT_TREND_DAYS = 90
+
+TYPE_EXAMPLE = OpenApiExample(
+    "A built-in type",
+    value={
+        "id": "01936b2e-0000-7000-8000-000000000001",
+        "key": "weight",
+        "name": "Weight",
+        "unit": "kg",
+        "accepted_units": ["kg", "lb"],
+        "min_value": 20,
+        "max_value": 500,
+        "is_builtin": True,
+        "created_at": "2026-11-01T00:00:00Z",
+        "updated_at": "2026-11-01T00:00:00Z",
+    },
+    response_only=True,
+)
+CUSTOM_TYPE_EXAMPLE = OpenApiExample(
+    "Your own type", value={"name": "Calf", "unit": "cm", "min_value": 15, "max_value": 80}, request_only=True
+)
+MEASUREMENT_EXAMPLE = OpenApiExample(
+    "A weight entered in pounds",
+    value={
+        "id": "01936b2e-8f4a-7c3d-9e21-5a7b8c9d0e1f",
+        "type": "01936b2e-0000-7000-8000-000000000001",
+        "type_key": "weight",
+        "value": 72.5748,
+        "stored_unit": "kg",
+        "entered_value": 160,
+        "entered_unit": "lb",
+        "measured_at": "2026-11-20T07:15:00+01:00",
+        "note": "after a run",
+        "created_at": "2026-11-20T06:15:03Z",
+        "updated_at": "2026-11-20T06:15:03Z",
+    },
+    response_only=True,
+)
+MEASUREMENT_INPUT_EXAMPLE = OpenApiExample(
+    "Log a weight in pounds",
+    value={"type": "weight", "value": 160, "unit": "lb", "measured_at": "2026-11-20T07:15:00+01:00", "note": ""},
+    request_only=True,
+)
+
+
+@extend_schema(tags=["measurements"])
+@extend_schema_view(
+    list=extend_schema(summary="List the built-in types and your own", examples=[TYPE_EXAMPLE]),
+    retrieve=extend_schema(summary="Read a measurement type", examples=[TYPE_EXAMPLE]),
+    create=extend_schema(summary="Create a type of your own", examples=[CUSTOM_TYPE_EXAMPLE, TYPE_EXAMPLE]),
+)
+class MeasurementTypeViewSet(OwnedModelViewSet):
+    """Measurement types. The built-in ones (weight kg, body_fat %, waist, hips, chest, neck,
+    arm and thigh cm, resting_heart_rate bpm) are shared and read-only; the ones you create
+    are visible to you only."""
+
+    queryset = MeasurementType.objects.all()
+    serializer_class = MeasurementTypeSerializer
+    http_method_names = ["get", "post", "head", "options"]
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(selectors.visible_measurement_types(user=request.user).order_by("name", "id"))
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def get_object(self):
+        visible = selectors.visible_measurement_types(user=self.request.user)
+        instance = get_object_or_404(visible, pk=self.kwargs["pk"])
+        if instance.is_builtin and self.request.method not in ("GET", "HEAD", "OPTIONS"):
+            raise PermissionDenied("Built-in measurement types are read-only.")
+        return instance
+
+    def perform_create(self, serializer):
+        serializer.instance = services.create_measurement_type(user=self.request.user, **serializer.validated_data)
+
+
+@extend_schema(tags=["measurements"])
+@extend_schema_view(
+    list=extend_schema(summary="List your measurements, newest first", examples=[MEASUREMENT_EXAMPLE]),
+    retrieve=extend_schema(summary="Read a measurement", examples=[MEASUREMENT_EXAMPLE]),
+    create=extend_schema(summary="Record a measurement", examples=[MEASUREMENT_INPUT_EXAMPLE, MEASUREMENT_EXAMPLE]),
+    partial_update=extend_schema(summary="Correct a measurement", examples=[MEASUREMENT_EXAMPLE]),
+    destroy=extend_schema(summary="Delete a measurement"),
+)
+class MeasurementViewSet(OwnedModelViewSet):
+    """Body measurements. Values are validated against the type's sensible range and stored
+    in the type's metric unit; the unit they were entered in is kept."""
+
+    queryset = Measurement.objects.all()
+    serializer_class = MeasurementSerializer
+    filterset_class = MeasurementFilter
+    pagination_class = MeasurementCursorPagination
+
+    def get_base_queryset(self):
+        return Measurement.objects.select_related("type")
+
+    def perform_create(self, serializer):
+        serializer.instance = services.create_measurement(user=self.request.user, **serializer.validated_data)
+
+    def perform_update(self, serializer):
+        services.update_measurement(measurement=serializer.instance, data=serializer.validated_data)
+
+    @extend_schema(
+        summary="Record a batch of measurements, all or nothing",
+        request=MeasurementBulkSerializer,
+        responses={201: MeasurementBulkResultSerializer},
+        examples=[
+            OpenApiExample(
+                "A week of scale readings",
+                value={
+                    "items": [
+                        {"type": "weight", "value": 81.2, "measured_at": "2026-11-14T07:00:00+01:00"},
+                        {"type": "weight", "value": 178.6, "unit": "lb", "measured_at": "2026-11-15T07:05:00+01:00"},
+                    ]
+                },
+                request_only=True,
+            )
+        ],
+    )
+    @action(detail=False, methods=["post"], url_path="bulk", filterset_class=None, pagination_class=None)
+    def bulk(self, request):
+        """Up to 500 measurements in one transaction. If any row is invalid nothing is written
+        and the error's `attr` names the row: `items.3.value`. Rows whose `id` you already
+        have are returned unchanged, so re-sending a batch after a timeout is safe."""
+        serializer = MeasurementBulkSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        created = services.bulk_create_measurements(user=request.user, rows=serializer.validated_data["items"])
+        context = self.get_serializer_context()
+        data = {"results": MeasurementSerializer(created, many=True, context=context).data}
+        return Response(data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="The latest measurement of each type",
+        responses={200: MeasurementSerializer(many=True)},
+        examples=[OpenApiExample("Latest values", value=[MEASUREMENT_EXAMPLE.value], response_only=True)],
+    )
+    @action(detail=False, methods=["get"], filterset_class=None, pagination_class=None)
+    def latest(self, request):
+        """Your most recent measurement of every type you have measured, in one query. At
+        most one row per type, so the list is short and not paginated."""
+        rows = selectors.latest_per_type(user=request.user)
+        return Response(MeasurementSerializer(rows, many=True, context=self.get_serializer_context()).data)
+
+    @extend_schema(
+        summary="Daily series with a 7-day moving average and the weekly rate of change",
+        parameters=[
+            OpenApiParameter("type", OpenApiTypes.STR, required=True, description="A type id or built-in key."),
+            OpenApiParameter("start", OpenApiTypes.DATE, description="First local day (default: 89 days before end)."),
+            OpenApiParameter("end", OpenApiTypes.DATE, description="Last local day (default: today)."),
+        ],
+        responses={200: MeasurementTrendSerializer},
+        examples=[
+            OpenApiExample(
+                "Weight trend",
+                value={
+                    "type": "01936b2e-0000-7000-8000-000000000001",
+                    "unit": "kg",
+                    "start": "2026-11-01",
+                    "end": "2026-11-20",
+                    "points": [{"date": "2026-11-20", "value": 80.1, "count": 1, "trend": 80.4, "rate_per_week": -0.5}],
+                    "rate_per_week": -0.5,
+                },
+                response_only=True,
+            )
+        ],
+    )
+    @action(detail=False, methods=["get"], filterset_class=None, pagination_class=None)
+    def trend(self, request):
+        """One point per local day with a measurement (days are in your profile's time zone).
+        `trend` is a 7-day moving average: the mean of the daily values on the days measured
+        among that day and the 6 before it. `rate_per_week` is the change of the trend since
+        the earliest measured day of the 7 days before, scaled to a week. At most 731 days."""
+        query = MeasurementTrendQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        measurement_type = selectors.measurement_type_by_ref(user=request.user, ref=query.validated_data["type"])
+        if measurement_type is None:
+            raise ValidationError({"type": ValidationError("Unknown measurement type.", code="does_not_exist")})
+        end = query.validated_data.get("end") or request.user.local_today()
+        start = query.validated_data.get("start") or end - timedelta(days=DEFAULT_TREND_DAYS - 1)
+        if start > end:
+            raise ValidationError({"start": ValidationError("start must not be after end.", code="invalid")})
+        if (end - start).days >= MAX_TREND_DAYS:
+            message = f"At most {MAX_TREND_DAYS} days per request."
+            raise ValidationError({"start": ValidationError(message, code="invalid")})
+        points = selectors.daily_trend(user=request.user, measurement_type=measurement_type, start=start, end=end)
+        body = {
+            "type": measurement_type.pk,
+            "unit": measurement_type.unit,
+            "start": start,
+            "end": end,
+            "points": [point.__dict__ for point in points],
+            "rate_per_week": points[-1].rate_per_week if points else None,
+        }
+        return Response(MeasurementTrendSerializer(body).data)

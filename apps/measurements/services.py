@@ -1,0 +1,140 @@
+"""Writes on measurements. Each is one transaction; invalid input raises Django's ValidationError."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from apps.goals.services import achieve_reached_goals
+from apps.measurements.models import Measurement, MeasurementType
+from apps.users.models import User
+
+# Clocks drift: a reading up to a day ahead of the server is accepted.
+FUTURE_TOLERANCE = timedelta(days=1)
+MAX_BULK_ROWS = 500
+
+
+@transaction.atomic
+def create_measurement_type(
+    *,
+    user: User,
+    name: str,
+    unit: str,
+    min_value: Decimal | None = None,
+    max_value: Decimal | None = None,
+    id: uuid.UUID | None = None,
+) -> MeasurementType:
+    measurement_type = MeasurementType(user=user, name=name.strip(), unit=unit.strip(), min_value=min_value)
+    measurement_type.max_value = max_value
+    if id is not None:
+        measurement_type.id = id
+    measurement_type.full_clean()
+    measurement_type.save()
+    return measurement_type
+
+
+def _build_measurement(
+    *,
+    user: User,
+    type: MeasurementType,
+    value: Decimal,
+    measured_at: datetime,
+    unit: str | None = None,
+    note: str = "",
+    id: uuid.UUID | None = None,
+) -> Measurement:
+    unit = unit or type.unit
+    if measured_at > timezone.now() + FUTURE_TOLERANCE:
+        raise ValidationError({"measured_at": ValidationError("The measurement is in the future.", code="future")})
+    measurement = Measurement(
+        user=user,
+        type=type,
+        value=type.to_metric(value, unit),
+        entered_value=value,
+        entered_unit=unit,
+        measured_at=measured_at,
+        note=note,
+    )
+    if id is not None:
+        measurement.id = id
+    # The foreign keys are known good (the caller, a visible type): skip their per-row queries.
+    measurement.full_clean(exclude=["user", "type"], validate_unique=False, validate_constraints=False)
+    return measurement
+
+
+@transaction.atomic
+def create_measurement(*, user: User, **fields) -> Measurement:
+    """Record one measurement (value in `unit`, the type's unit by default); the active
+    goals it reaches become achieved."""
+    measurement = _build_measurement(user=user, **fields)
+    measurement.save(force_insert=True)
+    achieve_reached_goals(user=user, measurements=[measurement])
+    return measurement
+
+
+@transaction.atomic
+def update_measurement(*, measurement: Measurement, data: dict) -> Measurement:
+    """Change value/unit, measured_at or note; the type stays (a new reading is a new row).
+    A corrected value that reaches an active goal achieves it."""
+    if "value" in data or "unit" in data:
+        value = data.get("value", measurement.entered_value)
+        unit = data.get("unit") or measurement.entered_unit
+        measurement.value = measurement.type.to_metric(value, unit)
+        measurement.entered_value = value
+        measurement.entered_unit = unit
+    if "measured_at" in data:
+        if data["measured_at"] > timezone.now() + FUTURE_TOLERANCE:
+            raise ValidationError({"measured_at": ValidationError("The measurement is in the future.", code="future")})
+        measurement.measured_at = data["measured_at"]
+    if "note" in data:
+        measurement.note = data["note"]
+    measurement.full_clean(exclude=["user", "type"], validate_unique=False, validate_constraints=False)
+    measurement.save()
+    achieve_reached_goals(user=measurement.user, measurements=[measurement])
+    return measurement
+
+
+@transaction.atomic
+def bulk_create_measurements(*, user: User, rows: list[dict]) -> list[Measurement]:
+    """Create a batch all or nothing. A bad row rejects the whole batch with an error whose
+    `attr` is `items.<index>.<field>`. Rows whose `id` the user already has are returned as
+    they are (a re-sent sync creates nothing twice); an id of someone else's is refused.
+    Active goals the new rows reach become achieved."""
+    if len(rows) > MAX_BULK_ROWS:
+        message = f"At most {MAX_BULK_ROWS} measurements per batch."
+        raise ValidationError({"items": ValidationError(message, code="max_length")})
+    ids = [row["id"] for row in rows if row.get("id") is not None]
+    if len(ids) != len(set(ids)):
+        raise ValidationError({"items": ValidationError("Two rows have the same id.", code="unique")})
+    existing = {m.pk: m for m in Measurement.objects.filter(pk__in=ids).select_related("type")}
+    result: list[Measurement] = []
+    to_create: list[Measurement] = []
+    for index, row in enumerate(rows):
+        found = existing.get(row.get("id"))
+        if found is not None:
+            if found.user_id != user.pk:
+                message = "This id is already in use; choose another."
+                raise ValidationError({f"items.{index}.id": ValidationError(message, code="unique")})
+            result.append(found)
+            continue
+        try:
+            measurement = _build_measurement(user=user, **row)
+        except ValidationError as exc:
+            errors = exc.error_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.error_list}
+            raise ValidationError({f"items.{index}.{field}": error for field, error in errors.items()}) from exc
+        to_create.append(measurement)
+        result.append(measurement)
+    try:
+        with transaction.atomic():
+            Measurement.objects.bulk_create(to_create)
+    except IntegrityError as exc:
+        # A concurrent batch created one of these ids first: nothing of this one is kept.
+        message = "An id of this batch was created meanwhile; send the batch again."
+        raise ValidationError({"items": ValidationError(message, code="conflict")}) from exc
+    achieve_reached_goals(user=user, measurements=to_create)
+    return result

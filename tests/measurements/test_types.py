@@ -1,0 +1,97 @@
+import pytest
+from django.db import connection
+from django.db.migrations.recorder import MigrationRecorder
+from django.urls import reverse
+
+from apps.measurements.builtins import BUILTIN_TYPES
+from apps.measurements.models import MeasurementType
+from tests.conftest import client_for
+from tests.measurements.factories import MeasurementTypeFactory
+from tests.users.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+TYPES = reverse("measurement-type-list")
+
+
+def detail(pk) -> str:
+    return reverse("measurement-type-detail", args=[pk])
+
+
+def test_builtin_types_exist_after_migrate():
+    applied = MigrationRecorder(connection).migration_qs.filter(app="measurements", name="0002_seed_builtin_types")
+    assert applied.exists()
+    rows = {t.key: t for t in MeasurementType.objects.filter(user__isnull=True)}
+    assert set(rows) == {
+        "weight",
+        "body_fat",
+        "waist",
+        "hips",
+        "chest",
+        "neck",
+        "arm",
+        "thigh",
+        "resting_heart_rate",
+    }
+    assert (rows["weight"].unit, rows["body_fat"].unit, rows["resting_heart_rate"].unit) == ("kg", "%", "bpm")
+    assert all(rows[key].unit == "cm" for key in ("waist", "hips", "chest", "neck", "arm", "thigh"))
+    assert all(t.min_value is not None and t.min_value < t.max_value for t in rows.values())
+    assert len(BUILTIN_TYPES) == len(rows)
+
+
+def test_list_shows_builtins_and_own_types_only(auth_client, user, builtin_types):
+    mine = MeasurementTypeFactory(user=user, name="Calf")
+    theirs = MeasurementTypeFactory(name="Secret")
+    body = auth_client.get(TYPES).json()
+    ids = {row["id"] for row in body["results"]}
+    assert str(mine.pk) in ids
+    assert str(theirs.pk) not in ids
+    assert {str(t.pk) for t in builtin_types.values()} <= ids
+    weight = next(row for row in body["results"] if row["key"] == "weight")
+    assert weight["is_builtin"] is True
+    assert weight["accepted_units"] == ["kg", "lb"]
+
+
+def test_custom_type_is_private(auth_client, user):
+    response = auth_client.post(TYPES, {"name": "Calf", "unit": "cm", "min_value": 15, "max_value": 80})
+    assert response.status_code == 201, response.json()
+    created = response.json()
+    assert created["is_builtin"] is False
+    assert created["accepted_units"] == ["cm", "in"]
+    assert MeasurementType.objects.get(pk=created["id"]).user == user
+    other = client_for(UserFactory())
+    assert other.get(detail(created["id"])).status_code == 404
+    assert created["id"] not in {row["id"] for row in other.get(TYPES).json()["results"]}
+    # Nor can another user measure with it.
+    response = other.post(
+        reverse("measurement-list"), {"type": created["id"], "value": 30, "measured_at": "2026-01-01T08:00:00Z"}
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["attr"] == "type"
+
+
+def test_custom_type_names_are_unique_per_user(auth_client, user):
+    MeasurementTypeFactory(user=user, name="Calf")
+    MeasurementTypeFactory(name="calf")  # someone else's: no clash
+    response = auth_client.post(TYPES, {"name": "CALF", "unit": "cm"})
+    assert response.status_code == 400
+
+
+def test_custom_type_range_must_be_ordered(auth_client):
+    response = auth_client.post(TYPES, {"name": "Calf", "unit": "cm", "min_value": 80, "max_value": 15})
+    assert response.status_code == 400
+
+
+def test_builtin_types_are_read_only(auth_client, builtin_types):
+    weight = builtin_types["weight"]
+    assert auth_client.get(detail(weight.pk)).status_code == 200
+    assert auth_client.patch(detail(weight.pk), {"name": "Mass"}).status_code == 405
+
+
+def test_list_query_count_is_constant(auth_client, user, builtin_types, django_assert_max_num_queries):
+    MeasurementTypeFactory.create_batch(3, user=user)
+    with django_assert_max_num_queries(3):
+        auth_client.get(TYPES)
+    MeasurementTypeFactory.create_batch(30, user=user)
+    with django_assert_max_num_queries(3):
+        assert len(auth_client.get(TYPES, {"page_size": 100}).json()["results"]) == 42
