@@ -2,11 +2,12 @@
 
 import drf_standardized_errors.handler
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import NON_FIELD_ERRORS, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import InterfaceError, OperationalError
 from rest_framework.exceptions import AuthenticationFailed, ValidationError
 from rest_framework.serializers import as_serializer_error
+from rest_framework.settings import api_settings
 
 from fithub.api.exceptions import DatabaseUnavailable, RequestTooLarge
 
@@ -18,7 +19,12 @@ class ExceptionHandler(drf_standardized_errors.handler.ExceptionHandler):
 
     def convert_known_exceptions(self, exc: Exception) -> Exception:
         if isinstance(exc, DjangoValidationError):
-            return ValidationError(detail=as_serializer_error(exc))
+            detail = as_serializer_error(exc)
+            # Model-level errors (full_clean, constraints) come keyed "__all__"; DRF calls them
+            # non_field_errors, and so does the schema.
+            if NON_FIELD_ERRORS in detail:
+                detail[api_settings.NON_FIELD_ERRORS_KEY] = detail.pop(NON_FIELD_ERRORS)
+            return ValidationError(detail=detail)
         if isinstance(exc, RequestDataTooBig):
             return RequestTooLarge(f"The request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes.")
         if isinstance(exc, AuthenticationFailed) and isinstance(exc.detail, dict) and "code" in exc.detail:

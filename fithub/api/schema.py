@@ -147,6 +147,15 @@ class AutoSchema(StandardizedErrorsAutoSchema):
             return get_serializer_fields_with_error_codes(fields)
         return super()._determine_fields_with_error_codes()
 
+    def _get_extra_validation_errors(self):
+        extra = super()._get_extra_validation_errors()
+        if self._is_idempotent():
+            extra.setdefault("Idempotency-Key", set()).add("invalid")
+        if self.method in {"POST", "PUT", "PATCH"} or self._has_delete_body():
+            # Services validate whole rows (full_clean: model checks, unique constraints).
+            extra.setdefault("non_field_errors", set()).update({"invalid", "unique"})
+        return extra
+
     def _should_add_http401_error_response(self) -> bool:
         # Views that check credentials themselves (login, refresh) answer 401 without auth classes.
         return getattr(self.view, "checks_credentials", False) or super()._should_add_http401_error_response()

@@ -150,7 +150,8 @@ def test_stopping_the_replica_fails_no_request(settings):
         replica_queries = last_queries_on("replica_0")
     assert len(statuses) >= 250
     assert [s for s in statuses if s != 200] == []
-    assert any('FROM "users_user"' in query for query in replica_queries), replica_queries
+    # An ORM read of a table (not just the router's lag check) ran on the replica.
+    assert any(' FROM "' in query for query in replica_queries), replica_queries
     print(f"replica stop: {len(statuses)} requests, {sum(s != 200 for s in statuses)} failed")
 
 
