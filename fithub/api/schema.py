@@ -6,6 +6,7 @@ The error codes that only some operations can produce are added where they can h
 
 from django.db import models
 from drf_standardized_errors.openapi import AutoSchema as StandardizedErrorsAutoSchema
+from drf_standardized_errors.openapi_serializers import ClientErrorEnum
 from rest_framework import serializers
 
 
@@ -24,7 +25,7 @@ class Error409Serializer(serializers.Serializer):
 
 
 class ErrorResponse409Serializer(serializers.Serializer):
-    type = serializers.ChoiceField(choices=[("client_error", "client_error")])
+    type = serializers.ChoiceField(choices=ClientErrorEnum.choices)
     errors = Error409Serializer(many=True)
 
 
@@ -35,7 +36,7 @@ class Error413Serializer(serializers.Serializer):
 
 
 class ErrorResponse413Serializer(serializers.Serializer):
-    type = serializers.ChoiceField(choices=[("client_error", "client_error")])
+    type = serializers.ChoiceField(choices=ClientErrorEnum.choices)
     errors = Error413Serializer(many=True)
 
 
