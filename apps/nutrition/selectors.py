@@ -179,7 +179,7 @@ def planned_meals(*, user, day: date) -> QuerySet[Meal]:
 def _summary_aggregates() -> dict:
     aggregates = {"entry_count": Count("id")}
     for name in NUTRIENT_FIELDS:
-        aggregates[name] = Sum(name)
+        aggregates[f"total__{name}"] = Sum(name)
     for slot in MealSlot.values:
         for name in MACRO_FIELDS:
             aggregates[f"{slot}__{name}"] = Sum(name, filter=Q(meal=slot))
@@ -211,7 +211,7 @@ def daily_summary(*, user, start: date, end: date) -> list[dict]:
             {
                 "date": day,
                 "entry_count": row.get("entry_count", 0),
-                "totals": {name: round(row.get(name) or 0.0, 2) for name in NUTRIENT_FIELDS},
+                "totals": {name: round(row.get(f"total__{name}") or 0.0, 2) for name in NUTRIENT_FIELDS},
                 "by_meal": {
                     slot: {name: round(row.get(f"{slot}__{name}") or 0.0, 2) for name in MACRO_FIELDS}
                     for slot in MealSlot.values
