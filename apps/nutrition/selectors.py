@@ -154,9 +154,11 @@ def meals(*, user=None) -> QuerySet[Meal]:
         for name in NUTRIENT_FIELDS
     }
     queryset = Meal.objects.all() if user is None else Meal.objects.filter(user=user)
-    return queryset.annotate(
-        total_grams=Coalesce(Sum("items__grams"), 0.0, output_field=FloatField()), **totals
-    ).prefetch_related(Prefetch("items", queryset=items))
+    return (
+        queryset.annotate(total_grams=Coalesce(Sum("items__grams"), 0.0, output_field=FloatField()), **totals)
+        .prefetch_related(Prefetch("items", queryset=items))
+        .order_by("name", "id")
+    )
 
 
 def planned_meals(*, user, day: date) -> QuerySet[Meal]:

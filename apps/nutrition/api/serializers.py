@@ -200,6 +200,9 @@ class MealWriteSerializer(OwnedModelSerializer):
         model = Meal
         fields = ["id", "name", "slot", "weekdays", "items"]
 
+    def to_representation(self, instance):
+        return MealSerializer(instance, context=self.context).data
+
 
 class MealLogSerializer(serializers.Serializer):
     """When and in which diary meal to log a saved meal; `scale` multiplies every amount."""

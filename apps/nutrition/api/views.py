@@ -265,7 +265,9 @@ class FoodPreferenceViewSet(OwnedModelViewSet):
             and FoodPreference.objects.filter(user=self.request.user, food=food).exists()
         ):
             raise serializers.ValidationError({"food": ["You already have a preference for this food."]})
-        serializer.save()
+        # PUT replaces the whole preference: a flag left out is off.
+        defaults = {} if serializer.partial else {"favorite": False, "dislike": False, "allergy": False}
+        serializer.save(**{**defaults, **serializer.validated_data})
 
 
 # --- Saved meals ------------------------------------------------------------------------
