@@ -84,6 +84,13 @@ class FoodSerializer(serializers.ModelSerializer):
         return bool(getattr(food, "is_allergen", False))
 
 
+class FoodSearchQuerySerializer(serializers.Serializer):
+    search = serializers.CharField(
+        required=False, allow_blank=True, max_length=200, help_text="Words to look for, e.g. `chicken breast`."
+    )
+    barcode = serializers.CharField(required=False, allow_blank=True, max_length=64, help_text="Exact barcode.")
+
+
 class FoodWriteSerializer(OwnedModelSerializer):
     """A custom food of the caller's. Sending `portions` replaces them all."""
 

@@ -1,5 +1,5 @@
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view, inline_serializer
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
@@ -14,6 +14,7 @@ from apps.nutrition.api.serializers import (
     DiarySummaryQuerySerializer,
     DiarySummarySerializer,
     FoodPreferenceSerializer,
+    FoodSearchQuerySerializer,
     FoodSerializer,
     FoodWriteSerializer,
     MealLogSerializer,
@@ -123,10 +124,7 @@ def _nutrients(data: dict) -> dict:
         summary="Search foods",
         description="Public foods plus your own, ranked: your favorites, exact name, prefix, every word, "
         "then typo-tolerant matches (PostgreSQL). No authentication needed (public foods only then).",
-        parameters=[
-            OpenApiParameter("search", str, description="Words to look for, e.g. `chicken breast`."),
-            OpenApiParameter("barcode", str, description="Exact barcode (digits)."),
-        ],
+        parameters=[FoodSearchQuerySerializer],
         examples=[FOOD_EXAMPLE],
     ),
     retrieve=extend_schema(summary="Read a food", examples=[FOOD_EXAMPLE]),
@@ -192,9 +190,13 @@ class FoodViewSet(OwnedModelViewSet):
             return None
 
     def list(self, request, *args, **kwargs):
-        search = request.query_params.get("search", "")[:200]
-        barcode = request.query_params.get("barcode", "")[:64]
-        queryset = selectors.search_foods(user=request.user, query=search, barcode=barcode)
+        params = FoodSearchQuerySerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        queryset = selectors.search_foods(
+            user=request.user,
+            query=params.validated_data.get("search", ""),
+            barcode=params.validated_data.get("barcode", ""),
+        )
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(FoodSerializer(page, many=True, context=self.get_serializer_context()).data)
 
