@@ -85,8 +85,9 @@ def search_foods(*, user, query: str = "", barcode: str = "") -> QuerySet[Food]:
     """Foods visible to the user, ranked for a search box.
 
     Order: the user's favorites, then an exact name, then names starting with the query,
-    then names containing every word, then fuzzy matches (PostgreSQL: every word within
-    trigram word-similarity of the name, so typos match). Within each class unprepared
+    then names containing every word. When no name contains every word as typed, PostgreSQL
+    falls back to fuzzy matches (every word within trigram word similarity of the name, so
+    typos match). Within each class unprepared
     ("raw") foods come first, since a bare name most often means the ingredient, then the
     closest and shortest names.
     """
@@ -105,7 +106,11 @@ def search_foods(*, user, query: str = "", barcode: str = "") -> QuerySet[Food]:
     all_words = Q()
     for word in words:
         all_words &= Q(norm__contains=word)
-    if postgres:
+    closeness = TrigramSimilarity("norm", Value(phrase)) if postgres else Value(0.0, output_field=FloatField())
+    matches = all_words
+    if postgres and not queryset.filter(all_words).exists():
+        # No name holds every word as typed: accept each word within trigram word
+        # similarity (typos). This scans the names; the plain match above uses the index.
         matches = Q()
         similarities = []
         for index, word in enumerate(words):
@@ -116,10 +121,7 @@ def search_foods(*, user, query: str = "", barcode: str = "") -> QuerySet[Food]:
             if len(word) >= 3:
                 word_matches |= Q(**{f"{alias}__gte": WORD_SIMILARITY_THRESHOLD})
             matches &= word_matches
-        closeness = sum(similarities[1:], similarities[0]) + TrigramSimilarity("norm", Value(phrase))
-    else:
-        matches = all_words
-        closeness = Value(0.0, output_field=FloatField())
+        closeness = sum(similarities[1:], similarities[0]) + closeness
     raw = Q(norm__endswith=", raw") | Q(norm__contains=", raw,") | Q(norm__contains=", raw ")
     return with_portions(
         queryset.filter(matches)

@@ -28,6 +28,18 @@ def names(response) -> list[str]:
 def test_typo_tolerant_search_finds_raw_chicken_breast(api_client, usda):
     top5 = names(api_client.get(FOODS, {"search": "chiken brest", "page_size": 5}))
     assert any("chicken" in name.lower() and "breast" in name.lower() and "raw" in name.lower() for name in top5)
+    assert names(api_client.get(FOODS, {"search": "brocoli", "page_size": 1})) == ["Broccoli, raw"]
+
+
+@pytest.mark.parametrize("query", ["chiken brest", "bean"])
+def test_search_query_count_is_constant_with_and_without_the_typo_fallback(
+    api_client, django_assert_max_num_queries, query
+):
+    for index in range(30):
+        PublicFoodFactory(name=f"Chicken breast {index}, raw" if index % 2 else f"Bean {index}, raw")
+    with django_assert_max_num_queries(4):  # the plain-match probe, count, page, portions (no user: anonymous)
+        response = api_client.get(FOODS, {"search": query, "page_size": 10})
+    assert len(response.json()["results"]) == 10
 
 
 def test_exact_and_prefix_matches_come_first(api_client, usda):
@@ -170,7 +182,7 @@ def test_food_search_query_count_is_constant(auth_client, user, django_assert_ma
         food = PublicFoodFactory(name=f"Bean {index}, raw")
         food.portions.create(seq=1, description="1 cup", grams=100)
         FoodPreferenceFactory(user=user, food=food, favorite=index % 2 == 0)
-    # user (auth), count, page, portions prefetch
-    with django_assert_max_num_queries(4):
+    # user (auth), the plain-match probe, count, page, portions prefetch
+    with django_assert_max_num_queries(5):
         response = auth_client.get(FOODS, {"search": "bean", "page_size": page_size})
     assert len(response.json()["results"]) == page_size
