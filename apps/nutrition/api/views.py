@@ -175,7 +175,8 @@ class FoodViewSet(OwnedModelViewSet):
         return FoodSerializer
 
     def get_object(self):
-        food = self.get_queryset().filter(pk=self._pk()).first() if self._pk() else None
+        mine = selectors.annotate_preferences(self.get_queryset(), self.request.user)
+        food = mine.filter(pk=self._pk()).first() if self._pk() else None
         if food is None:
             if self._pk() and Food.objects.filter(pk=self._pk(), user__isnull=True).exists():
                 raise PermissionDenied("Public foods are read-only.")
