@@ -43,7 +43,16 @@ def test_daily_totals_covers_every_day_and_only_the_users_entries(user):
     }
 
 
-def test_seed_demo_creates_the_account_and_a_diary_once():
+def test_seed_demo_does_nothing_in_production_unless_forced(settings):
+    settings.DEBUG = False
+    call_command("seed_demo", "--days", "1", stdout=_Sink())
+    assert not User.objects.filter(email="demo@fithub.example").exists()
+    call_command("seed_demo", "--days", "1", "--force", stdout=_Sink())
+    assert User.objects.filter(email="demo@fithub.example").exists()
+
+
+def test_seed_demo_creates_the_account_and_a_diary_once(settings):
+    settings.DEBUG = True
     call_command("load_foods", stdout=_Sink())
     call_command("seed_demo", "--days", "7", stdout=_Sink())
     user = User.objects.get(email="demo@fithub.example")
@@ -56,7 +65,7 @@ def test_seed_demo_creates_the_account_and_a_diary_once():
     assert {entry.local_date for entry in entries} == {user.local_today() - dt.timedelta(days=n) for n in range(7)}
 
     call_command("seed_demo", "--days", "7", stdout=_Sink())
-    assert DiaryEntry.objects.filter(user=user).count() == 7 * 10
+    assert DiaryEntry.objects.filter(user=user).count() == 7 * 10  # nothing added the second time
     assert User.objects.filter(email="demo@fithub.example").count() == 1
 
 

@@ -1,5 +1,6 @@
 """manage.py seed_demo: a demo account with a month of diary, for trying the API (idempotent)."""
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from apps.nutrition.demo import seed_demo_diary
@@ -14,8 +15,13 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--days", type=int, default=30, help="How many recent days of diary to fill.")
+        parser.add_argument("--force", action="store_true", help="Seed even when DEBUG is off.")
 
-    def handle(self, *args, days: int, **options):
+    def handle(self, *args, days: int, force: bool, **options):
+        if not settings.DEBUG and not force:
+            # A known password must not appear on a real deployment by accident.
+            self.stdout.write("DEBUG is off: not creating the demo account (use --force to create it anyway).")
+            return
         user = User.objects.filter(email=DEMO_EMAIL).first()
         if user is None:
             user = User.objects.create_user(
