@@ -146,3 +146,12 @@ def test_meal_list_query_count_is_constant(auth_client, user, django_assert_max_
     with django_assert_max_num_queries(4):  # user, count, page with totals, items with foods
         response = auth_client.get(MEALS, {"page_size": 200})
     assert len(response.json()["results"]) == count
+
+
+@pytest.mark.parametrize("count", [2, 20])
+def test_planned_query_count_is_constant(auth_client, user, django_assert_max_num_queries, count):
+    for _ in range(count):
+        MealItemFactory.create_batch(2, meal=MealFactory(user=user, planned_weekdays=0b1111111))
+    with django_assert_max_num_queries(3):  # user, meals with totals and logged flags, items with foods
+        response = auth_client.get(PLANNED, {"date": "2026-11-23"})
+    assert len(response.json()["meals"]) == count

@@ -47,3 +47,11 @@ def test_preference_validation_and_isolation(auth_client, user):
     other = FoodPreferenceFactory(user=user)
     # Moving a preference onto a food that already has one is refused, not a crash.
     assert auth_client.patch(detail(other.pk), {"food": str(mine.food_id)}, format="json").status_code == 400
+
+
+@pytest.mark.parametrize("count", [3, 40])
+def test_preference_list_query_count_is_constant(auth_client, user, django_assert_max_num_queries, count):
+    FoodPreferenceFactory.create_batch(count, user=user, favorite=True)
+    with django_assert_max_num_queries(3):  # user, count, page with foods
+        response = auth_client.get(PREFERENCES, {"page_size": 200})
+    assert len(response.json()["results"]) == count
