@@ -27,6 +27,8 @@ deps: uv ## Install the locked Python dependencies into .venv
 
 run: deps ## Migrate, load the food database and demo data, serve on :8000 (SQLite unless DATABASE_URL)
 	DEBUG=$${DEBUG:-1} $(UV) run python manage.py migrate --no-input
+	DEBUG=$${DEBUG:-1} $(UV) run python manage.py load_foods
+	DEBUG=$${DEBUG:-1} $(UV) run python manage.py seed_demo
 	DEBUG=$${DEBUG:-1} $(UV) run python manage.py runserver 0.0.0.0:$(PORT)
 
 test: deps ## Ruff and the whole pytest suite against a throwaway PostgreSQL primary + replica

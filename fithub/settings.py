@@ -279,6 +279,9 @@ SPECTACULAR_SETTINGS = {
     },
     "POSTPROCESSING_HOOKS": ["drf_standardized_errors.openapi_hooks.postprocess_schema_enums"],
 }
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
+    {"MealSlotEnum": "apps.nutrition.models.MealSlot", "WeekdayEnum": "apps.nutrition.models.WEEKDAYS"}
+)
 
 # --- HTTP, CORS, proxies ---------------------------------------------------------------
 CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS")

@@ -1,1 +1,231 @@
-"""Nutrition models."""
+"""Nutrition: foods (the public USDA database and users' own), the diary, saved meals and preferences."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from fithub.models import OwnedModel, TimeStampedModel, new_id
+
+# The nutrients kept per food (per 100 g) and on each diary entry (for the amount eaten).
+NUTRIENT_FIELDS = (
+    "energy_kcal",
+    "protein_g",
+    "fat_g",
+    "carbohydrate_g",
+    "fiber_g",
+    "sugars_g",
+    "saturated_fat_g",
+    "sodium_mg",
+)
+# The ones every summary row carries, split by meal.
+MACRO_FIELDS = ("energy_kcal", "protein_g", "fat_g", "carbohydrate_g")
+
+
+def _nutrient(help_text: str) -> models.FloatField:
+    return models.FloatField(null=True, blank=True, help_text=help_text)
+
+
+class MealSlot(models.TextChoices):
+    BREAKFAST = "breakfast", "Breakfast"
+    LUNCH = "lunch", "Lunch"
+    DINNER = "dinner", "Dinner"
+    SNACK = "snack", "Snack"
+
+
+class Food(TimeStampedModel):
+    """A food with its nutrients per 100 g.
+
+    Public foods (no owner) come from the USDA SR28 database and are read-only through the
+    API; a user's custom foods (source `user`) belong to them alone. A nutrient left empty
+    is unknown, not zero (SR28 leaves many blank).
+    """
+
+    class Source(models.TextChoices):
+        USDA = "usda", "USDA SR28"
+        USER = "user", "User"
+
+    id = models.UUIDField(primary_key=True, default=new_id, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="foods",
+        help_text="The owner of a custom food; empty for public foods.",
+    )
+    name = models.CharField(max_length=200)
+    brand = models.CharField(max_length=200, blank=True)
+    barcode = models.CharField(max_length=32, blank=True, help_text="GTIN/EAN/UPC digits, if any.")
+    food_group = models.CharField(max_length=100, blank=True)
+    source = models.CharField(max_length=8, choices=Source.choices, default=Source.USER)
+    # NULL for custom foods: NULLs never collide in the (source, source_id) unique constraint.
+    source_id = models.CharField(  # noqa: DJ001
+        max_length=32, null=True, blank=True, help_text="The id in the source database (USDA NDB number)."
+    )
+    energy_kcal = _nutrient("kcal per 100 g")
+    protein_g = _nutrient("g per 100 g")
+    fat_g = _nutrient("Total fat, g per 100 g")
+    carbohydrate_g = _nutrient("Carbohydrate by difference, g per 100 g")
+    fiber_g = _nutrient("Total dietary fiber, g per 100 g")
+    sugars_g = _nutrient("Total sugars, g per 100 g")
+    saturated_fat_g = _nutrient("Saturated fatty acids, g per 100 g")
+    sodium_mg = _nutrient("mg per 100 g")
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["source", "source_id"], name="food_unique_source_id"),
+            models.CheckConstraint(
+                condition=Q(source="user", user__isnull=False) | Q(user__isnull=True) & ~Q(source="user"),
+                name="food_public_iff_not_user_source",
+            ),
+            *[
+                models.CheckConstraint(
+                    condition=Q(**{f"{field}__isnull": True}) | Q(**{f"{field}__gte": 0}),
+                    name=f"food_{field}_not_negative",
+                )
+                for field in NUTRIENT_FIELDS
+            ],
+        ]
+        indexes = [
+            models.Index(fields=["barcode"], name="food_barcode_idx", condition=~Q(barcode="")),
+            models.Index(fields=["user", "name"], name="food_user_name_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_public(self) -> bool:
+        return self.user_id is None
+
+
+class FoodPortion(models.Model):
+    """A household measure of a food ("1 cup", "1 large") and what it weighs in grams."""
+
+    food = models.ForeignKey(Food, on_delete=models.CASCADE, related_name="portions")
+    seq = models.PositiveSmallIntegerField(default=1, help_text="Order among the food's portions.")
+    description = models.CharField(max_length=120)
+    grams = models.FloatField()
+
+    class Meta:
+        ordering = ["food", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["food", "seq"], name="food_portion_unique_seq"),
+            models.CheckConstraint(condition=Q(grams__gt=0), name="food_portion_grams_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.description} ({self.grams:g} g)"
+
+
+class FoodPreference(OwnedModel):
+    """How a user feels about a food: a favorite (ranked first in search), disliked, or an allergy
+    (flagged in search; logging it still works but answers with a warning)."""
+
+    food = models.ForeignKey(Food, on_delete=models.CASCADE, related_name="preferences")
+    favorite = models.BooleanField(default=False)
+    dislike = models.BooleanField(default=False)
+    allergy = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "food"], name="food_preference_unique_user_food"),
+            models.CheckConstraint(condition=~Q(favorite=True, dislike=True), name="food_preference_not_both"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} / {self.food_id}"
+
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+class Meal(OwnedModel):
+    """A saved meal (recipe): foods and amounts a user eats together, logged in one request.
+
+    `planned_weekdays` is a bit mask (bit 0 = Monday) of the weekdays it is planned on;
+    `slot` is the diary meal it goes to when logged or planned.
+    """
+
+    name = models.CharField(max_length=200)
+    slot = models.CharField(max_length=9, choices=MealSlot.choices, default=MealSlot.LUNCH)
+    planned_weekdays = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(planned_weekdays__lt=128), name="meal_planned_weekdays_mask"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def weekday_names(self) -> list[str]:
+        return [name for index, name in enumerate(WEEKDAYS) if self.planned_weekdays & (1 << index)]
+
+
+class MealItem(models.Model):
+    """One food and its amount in grams inside a saved meal."""
+
+    meal = models.ForeignKey(Meal, on_delete=models.CASCADE, related_name="items")
+    food = models.ForeignKey(Food, on_delete=models.CASCADE, related_name="+")
+    grams = models.FloatField()
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["meal", "position", "id"]
+        constraints = [models.CheckConstraint(condition=Q(grams__gt=0), name="meal_item_grams_positive")]
+
+    def __str__(self) -> str:
+        return f"{self.grams:g} g of {self.food_id}"
+
+
+class DiaryEntry(OwnedModel):
+    """One thing eaten: a food with an amount, or a quick-add (a label with energy and macros).
+
+    The nutrients it contributed are written on the entry when it is saved, so editing or
+    deleting a custom food later does not rewrite history. `local_date` is the day of
+    `consumed_at` in the user's time zone at the time of writing: the diary's days are local.
+    """
+
+    food = models.ForeignKey(Food, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    portion = models.ForeignKey(FoodPortion, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    quantity = models.FloatField(null=True, blank=True, help_text="Number of portions, when a portion is given.")
+    grams = models.FloatField(null=True, blank=True, help_text="Amount eaten; empty for quick-add entries.")
+    label = models.CharField(max_length=200, help_text="The food's name when logged, or the quick-add label.")
+    meal = models.CharField(max_length=9, choices=MealSlot.choices)
+    consumed_at = models.DateTimeField()
+    local_date = models.DateField()
+    saved_meal = models.ForeignKey(Meal, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    energy_kcal = models.FloatField(default=0)
+    protein_g = models.FloatField(default=0)
+    fat_g = models.FloatField(default=0)
+    carbohydrate_g = models.FloatField(default=0)
+    fiber_g = models.FloatField(default=0)
+    sugars_g = models.FloatField(default=0)
+    saturated_fat_g = models.FloatField(default=0)
+    sodium_mg = models.FloatField(default=0)
+
+    class Meta:
+        ordering = ["-consumed_at", "-id"]
+        verbose_name_plural = "diary entries"
+        constraints = [
+            models.CheckConstraint(condition=Q(grams__isnull=True) | Q(grams__gt=0), name="diary_grams_positive"),
+            models.CheckConstraint(
+                condition=Q(quantity__isnull=True) | Q(quantity__gt=0), name="diary_quantity_positive"
+            ),
+            *[
+                models.CheckConstraint(condition=Q(**{f"{field}__gte": 0}), name=f"diary_{field}_not_negative")
+                for field in NUTRIENT_FIELDS
+            ],
+        ]
+        indexes = [
+            models.Index(fields=["user", "local_date", "meal"], name="diary_user_day_meal_idx"),
+            models.Index(fields=["user", "-consumed_at"], name="diary_user_consumed_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.local_date} {self.meal}: {self.label}"

@@ -1,0 +1,358 @@
+import math
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from apps.nutrition.models import (
+    NUTRIENT_FIELDS,
+    WEEKDAYS,
+    DiaryEntry,
+    Food,
+    FoodPortion,
+    FoodPreference,
+    Meal,
+    MealItem,
+    MealSlot,
+)
+from fithub.api.fields import OwnedPrimaryKeyRelatedField
+from fithub.api.serializers import OwnedModelSerializer
+
+MAX_NUTRIENT = 100_000.0
+MAX_GRAMS = 100_000.0
+
+
+class FiniteFloatField(serializers.FloatField):
+    """A float that refuses NaN and infinities (JSON strings such as "NaN" would get through float())."""
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if not math.isfinite(value):
+            self.fail("invalid")
+        return value
+
+
+def _nutrient_field(**kwargs) -> FiniteFloatField:
+    return FiniteFloatField(min_value=0, max_value=MAX_NUTRIENT, **kwargs)
+
+
+# --- Foods ------------------------------------------------------------------------------
+
+
+class FoodPortionSerializer(serializers.ModelSerializer):
+    """A household measure and its weight in grams."""
+
+    grams = FiniteFloatField(min_value=0.01, max_value=MAX_GRAMS)
+
+    class Meta:
+        model = FoodPortion
+        fields = ["id", "description", "grams"]
+        read_only_fields = ["id"]
+
+
+class FoodSerializer(serializers.ModelSerializer):
+    """A food: nutrients per 100 g (null = unknown), portions, and the caller's preference flags."""
+
+    is_public = serializers.BooleanField(read_only=True, help_text="Public (USDA) foods are read-only.")
+    portions = FoodPortionSerializer(many=True, read_only=True)
+    is_favorite = serializers.SerializerMethodField(help_text="The caller marked this food a favorite.")
+    is_allergen = serializers.SerializerMethodField(help_text="The caller marked this food an allergy.")
+
+    class Meta:
+        model = Food
+        fields = [
+            "id",
+            "name",
+            "brand",
+            "barcode",
+            "food_group",
+            "source",
+            "source_id",
+            "is_public",
+            *NUTRIENT_FIELDS,
+            "portions",
+            "is_favorite",
+            "is_allergen",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    def get_is_favorite(self, food) -> bool:
+        return bool(getattr(food, "is_favorite", False))
+
+    def get_is_allergen(self, food) -> bool:
+        return bool(getattr(food, "is_allergen", False))
+
+
+class FoodSearchQuerySerializer(serializers.Serializer):
+    search = serializers.CharField(
+        required=False, allow_blank=True, max_length=200, help_text="Words to look for, e.g. `chicken breast`."
+    )
+    barcode = serializers.CharField(required=False, allow_blank=True, max_length=64, help_text="Exact barcode.")
+
+
+class FoodWriteSerializer(OwnedModelSerializer):
+    """A custom food of the caller's. Sending `portions` replaces them all."""
+
+    portions = FoodPortionSerializer(many=True, required=False)
+    energy_kcal = _nutrient_field(required=False, allow_null=True)
+    protein_g = _nutrient_field(required=False, allow_null=True)
+    fat_g = _nutrient_field(required=False, allow_null=True)
+    carbohydrate_g = _nutrient_field(required=False, allow_null=True)
+    fiber_g = _nutrient_field(required=False, allow_null=True)
+    sugars_g = _nutrient_field(required=False, allow_null=True)
+    saturated_fat_g = _nutrient_field(required=False, allow_null=True)
+    sodium_mg = _nutrient_field(required=False, allow_null=True)
+
+    class Meta:
+        model = Food
+        fields = ["id", "name", "brand", "barcode", "food_group", *NUTRIENT_FIELDS, "portions"]
+
+    def validate_barcode(self, value: str) -> str:
+        value = value.strip()
+        if value and not value.isdigit():
+            raise serializers.ValidationError("A barcode is digits only.")
+        return value
+
+    def to_representation(self, instance):
+        return FoodSerializer(instance, context=self.context).data
+
+
+# --- Preferences ------------------------------------------------------------------------
+
+
+class FoodPreferenceSerializer(OwnedModelSerializer):
+    """The caller's feelings about one food. Posting for a food that already has one updates it."""
+
+    food = OwnedPrimaryKeyRelatedField(queryset=Food.objects.all(), include_public=True)
+    food_name = serializers.CharField(source="food.name", read_only=True)
+
+    class Meta:
+        model = FoodPreference
+        fields = ["id", "food", "food_name", "favorite", "dislike", "allergy", "created_at", "updated_at"]
+        read_only_fields = ["created_at", "updated_at"]
+        # One per (user, food): the service upserts, so the unique validator would only get in the way.
+        validators: list = []
+
+    def validate(self, attrs):
+        favorite = attrs.get("favorite", getattr(self.instance, "favorite", False))
+        dislike = attrs.get("dislike", getattr(self.instance, "dislike", False))
+        if favorite and dislike:
+            raise serializers.ValidationError({"favorite": "A food cannot be both a favorite and disliked."})
+        return attrs
+
+
+# --- Saved meals ------------------------------------------------------------------------
+
+
+class NutrientTotalsSerializer(serializers.Serializer):
+    """Nutrients summed over the items (or entries): kcal, grams and milligrams."""
+
+    energy_kcal = serializers.FloatField()
+    protein_g = serializers.FloatField()
+    fat_g = serializers.FloatField()
+    carbohydrate_g = serializers.FloatField()
+    fiber_g = serializers.FloatField()
+    sugars_g = serializers.FloatField()
+    saturated_fat_g = serializers.FloatField()
+    sodium_mg = serializers.FloatField()
+
+
+class MealItemSerializer(serializers.ModelSerializer):
+    food_name = serializers.CharField(source="food.name", read_only=True)
+
+    class Meta:
+        model = MealItem
+        fields = ["id", "food", "food_name", "grams"]
+        read_only_fields = fields
+
+
+class MealItemWriteSerializer(serializers.Serializer):
+    food = OwnedPrimaryKeyRelatedField(queryset=Food.objects.all(), include_public=True)
+    grams = FiniteFloatField(min_value=0.01, max_value=MAX_GRAMS)
+
+
+class MealSerializer(serializers.ModelSerializer):
+    """A saved meal with its items and totals (computed by the database)."""
+
+    items = MealItemSerializer(many=True, read_only=True)
+    weekdays = serializers.ListField(
+        source="weekday_names",
+        child=serializers.ChoiceField(choices=list(WEEKDAYS)),
+        read_only=True,
+        help_text="The weekdays this meal is planned on.",
+    )
+    total_grams = serializers.FloatField(read_only=True)
+    totals = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Meal
+        fields = ["id", "name", "slot", "weekdays", "items", "total_grams", "totals", "created_at", "updated_at"]
+        read_only_fields = fields
+
+    @extend_schema_field(NutrientTotalsSerializer)
+    def get_totals(self, meal) -> dict:
+        return {name: round(getattr(meal, f"total_{name}", 0.0) or 0.0, 2) for name in NUTRIENT_FIELDS}
+
+
+class MealWriteSerializer(OwnedModelSerializer):
+    """A saved meal. Sending `items` replaces them all; `weekdays` plans it on those days."""
+
+    items = MealItemWriteSerializer(many=True, required=False, max_length=100)
+    weekdays = serializers.ListField(
+        child=serializers.ChoiceField(choices=list(WEEKDAYS)), required=False, max_length=7
+    )
+
+    class Meta:
+        model = Meal
+        fields = ["id", "name", "slot", "weekdays", "items"]
+
+    def to_representation(self, instance):
+        return MealSerializer(instance, context=self.context).data
+
+
+class MealLogSerializer(serializers.Serializer):
+    """When and in which diary meal to log a saved meal; `scale` multiplies every amount."""
+
+    consumed_at = serializers.DateTimeField(required=False, help_text="Default: now.")
+    meal = serializers.ChoiceField(choices=MealSlot.choices, required=False, help_text="Default: the meal's slot.")
+    scale = FiniteFloatField(min_value=0.01, max_value=100, default=1.0)
+
+
+class PlannedMealSerializer(MealSerializer):
+    logged = serializers.BooleanField(read_only=True, help_text="Logged from this saved meal on that day.")
+
+    class Meta(MealSerializer.Meta):
+        fields = [*MealSerializer.Meta.fields, "logged"]
+        read_only_fields = fields
+
+
+class PlannedDaySerializer(serializers.Serializer):
+    date = serializers.DateField()
+    weekday = serializers.ChoiceField(choices=list(WEEKDAYS))
+    meals = PlannedMealSerializer(many=True)
+
+
+class PlannedDayQuerySerializer(serializers.Serializer):
+    date = serializers.DateField(help_text="The local day (YYYY-MM-DD).")
+
+
+# --- Diary ------------------------------------------------------------------------------
+
+
+class WarningSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="`allergy`")
+    food = serializers.UUIDField()
+    detail = serializers.CharField()
+
+
+class DiaryEntrySerializer(serializers.ModelSerializer):
+    """A diary entry with the nutrients it contributed (kept as logged). `warnings` lists the
+    allergies the logged food is marked with (only on the response to a write)."""
+
+    warnings = serializers.SerializerMethodField()
+
+    class Meta:
+        model = DiaryEntry
+        fields = [
+            "id",
+            "food",
+            "portion",
+            "quantity",
+            "grams",
+            "label",
+            "meal",
+            "consumed_at",
+            "local_date",
+            "saved_meal",
+            *NUTRIENT_FIELDS,
+            "warnings",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(WarningSerializer(many=True))
+    def get_warnings(self, entry) -> list:
+        return getattr(entry, "warnings", [])
+
+
+class DiaryEntryWriteSerializer(OwnedModelSerializer):
+    """Log a food (with `grams`, or a `portion` of it and a `quantity`, default 1), or a quick-add
+    entry: no food, a `label` and `energy_kcal` (plus any macros)."""
+
+    food = OwnedPrimaryKeyRelatedField(
+        queryset=Food.objects.all(), include_public=True, required=False, allow_null=True
+    )
+    portion = OwnedPrimaryKeyRelatedField(
+        queryset=FoodPortion.objects.all(),
+        owner_field="food__user",
+        include_public=True,
+        required=False,
+        allow_null=True,
+    )
+    quantity = FiniteFloatField(min_value=0.01, max_value=1000, required=False, allow_null=True)
+    grams = FiniteFloatField(min_value=0.01, max_value=MAX_GRAMS, required=False, allow_null=True)
+    label = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    energy_kcal = _nutrient_field(required=False, allow_null=True)
+    protein_g = _nutrient_field(required=False, allow_null=True)
+    fat_g = _nutrient_field(required=False, allow_null=True)
+    carbohydrate_g = _nutrient_field(required=False, allow_null=True)
+    fiber_g = _nutrient_field(required=False, allow_null=True)
+    sugars_g = _nutrient_field(required=False, allow_null=True)
+    saturated_fat_g = _nutrient_field(required=False, allow_null=True)
+    sodium_mg = _nutrient_field(required=False, allow_null=True)
+
+    class Meta:
+        model = DiaryEntry
+        fields = ["id", "food", "portion", "quantity", "grams", "label", "meal", "consumed_at", *NUTRIENT_FIELDS]
+
+    def to_representation(self, instance):
+        return DiaryEntrySerializer(instance, context=self.context).data
+
+
+class DiarySummaryQuerySerializer(serializers.Serializer):
+    start = serializers.DateField(help_text="First local day (YYYY-MM-DD).")
+    end = serializers.DateField(help_text="Last local day, inclusive; at most 366 days after start.")
+
+    def validate(self, attrs):
+        from apps.nutrition.selectors import MAX_SUMMARY_DAYS
+
+        span = (attrs["end"] - attrs["start"]).days + 1
+        if span < 1:
+            raise serializers.ValidationError({"end": "end must not be before start."}, code="invalid")
+        if span > MAX_SUMMARY_DAYS:
+            raise serializers.ValidationError(
+                {"end": f"The range is {span} days; at most {MAX_SUMMARY_DAYS} are allowed."}, code="range_too_long"
+            )
+        return attrs
+
+
+class MacroTotalsSerializer(serializers.Serializer):
+    energy_kcal = serializers.FloatField()
+    protein_g = serializers.FloatField()
+    fat_g = serializers.FloatField()
+    carbohydrate_g = serializers.FloatField()
+
+
+class MealSplitSerializer(serializers.Serializer):
+    breakfast = MacroTotalsSerializer()
+    lunch = MacroTotalsSerializer()
+    dinner = MacroTotalsSerializer()
+    snack = MacroTotalsSerializer()
+
+
+class DailySummarySerializer(serializers.Serializer):
+    """One local day: every nutrient summed, and energy and macros per meal. Days with
+    nothing logged are present with zeros."""
+
+    date = serializers.DateField()
+    entry_count = serializers.IntegerField()
+    totals = NutrientTotalsSerializer()
+    by_meal = MealSplitSerializer()
+
+
+class DiarySummarySerializer(serializers.Serializer):
+    start = serializers.DateField()
+    end = serializers.DateField()
+    days = DailySummarySerializer(many=True)

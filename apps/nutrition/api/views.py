@@ -1,0 +1,524 @@
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.generics import get_object_or_404
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+
+from apps.nutrition import selectors, services
+from apps.nutrition.api.serializers import (
+    DiaryEntrySerializer,
+    DiaryEntryWriteSerializer,
+    DiarySummaryQuerySerializer,
+    DiarySummarySerializer,
+    FoodPreferenceSerializer,
+    FoodSearchQuerySerializer,
+    FoodSerializer,
+    FoodWriteSerializer,
+    MealLogSerializer,
+    MealSerializer,
+    MealWriteSerializer,
+    PlannedDayQuerySerializer,
+    PlannedDaySerializer,
+    WarningSerializer,
+)
+from apps.nutrition.filters import DiaryEntryFilter
+from apps.nutrition.models import NUTRIENT_FIELDS, DiaryEntry, Food, FoodPreference, Meal
+from fithub.api.pagination import TimeCursorPagination
+from fithub.api.viewsets import OwnedModelViewSet
+
+FOOD_ID = "0193a1c2-7e5f-7a3b-8c4d-2e1f0a9b8c7d"
+FOOD_EXAMPLE = OpenApiExample(
+    "A public food",
+    value={
+        "id": FOOD_ID,
+        "name": "Chicken, broilers or fryers, breast, meat and skin, raw",
+        "brand": "",
+        "barcode": "",
+        "food_group": "Poultry Products",
+        "source": "usda",
+        "source_id": "05057",
+        "is_public": True,
+        "energy_kcal": 172.0,
+        "protein_g": 20.85,
+        "fat_g": 9.25,
+        "carbohydrate_g": 0.0,
+        "fiber_g": 0.0,
+        "sugars_g": 0.0,
+        "saturated_fat_g": 2.66,
+        "sodium_mg": 63.0,
+        "portions": [{"id": 4391, "description": "1 oz", "grams": 28.35}],
+        "is_favorite": False,
+        "is_allergen": False,
+        "created_at": "2026-11-01T08:30:00Z",
+        "updated_at": "2026-11-01T08:30:00Z",
+    },
+    response_only=True,
+)
+ENTRY_EXAMPLE = OpenApiExample(
+    "A logged food",
+    value={
+        "id": "0193a1c3-1111-7a3b-8c4d-2e1f0a9b8c7d",
+        "food": FOOD_ID,
+        "portion": None,
+        "quantity": None,
+        "grams": 150.0,
+        "label": "Chicken, broilers or fryers, breast, meat and skin, raw",
+        "meal": "dinner",
+        "consumed_at": "2026-11-21T19:30:00-08:00",
+        "local_date": "2026-11-21",
+        "saved_meal": None,
+        "energy_kcal": 258.0,
+        "protein_g": 31.28,
+        "fat_g": 13.88,
+        "carbohydrate_g": 0.0,
+        "fiber_g": 0.0,
+        "sugars_g": 0.0,
+        "saturated_fat_g": 3.99,
+        "sodium_mg": 94.5,
+        "warnings": [],
+        "created_at": "2026-11-22T03:31:00Z",
+        "updated_at": "2026-11-22T03:31:00Z",
+    },
+    response_only=True,
+)
+MEAL_EXAMPLE = OpenApiExample(
+    "A saved meal",
+    value={
+        "id": "0193a1c4-2222-7a3b-8c4d-2e1f0a9b8c7d",
+        "name": "Chicken and rice",
+        "slot": "lunch",
+        "weekdays": ["monday", "wednesday"],
+        "items": [{"id": 1, "food": FOOD_ID, "food_name": "Chicken, broilers ... raw", "grams": 150.0}],
+        "total_grams": 150.0,
+        "totals": {
+            "energy_kcal": 258.0,
+            "protein_g": 31.28,
+            "fat_g": 13.88,
+            "carbohydrate_g": 0.0,
+            "fiber_g": 0.0,
+            "sugars_g": 0.0,
+            "saturated_fat_g": 3.99,
+            "sodium_mg": 94.5,
+        },
+        "created_at": "2026-11-01T08:30:00Z",
+        "updated_at": "2026-11-01T08:30:00Z",
+    },
+    response_only=True,
+)
+MACROS = {"energy_kcal": 0.0, "protein_g": 0.0, "fat_g": 0.0, "carbohydrate_g": 0.0}
+
+
+def _nutrients(data: dict) -> dict:
+    return {name: data.pop(name) for name in NUTRIENT_FIELDS if name in data}
+
+
+# --- Foods ------------------------------------------------------------------------------
+
+
+@extend_schema(tags=["foods"])
+@extend_schema_view(
+    list=extend_schema(
+        summary="Search foods",
+        description="Public foods plus your own, ranked: your favorites, exact name, prefix, every word, "
+        "then typo-tolerant matches (PostgreSQL). No authentication needed (public foods only then).",
+        parameters=[FoodSearchQuerySerializer],
+        examples=[FOOD_EXAMPLE],
+    ),
+    retrieve=extend_schema(summary="Read a food", examples=[FOOD_EXAMPLE]),
+    create=extend_schema(
+        summary="Create a custom food",
+        request=FoodWriteSerializer,
+        responses={201: FoodSerializer, 200: FoodSerializer},
+        examples=[
+            OpenApiExample(
+                "A custom food",
+                value={
+                    "name": "Grandma's granola",
+                    "barcode": "4006381333931",
+                    "energy_kcal": 471,
+                    "protein_g": 10.2,
+                    "fat_g": 20.1,
+                    "carbohydrate_g": 61.5,
+                    "portions": [{"description": "1 bowl", "grams": 60}],
+                },
+                request_only=True,
+            ),
+            FOOD_EXAMPLE,
+        ],
+    ),
+    partial_update=extend_schema(
+        summary="Change a custom food (past diary entries keep their nutrients)",
+        request=FoodWriteSerializer,
+        responses={200: FoodSerializer},
+        examples=[OpenApiExample("Rename", value={"name": "Granola"}, request_only=True), FOOD_EXAMPLE],
+    ),
+    destroy=extend_schema(summary="Delete a custom food"),
+)
+class FoodViewSet(OwnedModelViewSet):
+    """Foods: the public USDA database (read-only) and the caller's own custom foods."""
+
+    queryset = Food.objects.all()
+    serializer_class = FoodSerializer
+    filter_backends: list = []
+
+    def get_permissions(self):
+        if self.action in ("list", "retrieve"):
+            return [AllowAny()]
+        return super().get_permissions()
+
+    def get_serializer_class(self):
+        if self.action in ("create", "partial_update"):
+            return FoodWriteSerializer
+        return FoodSerializer
+
+    def get_object(self):
+        mine = selectors.annotate_preferences(self.get_queryset(), self.request.user)
+        food = mine.filter(pk=self._pk()).first() if self._pk() else None
+        if food is None:
+            if self._pk() and Food.objects.filter(pk=self._pk(), user__isnull=True).exists():
+                raise PermissionDenied("Public foods are read-only.")
+            get_object_or_404(Food.objects.none())
+        self.check_object_permissions(self.request, food)
+        return food
+
+    def _pk(self):
+        try:
+            return serializers.UUIDField().to_internal_value(self.kwargs.get("pk"))
+        except serializers.ValidationError:
+            return None
+
+    def list(self, request, *args, **kwargs):
+        params = FoodSearchQuerySerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        queryset = selectors.search_foods(
+            user=request.user,
+            query=params.validated_data.get("search", ""),
+            barcode=params.validated_data.get("barcode", ""),
+        )
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(FoodSerializer(page, many=True, context=self.get_serializer_context()).data)
+
+    def retrieve(self, request, *args, **kwargs):
+        visible = selectors.with_portions(
+            selectors.annotate_preferences(selectors.foods_visible_to(request.user), request.user)
+        )
+        food = get_object_or_404(visible, pk=self._pk()) if self._pk() else get_object_or_404(Food.objects.none())
+        return Response(FoodSerializer(food, context=self.get_serializer_context()).data)
+
+    def perform_create(self, serializer):
+        serializer.instance = services.create_food(user=self.request.user, **serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = services.update_food(food=serializer.instance, **serializer.validated_data)
+
+
+# --- Food preferences -------------------------------------------------------------------
+
+
+PREFERENCE_EXAMPLE = OpenApiExample(
+    "An allergy",
+    value={"food": FOOD_ID, "favorite": False, "dislike": False, "allergy": True},
+    request_only=True,
+)
+
+
+@extend_schema(tags=["foods"])
+@extend_schema_view(
+    list=extend_schema(summary="Your food preferences"),
+    retrieve=extend_schema(summary="Read a food preference"),
+    create=extend_schema(
+        summary="Set your preference for a food (updates the existing one for that food: 200)",
+        responses={201: FoodPreferenceSerializer, 200: FoodPreferenceSerializer},
+        examples=[PREFERENCE_EXAMPLE],
+    ),
+    update=extend_schema(summary="Replace a food preference", examples=[PREFERENCE_EXAMPLE]),
+    partial_update=extend_schema(
+        summary="Change a food preference",
+        examples=[OpenApiExample("Favorite", value={"favorite": True}, request_only=True)],
+    ),
+    destroy=extend_schema(summary="Forget a food preference"),
+)
+class FoodPreferenceViewSet(OwnedModelViewSet):
+    """Favorite, disliked and allergy foods. Search ranks favorites first and flags allergies;
+    logging an allergy food works but the response carries a warning."""
+
+    queryset = FoodPreference.objects.select_related("food")
+    serializer_class = FoodPreferenceSerializer
+    filter_backends: list = []
+    http_method_names = ["get", "post", "put", "patch", "delete", "head", "options"]
+
+    def create(self, request, *args, **kwargs):
+        self._created = True
+        response = super().create(request, *args, **kwargs)
+        if response.status_code == status.HTTP_201_CREATED and not self._created:
+            response.status_code = status.HTTP_200_OK
+        return response
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        serializer.instance, self._created = services.set_preference(user=self.request.user, **data)
+
+    def perform_update(self, serializer):
+        food = serializer.validated_data.get("food", serializer.instance.food)
+        if (
+            food.pk != serializer.instance.food_id
+            and FoodPreference.objects.filter(user=self.request.user, food=food).exists()
+        ):
+            raise serializers.ValidationError({"food": ["You already have a preference for this food."]})
+        # PUT replaces the whole preference: a flag left out is off.
+        defaults = {} if serializer.partial else {"favorite": False, "dislike": False, "allergy": False}
+        serializer.save(**{**defaults, **serializer.validated_data})
+
+
+# --- Saved meals ------------------------------------------------------------------------
+
+
+MealLogResultSerializer = inline_serializer(
+    "MealLogResult",
+    fields={"entries": DiaryEntrySerializer(many=True), "warnings": WarningSerializer(many=True)},
+)
+
+
+@extend_schema(tags=["meals"])
+@extend_schema_view(
+    list=extend_schema(summary="Your saved meals", examples=[MEAL_EXAMPLE]),
+    retrieve=extend_schema(summary="Read a saved meal", examples=[MEAL_EXAMPLE]),
+    create=extend_schema(
+        summary="Save a meal",
+        request=MealWriteSerializer,
+        responses={201: MealSerializer, 200: MealSerializer},
+        examples=[
+            OpenApiExample(
+                "Chicken and rice",
+                value={
+                    "name": "Chicken and rice",
+                    "slot": "lunch",
+                    "weekdays": ["monday", "wednesday"],
+                    "items": [{"food": FOOD_ID, "grams": 150}],
+                },
+                request_only=True,
+            ),
+            MEAL_EXAMPLE,
+        ],
+    ),
+    partial_update=extend_schema(
+        summary="Change a saved meal (items, when sent, replace the old ones)",
+        request=MealWriteSerializer,
+        responses={200: MealSerializer},
+        examples=[OpenApiExample("Plan", value={"weekdays": ["friday"]}, request_only=True), MEAL_EXAMPLE],
+    ),
+    destroy=extend_schema(summary="Delete a saved meal (diary entries logged from it stay)"),
+)
+class MealViewSet(OwnedModelViewSet):
+    """Saved meals (recipes): foods and grams, with totals; optionally planned on weekdays."""
+
+    queryset = Meal.objects.all()
+    serializer_class = MealSerializer
+    filter_backends: list = []
+
+    def get_base_queryset(self):
+        return selectors.meals()
+
+    def get_serializer_class(self):
+        if self.action in ("create", "partial_update"):
+            return MealWriteSerializer
+        return MealSerializer
+
+    def perform_create(self, serializer):
+        self._save(serializer, meal=None)
+
+    def perform_update(self, serializer):
+        self._save(serializer, meal=serializer.instance)
+
+    def _save(self, serializer, meal):
+        data = dict(serializer.validated_data)
+        meal = services.save_meal(
+            user=self.request.user,
+            meal=meal,
+            items=data.pop("items", None),
+            weekdays=data.pop("weekdays", None),
+            **data,
+        )
+        serializer.instance = self.get_queryset().get(pk=meal.pk)
+
+    @extend_schema(
+        summary="Log every item of a saved meal into the diary (one transaction)",
+        request=MealLogSerializer,
+        responses={201: MealLogResultSerializer},
+        examples=[
+            OpenApiExample("Log it for dinner", value={"consumed_at": "2026-11-21T19:30:00-08:00", "meal": "dinner"})
+        ],
+    )
+    @action(detail=True, methods=["post"])
+    def log(self, request, pk=None):
+        meal = self.get_object()
+        params = MealLogSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        result = services.log_meal(
+            user=request.user,
+            meal=meal,
+            consumed_at=params.validated_data.get("consumed_at") or timezone.now(),
+            slot=params.validated_data.get("meal"),
+            scale=params.validated_data["scale"],
+        )
+        entries = DiaryEntrySerializer(result.entries, many=True, context=self.get_serializer_context()).data
+        return Response({"entries": entries, "warnings": result.warnings}, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="The meals planned on a day, and which were logged",
+        parameters=[PlannedDayQuerySerializer],
+        responses={200: PlannedDaySerializer},
+        examples=[
+            OpenApiExample(
+                "Monday",
+                value={"date": "2026-11-23", "weekday": "monday", "meals": []},
+                response_only=True,
+            )
+        ],
+    )
+    @action(detail=False, methods=["get"], pagination_class=None)
+    def planned(self, request):
+        params = PlannedDayQuerySerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        day = params.validated_data["date"]
+        meals = selectors.planned_meals(user=request.user, day=day)
+        data = {"date": day, "weekday": selectors.weekday_name(day), "meals": meals}
+        return Response(PlannedDaySerializer(data, context=self.get_serializer_context()).data)
+
+
+# --- Diary ------------------------------------------------------------------------------
+
+
+class DiaryPagination(TimeCursorPagination):
+    ordering = ("-consumed_at", "-id")
+
+
+@extend_schema(tags=["diary"])
+@extend_schema_view(
+    list=extend_schema(summary="Your diary entries, newest first", examples=[ENTRY_EXAMPLE]),
+    retrieve=extend_schema(summary="Read a diary entry", examples=[ENTRY_EXAMPLE]),
+    create=extend_schema(
+        summary="Log a food or a quick-add entry",
+        request=DiaryEntryWriteSerializer,
+        responses={201: DiaryEntrySerializer, 200: DiaryEntrySerializer},
+        examples=[
+            OpenApiExample(
+                "150 g of a food",
+                value={"food": FOOD_ID, "grams": 150, "meal": "dinner", "consumed_at": "2026-11-21T19:30:00-08:00"},
+                request_only=True,
+            ),
+            OpenApiExample(
+                "Two portions",
+                value={
+                    "food": FOOD_ID,
+                    "portion": 4391,
+                    "quantity": 2,
+                    "meal": "lunch",
+                    "consumed_at": "2026-11-21T12:30:00+01:00",
+                },
+                request_only=True,
+            ),
+            OpenApiExample(
+                "Quick-add",
+                value={
+                    "label": "Burrito at Luisa's",
+                    "energy_kcal": 850,
+                    "protein_g": 38,
+                    "fat_g": 30,
+                    "carbohydrate_g": 104,
+                    "meal": "lunch",
+                    "consumed_at": "2026-11-21T12:30:00+01:00",
+                },
+                request_only=True,
+            ),
+            ENTRY_EXAMPLE,
+        ],
+    ),
+    partial_update=extend_schema(
+        summary="Change a diary entry (its nutrients are recomputed)",
+        request=DiaryEntryWriteSerializer,
+        responses={200: DiaryEntrySerializer},
+        examples=[OpenApiExample("More", value={"grams": 200}, request_only=True), ENTRY_EXAMPLE],
+    ),
+    destroy=extend_schema(summary="Delete a diary entry"),
+)
+class DiaryEntryViewSet(OwnedModelViewSet):
+    """The food diary. Each entry keeps the nutrients it contributed and its local day in your
+    profile's time zone (as it was when written)."""
+
+    queryset = DiaryEntry.objects.all()
+    serializer_class = DiaryEntrySerializer
+    filterset_class = DiaryEntryFilter
+    pagination_class = DiaryPagination
+
+    def get_serializer_class(self):
+        if self.action in ("create", "partial_update"):
+            return DiaryEntryWriteSerializer
+        return DiaryEntrySerializer
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        nutrients = _nutrients(data)
+        result = services.log_food(user=self.request.user, nutrients=nutrients, **data)
+        entry = result.entries[0]
+        entry.warnings = result.warnings
+        serializer.instance = entry
+
+    def perform_update(self, serializer):
+        result = services.update_entry(entry=serializer.instance, data=dict(serializer.validated_data))
+        entry = result.entries[0]
+        entry.warnings = result.warnings
+        serializer.instance = entry
+
+    @extend_schema(
+        summary="Daily totals: one row per local day, by nutrient and by meal",
+        parameters=[DiarySummaryQuerySerializer],
+        responses={200: DiarySummarySerializer},
+        examples=[
+            OpenApiExample(
+                "One day",
+                value={
+                    "start": "2026-11-21",
+                    "end": "2026-11-21",
+                    "days": [
+                        {
+                            "date": "2026-11-21",
+                            "entry_count": 1,
+                            "totals": {
+                                "energy_kcal": 258.0,
+                                "protein_g": 31.28,
+                                "fat_g": 13.88,
+                                "carbohydrate_g": 0.0,
+                                "fiber_g": 0.0,
+                                "sugars_g": 0.0,
+                                "saturated_fat_g": 3.99,
+                                "sodium_mg": 94.5,
+                            },
+                            "by_meal": {
+                                "breakfast": MACROS,
+                                "lunch": MACROS,
+                                "dinner": {
+                                    "energy_kcal": 258.0,
+                                    "protein_g": 31.28,
+                                    "fat_g": 13.88,
+                                    "carbohydrate_g": 0.0,
+                                },
+                                "snack": MACROS,
+                            },
+                        }
+                    ],
+                },
+                response_only=True,
+            )
+        ],
+    )
+    @action(detail=False, methods=["get"], pagination_class=None, filterset_class=None, filter_backends=[])
+    def summary(self, request):
+        params = DiarySummaryQuerySerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        start, end = params.validated_data["start"], params.validated_data["end"]
+        days = selectors.daily_summary(user=request.user, start=start, end=end)
+        return Response(DiarySummarySerializer({"start": start, "end": end, "days": days}).data)

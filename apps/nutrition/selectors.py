@@ -1,0 +1,238 @@
+"""Reads for nutrition: user-scoped querysets, food search and the diary's aggregates."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date, timedelta
+
+from django.contrib.postgres.search import TrigramSimilarity, TrigramWordSimilarity
+from django.db import connection
+from django.db.models import (
+    BooleanField,
+    Case,
+    CharField,
+    Count,
+    Exists,
+    F,
+    FloatField,
+    Func,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, Length, Lower
+
+from apps.nutrition.models import (
+    MACRO_FIELDS,
+    NUTRIENT_FIELDS,
+    WEEKDAYS,
+    DiaryEntry,
+    Food,
+    FoodPortion,
+    FoodPreference,
+    Meal,
+    MealItem,
+    MealSlot,
+)
+
+# A query word matches a name (on PostgreSQL) when pg_trgm's word_similarity reaches this:
+# "chiken" matches "chicken" and "brest" matches "breast" at 0.5.
+WORD_SIMILARITY_THRESHOLD = 0.45
+MAX_SUMMARY_DAYS = 366
+
+
+def normalize(text: str) -> str:
+    """Lowercase without accents, the form names are compared in (PostgreSQL: fithub_unaccent(lower()))."""
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
+
+
+def _words(query: str) -> list[str]:
+    return [word for word in re.split(r"[^\w%]+", normalize(query)) if word][:8]
+
+
+def foods_visible_to(user) -> QuerySet[Food]:
+    """Public foods plus the user's own custom foods (only public ones for anonymous callers)."""
+    visible = Q(user__isnull=True)
+    if user is not None and user.is_authenticated:
+        visible |= Q(user=user)
+    return Food.objects.filter(visible)
+
+
+def with_portions(queryset: QuerySet[Food]) -> QuerySet[Food]:
+    return queryset.prefetch_related(Prefetch("portions", queryset=FoodPortion.objects.order_by("seq")))
+
+
+def annotate_preferences(queryset: QuerySet[Food], user) -> QuerySet[Food]:
+    """`is_favorite` and `is_allergen` for the caller, as subqueries (no query per row)."""
+    if user is None or not user.is_authenticated:
+        false = Value(False, output_field=BooleanField())
+        return queryset.annotate(is_favorite=false, is_allergen=false)
+    mine = FoodPreference.objects.filter(user=user, food=OuterRef("pk"))
+    return queryset.annotate(
+        is_favorite=Exists(mine.filter(favorite=True)),
+        is_allergen=Exists(mine.filter(allergy=True)),
+    )
+
+
+def search_foods(*, user, query: str = "", barcode: str = "") -> QuerySet[Food]:
+    """Foods visible to the user, ranked for a search box.
+
+    Order: the user's favorites, then an exact name, then names starting with the query,
+    then names containing every word. When no name contains every word as typed, PostgreSQL
+    falls back to fuzzy matches (every word within trigram word similarity of the name, so
+    typos match). Within each class unprepared
+    ("raw") foods come first, since a bare name most often means the ingredient, then the
+    closest and shortest names.
+    """
+    queryset = annotate_preferences(foods_visible_to(user), user)
+    if barcode:
+        queryset = queryset.filter(barcode=barcode.strip())
+    words = _words(query)
+    if not words:
+        return with_portions(queryset.order_by("-is_favorite", "name", "id"))
+
+    phrase = " ".join(words)
+    postgres = connection.vendor == "postgresql"
+    norm = Func(Lower("name"), function="fithub_unaccent", output_field=CharField()) if postgres else Lower("name")
+    queryset = queryset.annotate(norm=norm)
+
+    all_words = Q()
+    for word in words:
+        all_words &= Q(norm__contains=word)
+    closeness = TrigramSimilarity("norm", Value(phrase)) if postgres else Value(0.0, output_field=FloatField())
+    matches = all_words
+    if postgres and not queryset.filter(all_words).exists():
+        # No name holds every word as typed: accept each word within trigram word
+        # similarity (typos). This scans the names; the plain match above uses the index.
+        matches = Q()
+        similarities = []
+        for index, word in enumerate(words):
+            alias = f"word_similarity_{index}"
+            queryset = queryset.alias(**{alias: TrigramWordSimilarity(Value(word), "norm")})
+            similarities.append(F(alias))
+            word_matches = Q(norm__contains=word)
+            if len(word) >= 3:
+                word_matches |= Q(**{f"{alias}__gte": WORD_SIMILARITY_THRESHOLD})
+            matches &= word_matches
+        closeness = sum(similarities[1:], similarities[0]) + closeness
+    raw = Q(norm__endswith=", raw") | Q(norm__contains=", raw,") | Q(norm__contains=", raw ")
+    return with_portions(
+        queryset.filter(matches)
+        .annotate(
+            match_rank=Case(
+                When(norm=phrase, then=Value(0)),
+                When(norm__startswith=phrase, then=Value(1)),
+                When(all_words, then=Value(2)),
+                default=Value(3),
+                output_field=IntegerField(),
+            ),
+            raw_rank=Case(When(raw, then=Value(0)), default=Value(1), output_field=IntegerField()),
+            closeness=closeness,
+        )
+        .order_by("-is_favorite", "match_rank", "raw_rank", "-closeness", Length("name"), "name", "id")
+    )
+
+
+def diary_entries(*, user) -> QuerySet[DiaryEntry]:
+    return DiaryEntry.objects.filter(user=user)
+
+
+def meals(*, user=None) -> QuerySet[Meal]:
+    """Saved meals (the user's, when given) with their items and foods, and totals computed by the database."""
+    items = MealItem.objects.select_related("food").order_by("position", "id")
+    totals = {
+        f"total_{name}": Coalesce(
+            Sum(F("items__grams") * F(f"items__food__{name}") / 100.0, output_field=FloatField()),
+            0.0,
+            output_field=FloatField(),
+        )
+        for name in NUTRIENT_FIELDS
+    }
+    queryset = Meal.objects.all() if user is None else Meal.objects.filter(user=user)
+    return (
+        queryset.annotate(total_grams=Coalesce(Sum("items__grams"), 0.0, output_field=FloatField()), **totals)
+        .prefetch_related(Prefetch("items", queryset=items))
+        .order_by("name", "id")
+    )
+
+
+def planned_meals(*, user, day: date) -> QuerySet[Meal]:
+    """The meals planned on `day`'s weekday, each with whether it was logged that local day."""
+    bit = 1 << day.weekday()
+    logged = DiaryEntry.objects.filter(user=user, saved_meal=OuterRef("pk"), local_date=day)
+    return (
+        meals(user=user)
+        .annotate(weekday_bit=F("planned_weekdays").bitand(bit))
+        .filter(weekday_bit=bit)
+        .annotate(logged=Exists(logged))
+        .order_by(
+            Case(*[When(slot=slot, then=Value(index)) for index, slot in enumerate(MealSlot.values)]),
+            "name",
+            "id",
+        )
+    )
+
+
+def _summary_aggregates() -> dict:
+    aggregates = {"entry_count": Count("id")}
+    for name in NUTRIENT_FIELDS:
+        aggregates[f"total__{name}"] = Sum(name)
+    for slot in MealSlot.values:
+        for name in MACRO_FIELDS:
+            aggregates[f"{slot}__{name}"] = Sum(name, filter=Q(meal=slot))
+    return aggregates
+
+
+def daily_summary(*, user, start: date, end: date) -> list[dict]:
+    """One row per local day from start to end (inclusive), days with nothing logged included.
+
+    The database sums every nutrient, overall and per meal, in one grouped query; Python
+    only lays the rows out on the calendar. Each row: `date`, `entry_count`, `totals`
+    (every nutrient) and `by_meal` (energy and macros per meal slot). Rows are dicts so
+    that more keys (such as the nutrition target in force) can be added beside them.
+    """
+    if end < start:
+        raise ValueError("end is before start")
+    rows = (
+        DiaryEntry.objects.filter(user=user, local_date__gte=start, local_date__lte=end)
+        .order_by()
+        .values("local_date")
+        .annotate(**_summary_aggregates())
+    )
+    by_day = {row["local_date"]: row for row in rows}
+    result = []
+    for offset in range((end - start).days + 1):
+        day = start + timedelta(days=offset)
+        row = by_day.get(day, {})
+        result.append(
+            {
+                "date": day,
+                "entry_count": row.get("entry_count", 0),
+                "totals": {name: round(row.get(f"total__{name}") or 0.0, 2) for name in NUTRIENT_FIELDS},
+                "by_meal": {
+                    slot: {name: round(row.get(f"{slot}__{name}") or 0.0, 2) for name in MACRO_FIELDS}
+                    for slot in MealSlot.values
+                },
+            }
+        )
+    return result
+
+
+def daily_totals(*, user, start: date, end: date) -> dict[date, dict[str, float]]:
+    """Per local day from start to end (inclusive), the nutrients eaten: {day: {"energy_kcal": ..., ...}}.
+
+    Every day in the range is present (zeros when nothing was logged). One query. For the
+    goals app's adherence.
+    """
+    return {row["date"]: row["totals"] for row in daily_summary(user=user, start=start, end=end)}
+
+
+def weekday_name(day: date) -> str:
+    return WEEKDAYS[day.weekday()]

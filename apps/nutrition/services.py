@@ -1,0 +1,298 @@
+"""Writes for nutrition. Each function is one transaction and validates with full_clean."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from apps.nutrition.models import (
+    NUTRIENT_FIELDS,
+    WEEKDAYS,
+    DiaryEntry,
+    Food,
+    FoodPortion,
+    FoodPreference,
+    Meal,
+    MealItem,
+)
+
+FOOD_FIELDS = ("name", "brand", "barcode", "food_group", *NUTRIENT_FIELDS)
+MAX_GRAMS = 100_000.0
+
+
+@dataclass
+class LogResult:
+    """Entries written and the warnings the client should show (allergies)."""
+
+    entries: list[DiaryEntry]
+    warnings: list[dict] = field(default_factory=list)
+
+
+def local_date_for(*, user, moment: datetime) -> date:
+    """The day `moment` falls on in the user's time zone (as it is now, at writing time)."""
+    return moment.astimezone(user.zone).date()
+
+
+def allergy_warnings(*, user, foods: list[Food]) -> list[dict]:
+    ids = {food.pk for food in foods}
+    allergic = set(
+        FoodPreference.objects.filter(user=user, allergy=True, food_id__in=ids).values_list("food_id", flat=True)
+    )
+    return [
+        {"code": "allergy", "food": food.pk, "detail": f"You marked {food.name!r} as an allergy."}
+        for food in {food.pk: food for food in foods}.values()
+        if food.pk in allergic
+    ]
+
+
+# --- Custom foods -----------------------------------------------------------------------
+
+
+@transaction.atomic
+def create_food(*, user, portions: list[dict] | None = None, **data) -> Food:
+    food = Food(user=user, source=Food.Source.USER, **{key: data[key] for key in FOOD_FIELDS if key in data})
+    if "id" in data and data["id"] is not None:
+        food.id = data["id"]
+    food.full_clean()
+    food.save(force_insert=True)
+    _replace_portions(food=food, portions=portions or [])
+    return food
+
+
+@transaction.atomic
+def update_food(*, food: Food, portions: list[dict] | None = None, **data) -> Food:
+    """Change a custom food. Past diary entries keep the nutrients they were logged with."""
+    if food.user_id is None:
+        raise ValidationError("Public foods cannot be changed.", code="read_only")
+    for key in FOOD_FIELDS:
+        if key in data:
+            setattr(food, key, data[key])
+    food.full_clean()
+    food.save()
+    if portions is not None:
+        _replace_portions(food=food, portions=portions)
+    return food
+
+
+def _replace_portions(*, food: Food, portions: list[dict]) -> None:
+    food.portions.all().delete()
+    rows = [
+        FoodPortion(food=food, seq=index, description=portion["description"], grams=portion["grams"])
+        for index, portion in enumerate(portions, start=1)
+    ]
+    for row in rows:
+        row.full_clean(exclude=["food"])
+    FoodPortion.objects.bulk_create(rows)
+
+
+# --- Diary ------------------------------------------------------------------------------
+
+
+def _grams(*, food: Food | None, grams: float | None, portion: FoodPortion | None, quantity: float | None) -> float:
+    if portion is not None and grams is not None:
+        raise ValidationError({"grams": ["Give grams, or a portion and a quantity, not both."]}, code="invalid")
+    if portion is not None:
+        if food is None or portion.food_id != food.pk:
+            raise ValidationError({"portion": ["This portion belongs to another food."]}, code="invalid")
+        amount = portion.grams * (1.0 if quantity is None else quantity)
+    elif grams is not None:
+        if quantity is not None:
+            raise ValidationError({"quantity": ["A quantity counts portions: give a portion with it."]}, code="invalid")
+        amount = grams
+    else:
+        raise ValidationError({"grams": ["Give grams, or a portion and a quantity."]}, code="required")
+    if not 0 < amount <= MAX_GRAMS:
+        raise ValidationError({"grams": [f"The amount must be above 0 and at most {MAX_GRAMS:g} g."]}, code="invalid")
+    return amount
+
+
+def _apply_food(entry: DiaryEntry, food: Food, grams: float) -> None:
+    entry.food = food
+    entry.grams = grams
+    entry.label = food.name[:200]
+    for name in NUTRIENT_FIELDS:
+        per_100 = getattr(food, name)
+        setattr(entry, name, round((per_100 or 0.0) * grams / 100.0, 4))
+
+
+@transaction.atomic
+def log_food(
+    *,
+    user,
+    meal: str,
+    consumed_at: datetime,
+    food: Food | None = None,
+    grams: float | None = None,
+    portion: FoodPortion | None = None,
+    quantity: float | None = None,
+    label: str = "",
+    nutrients: dict | None = None,
+    saved_meal: Meal | None = None,
+    id=None,
+) -> LogResult:
+    """Write one diary entry: a food with grams or a portion and quantity, or a quick-add
+    (no food: a label and the nutrients eaten). The entry keeps the nutrients it contributed."""
+    entry = DiaryEntry(user=user, meal=meal, consumed_at=consumed_at, saved_meal=saved_meal)
+    if id is not None:
+        entry.id = id
+    entry.local_date = local_date_for(user=user, moment=consumed_at)
+    if food is not None:
+        if nutrients:
+            raise ValidationError({"food": ["Give a food or quick-add nutrients, not both."]}, code="invalid")
+        amount = _grams(food=food, grams=grams, portion=portion, quantity=quantity)
+        entry.portion, entry.quantity = portion, (quantity if portion is not None else None)
+        if portion is not None and quantity is None:
+            entry.quantity = 1.0
+        _apply_food(entry, food, amount)
+    else:
+        _quick_add(entry, label=label, nutrients=nutrients, grams=grams, portion=portion, quantity=quantity)
+    entry.full_clean()
+    entry.save(force_insert=True)
+    return LogResult(entries=[entry], warnings=allergy_warnings(user=user, foods=[food]) if food else [])
+
+
+def _quick_add(entry: DiaryEntry, *, label: str, nutrients: dict | None, grams, portion, quantity) -> None:
+    if portion is not None or quantity is not None:
+        raise ValidationError({"portion": ["A portion needs a food."]}, code="invalid")
+    if not label or not label.strip():
+        raise ValidationError({"food": ["Give a food, or a label and energy for a quick-add entry."]}, code="required")
+    nutrients = nutrients or {}
+    if nutrients.get("energy_kcal") is None:
+        raise ValidationError({"energy_kcal": ["A quick-add entry needs its energy."]}, code="required")
+    entry.food, entry.portion, entry.quantity, entry.grams = None, None, None, grams
+    entry.label = label.strip()[:200]
+    for name in NUTRIENT_FIELDS:
+        setattr(entry, name, nutrients.get(name) or 0.0)
+
+
+@transaction.atomic
+def update_entry(*, entry: DiaryEntry, data: dict) -> LogResult:
+    """Change an entry; its nutrients are recomputed from the food as it is now (or the
+    quick-add values sent), and its local day from consumed_at in the user's zone."""
+    user = entry.user
+    for key in ("meal", "consumed_at"):
+        if key in data:
+            setattr(entry, key, data[key])
+    if "consumed_at" in data:
+        entry.local_date = local_date_for(user=user, moment=entry.consumed_at)
+    food = data.get("food", entry.food)
+    warnings: list[dict] = []
+    if food is not None:
+        if data.get("grams") is not None:
+            grams, portion, quantity = data["grams"], None, None
+        elif "portion" in data or "quantity" in data:
+            grams = None
+            portion = data.get("portion", entry.portion)
+            quantity = data.get("quantity") or entry.quantity or 1.0
+        elif entry.portion is not None:
+            grams, portion, quantity = None, entry.portion, entry.quantity or 1.0
+        else:
+            grams, portion, quantity = entry.grams, None, None
+        if portion is None:
+            quantity = None
+        amount = _grams(food=food, grams=grams, portion=portion, quantity=quantity)
+        entry.portion, entry.quantity = portion, quantity
+        _apply_food(entry, food, amount)
+        warnings = allergy_warnings(user=user, foods=[food])
+    else:
+        nutrients = {name: data.get(name, getattr(entry, name)) for name in NUTRIENT_FIELDS}
+        _quick_add(
+            entry,
+            label=data.get("label", entry.label),
+            nutrients=nutrients,
+            grams=data.get("grams", entry.grams),
+            portion=data.get("portion"),
+            quantity=data.get("quantity"),
+        )
+    entry.full_clean()
+    entry.save()
+    return LogResult(entries=[entry], warnings=warnings)
+
+
+# --- Saved meals ------------------------------------------------------------------------
+
+
+def weekdays_mask(names: list[str]) -> int:
+    mask = 0
+    for name in names:
+        mask |= 1 << WEEKDAYS.index(name)
+    return mask
+
+
+@transaction.atomic
+def save_meal(
+    *, user, meal: Meal | None = None, items: list[dict] | None = None, weekdays: list[str] | None = None, **data
+) -> Meal:
+    """Create or update a saved meal; `items` (food, grams), when given, replace the old ones."""
+    if meal is None:
+        meal = Meal(user=user)
+        if data.get("id") is not None:
+            meal.id = data["id"]
+        creating = True
+    else:
+        creating = False
+    for key in ("name", "slot"):
+        if key in data:
+            setattr(meal, key, data[key])
+    if weekdays is not None:
+        meal.planned_weekdays = weekdays_mask(weekdays)
+    meal.full_clean()
+    meal.save(force_insert=creating)
+    if items is not None:
+        meal.items.all().delete()
+        rows = [
+            MealItem(meal=meal, food=item["food"], grams=item["grams"], position=index)
+            for index, item in enumerate(items)
+        ]
+        for row in rows:
+            row.full_clean(exclude=["meal", "food"])
+        MealItem.objects.bulk_create(rows)
+    return meal
+
+
+@transaction.atomic
+def log_meal(*, user, meal: Meal, consumed_at: datetime, slot: str | None = None, scale: float = 1.0) -> LogResult:
+    """Log every item of a saved meal into the diary, all or nothing."""
+    items = list(meal.items.select_related("food").order_by("position", "id"))
+    if not items:
+        raise ValidationError({"meal": ["This meal has no items to log."]}, code="invalid")
+    local_date = local_date_for(user=user, moment=consumed_at)
+    entries = []
+    for item in items:
+        entry = DiaryEntry(
+            user=user,
+            meal=slot or meal.slot,
+            consumed_at=consumed_at,
+            local_date=local_date,
+            saved_meal=meal,
+        )
+        _apply_food(entry, item.food, _grams(food=item.food, grams=item.grams * scale, portion=None, quantity=None))
+        entry.full_clean()
+        entries.append(entry)
+    DiaryEntry.objects.bulk_create(entries)
+    return LogResult(entries=entries, warnings=allergy_warnings(user=user, foods=[item.food for item in items]))
+
+
+# --- Preferences ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def set_preference(*, user, food: Food, id=None, **flags) -> tuple[FoodPreference, bool]:
+    """Create or update the user's preference for a food (one per food). Returns (row, created)."""
+    preference = FoodPreference.objects.select_for_update().filter(user=user, food=food).first()
+    created = preference is None
+    if created:
+        preference = FoodPreference(user=user, food=food)
+        if id is not None:
+            preference.id = id
+    for key in ("favorite", "dislike", "allergy"):
+        if key in flags:
+            setattr(preference, key, flags[key])
+    if preference.favorite and preference.dislike:
+        raise ValidationError({"favorite": ["A food cannot be both a favorite and disliked."]}, code="invalid")
+    preference.full_clean(validate_constraints=False)
+    preference.save()
+    return preference, created
