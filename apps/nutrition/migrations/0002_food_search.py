@@ -4,12 +4,13 @@ normalised name. Other databases (SQLite for `make run`) skip this and search pl
 from django.db import migrations
 
 FORWARD = [
-    "CREATE EXTENSION IF NOT EXISTS pg_trgm",
-    "CREATE EXTENSION IF NOT EXISTS unaccent",
+    "CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA public",
+    "CREATE EXTENSION IF NOT EXISTS unaccent WITH SCHEMA public",
     # unaccent() is only STABLE; an index needs an IMMUTABLE function with a fixed dictionary.
-    """CREATE OR REPLACE FUNCTION fithub_unaccent(text) RETURNS text
+    # Schema-qualified: pg_restore rebuilds the index with an empty search_path.
+    """CREATE OR REPLACE FUNCTION public.fithub_unaccent(text) RETURNS text
        LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT
-       AS $$ SELECT unaccent('unaccent'::regdictionary, $1) $$""",
+       AS $$ SELECT public.unaccent('public.unaccent'::regdictionary, $1) $$""",
     "CREATE INDEX IF NOT EXISTS food_name_trgm_idx ON nutrition_food USING gin (fithub_unaccent(lower(name)) gin_trgm_ops)",
 ]
 BACKWARD = [
