@@ -28,6 +28,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 
+from fithub import metrics
+
 PRIMARY = DEFAULT_DB_ALIAS
 
 logger = logging.getLogger(__name__)
@@ -169,8 +171,17 @@ replica_selector = ReplicaSelector()
 class PrimaryReplicaRouter:
     def db_for_read(self, model, **hints) -> str:
         if _use_primary.get() or connections[PRIMARY].in_atomic_block:
+            metrics.record_read("primary")
             return PRIMARY
-        return replica_selector.choose() or PRIMARY
+        replica = replica_selector.choose()
+        if replica is None:
+            if settings.DATABASE_REPLICAS:
+                # Meant for a replica, but none is up and fresh enough.
+                metrics.record_replica_fallback()
+            metrics.record_read("primary")
+            return PRIMARY
+        metrics.record_read("replica")
+        return replica
 
     def db_for_write(self, model, **hints) -> str:
         return PRIMARY

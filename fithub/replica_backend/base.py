@@ -15,6 +15,7 @@ from django_prometheus.db.backends.postgresql.base import DatabaseWrapper as Pos
 from psycopg import OperationalError as PsycopgOperationalError
 
 from fithub.db_router import PRIMARY, replica_selector
+from fithub.metrics import record_replica_fallback
 
 
 class _FallbackMixin:
@@ -23,7 +24,7 @@ class _FallbackMixin:
     def _switch_to_primary(self, error: Exception) -> None:
         replica = self.db
         replica_selector.mark_down(replica.alias, reason=f"query failed: {error.__class__.__name__}")
-        replica.on_fallback(replica.alias)
+        record_replica_fallback()
         with contextlib.suppress(DatabaseError):
             replica.close()
         primary_cursor = connections[PRIMARY].cursor()
@@ -61,20 +62,12 @@ class FallbackCursorDebugWrapper(_FallbackMixin, CursorDebugWrapper):
 
 
 class DatabaseWrapper(PostgresDatabaseWrapper):
-    # Called with the alias each time a read falls back to the primary (metrics hook).
-    fallback_listeners: list = []
-
-    @classmethod
-    def on_fallback(cls, alias: str) -> None:
-        for listener in cls.fallback_listeners:
-            listener(alias)
-
     def get_new_connection(self, conn_params):
         try:
             return super().get_new_connection(conn_params)
         except PsycopgOperationalError as error:
             replica_selector.mark_down(self.alias, reason=f"connect failed: {error.__class__.__name__}")
-            self.on_fallback(self.alias)
+            record_replica_fallback()
             connection = super().get_new_connection(connections[PRIMARY].get_connection_params())
             # Hold the primary connection only until the end of this request.
             self.close_at = time.monotonic()

@@ -14,6 +14,7 @@ from django.urls import reverse
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from apps.users.models import User
+from fithub import metrics
 from fithub.db_router import replica_selector
 from tests.fithub.test_routing import wait_until_replicated
 from tests.servers import PostgresServer, gunicorn, last_queries_on, wait_for_replay
@@ -71,7 +72,9 @@ def test_reads_move_to_the_primary_while_the_replica_lags(fast_checks, paused_re
     assert router.db_for_read(User) == paused_replay
     user = UserFactory()  # WAL the paused replica receives but does not replay
     time.sleep(fast_checks.REPLICA_MAX_LAG_SECONDS + 0.5)
+    fallbacks = metrics.REPLICA_FALLBACKS._value.get()
     assert router.db_for_read(User) == "default"
+    assert metrics.REPLICA_FALLBACKS._value.get() == fallbacks + 1
     assert replica_selector.state(paused_replay).lag_seconds > fast_checks.REPLICA_MAX_LAG_SECONDS
     assert User.objects.filter(pk=user.pk).exists()  # served by the primary, so it is there
 

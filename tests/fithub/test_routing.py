@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from apps.users.models import User
+from fithub import metrics
 from tests.servers import replica_has_row, wait_for_replay
 from tests.users.factories import PASSWORD, UserFactory
 
@@ -42,8 +43,14 @@ def _replica_has(alias, table, pk) -> bool:
         return False
 
 
+def reads(target: str) -> float:
+    return metrics.DB_READS.labels(target=target)._value.get()
+
+
 def test_reads_are_served_by_a_server_in_recovery(replica):
+    before = reads("replica")
     assert router.db_for_read(User) == replica
+    assert reads("replica") == before + 1
     with CaptureQueriesContext(connections[replica]) as on_replica:
         list(User.objects.all())
     assert len(on_replica) == 1
@@ -60,11 +67,13 @@ def test_a_write_lands_on_the_primary_and_reaches_the_replica(replica):
 
 
 def test_reads_inside_an_atomic_block_stay_on_the_primary(replica):
+    before = reads("primary")
     with transaction.atomic():
         assert router.db_for_read(User) == "default"
         with CaptureQueriesContext(connections[replica]) as on_replica:
             list(User.objects.all())
     assert len(on_replica) == 0
+    assert reads("primary") >= before + 2
 
 
 @pytest.fixture

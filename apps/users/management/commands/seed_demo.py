@@ -1,8 +1,9 @@
-"""manage.py seed_demo: a demo account with a month of diary, for trying the API (idempotent)."""
+"""manage.py seed_demo: a demo account with a month of diary and measurements (idempotent)."""
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from apps.measurements.demo import seed_demo_measurements
 from apps.nutrition.demo import seed_demo_diary
 from apps.users.models import User
 
@@ -28,7 +29,12 @@ class Command(BaseCommand):
                 email=DEMO_EMAIL, password=DEMO_PASSWORD, display_name="Demo", timezone="Europe/London"
             )
             self.stdout.write(f"Created the demo account {DEMO_EMAIL}.")
-        created = seed_demo_diary(user=user, days=max(0, min(days, 366)))
+        days = max(0, min(days, 366))
+        created = seed_demo_diary(user=user, days=days)
+        seed_demo_measurements(user=user, days=days)
         self.stdout.write(
-            self.style.SUCCESS(f"Demo diary: {created} entries added. Log in as {DEMO_EMAIL} / {DEMO_PASSWORD}.")
+            self.style.SUCCESS(
+                f"Demo diary: {created} entries added; weights and a goal in place. "
+                f"Log in as {DEMO_EMAIL} / {DEMO_PASSWORD}."
+            )
         )

@@ -1,0 +1,96 @@
+"""Idempotency-Key on creates: a retried POST replays its first response and creates nothing."""
+
+import threading
+
+import pytest
+from django.urls import reverse
+
+from apps.measurements.models import Measurement
+from apps.users.models import IdempotencyRecord
+from tests.conftest import client_for
+from tests.users.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+URL = reverse("measurement-list")
+BODY = {"type": "weight", "value": 81.25, "measured_at": "2026-11-20T07:30:00+01:00"}
+
+
+def post(client, body=BODY, key="7c1e0d1a-2b8f-4a51-9a3c-0d3c9e8f1b20"):
+    return client.post(URL, body, format="json", HTTP_IDEMPOTENCY_KEY=key)
+
+
+def test_a_retry_with_the_same_key_replays_the_first_response(auth_client, user):
+    first = post(auth_client)
+    assert first.status_code == 201
+    again = post(auth_client)
+    assert again.status_code == 201
+    assert again.json() == first.json()
+    assert again["Idempotent-Replayed"] == "true"
+    assert Measurement.objects.filter(user=user).count() == 1
+
+
+def test_the_same_key_with_a_different_body_is_422(auth_client, user):
+    assert post(auth_client).status_code == 201
+    response = post(auth_client, {**BODY, "value": 99})
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["code"] == "idempotency_key_reused"
+    assert Measurement.objects.filter(user=user).count() == 1
+
+
+def test_different_keys_create_different_rows(auth_client, user):
+    assert post(auth_client, key="a").status_code == 201
+    assert post(auth_client, key="b").status_code == 201
+    assert Measurement.objects.filter(user=user).count() == 2
+
+
+def test_keys_are_per_user(auth_client, user):
+    other = UserFactory()
+    assert post(auth_client).status_code == 201
+    assert post(client_for(other)).status_code == 201
+    assert Measurement.objects.count() == 2
+
+
+def test_a_failed_request_does_not_burn_the_key(auth_client, user):
+    bad = post(auth_client, {**BODY, "value": -5})  # out of range
+    assert bad.status_code == 400
+    assert not IdempotencyRecord.objects.exists()
+    # The key was not used up: the corrected request goes through with it.
+    assert post(auth_client).status_code == 201
+    assert Measurement.objects.filter(user=user).count() == 1
+
+
+def test_an_expired_key_can_be_used_again(auth_client, user, settings):
+    assert post(auth_client).status_code == 201
+    IdempotencyRecord.objects.update(created_at="2020-01-01T00:00:00Z")
+    assert post(auth_client).status_code == 201
+    assert Measurement.objects.filter(user=user).count() == 2
+
+
+@pytest.mark.parametrize("key", ["", "x" * 256, "naïve-ключ", "tab\there"])
+def test_malformed_keys_are_400(auth_client, key):
+    response = post(auth_client, key=key)
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["attr"] == "Idempotency-Key"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_retries_create_one_row():
+    """Two requests with one key at the same moment: one creates, the other replays."""
+    user = UserFactory()
+    statuses, barrier = [], threading.Barrier(4)
+
+    def send():
+        barrier.wait()
+        statuses.append(post(client_for(user)).status_code)
+        from django.db import connections
+
+        connections.close_all()
+
+    threads = [threading.Thread(target=send) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert statuses == [201, 201, 201, 201]
+    assert Measurement.objects.filter(user=user).count() == 1

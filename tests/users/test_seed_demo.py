@@ -1,0 +1,25 @@
+import pytest
+from django.core.management import call_command
+
+from apps.measurements.models import Measurement
+from apps.nutrition.models import DiaryEntry
+from apps.users.models import User
+
+pytestmark = pytest.mark.django_db
+
+
+class _Sink:
+    def write(self, *args, **kwargs):
+        pass
+
+
+def test_seed_demo_fills_diary_and_measurements_once(settings):
+    settings.DEBUG = True
+    call_command("seed_demo", "--days", "10", stdout=_Sink())
+    demo = User.objects.get(email="demo@fithub.example")
+    entries, weights = DiaryEntry.objects.filter(user=demo).count(), Measurement.objects.filter(user=demo).count()
+    assert entries > 0
+    assert weights > 0
+    call_command("seed_demo", "--days", "10", stdout=_Sink())
+    assert DiaryEntry.objects.filter(user=demo).count() == entries
+    assert Measurement.objects.filter(user=demo).count() == weights
