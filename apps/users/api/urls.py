@@ -9,4 +9,5 @@ urlpatterns = [
     path("auth/logout/", views.LogoutView.as_view(), name="auth-logout"),
     path("users/me/", views.MeView.as_view(), name="users-me"),
     path("users/me/password/", views.PasswordChangeView.as_view(), name="users-me-password"),
+    path("users/me/export/", views.ExportView.as_view(), name="users-me-export"),
 ]

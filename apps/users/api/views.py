@@ -1,4 +1,4 @@
-from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view, inline_serializer
 from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import AuthenticationFailed, ErrorDetail
@@ -19,6 +19,7 @@ from apps.users.api.serializers import (
 from apps.users.api.throttles import LoginAccountThrottle, LoginIPThrottle, RegisterThrottle
 from apps.users.audit import record_security_event
 from apps.users.models import SecurityEvent, User
+from apps.users.selectors import export_user_data
 
 PROFILE_EXAMPLE = OpenApiExample(
     "A profile",
@@ -189,3 +190,66 @@ class PasswordChangeView(APIView):
         services.change_password(user=request.user, **serializer.validated_data)
         record_security_event(kind=SecurityEvent.Kind.PASSWORD_CHANGED, request=request, user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+EXPORT_LISTS = (
+    "foods",
+    "food_portions",
+    "food_preferences",
+    "meals",
+    "meal_items",
+    "diary_entries",
+    "measurement_types",
+    "measurements",
+    "goals",
+    "nutrition_targets",
+)
+
+UserExportSerializer = inline_serializer(
+    "UserExport",
+    fields={
+        "format": serializers.CharField(),
+        "version": serializers.IntegerField(),
+        "exported_at": serializers.DateTimeField(),
+        "profile": UserSerializer(),
+        **{name: serializers.ListField(child=serializers.DictField()) for name in EXPORT_LISTS},
+    },
+)
+
+
+@extend_schema(tags=["users"])
+class ExportView(APIView):
+    """All of your data as one JSON document (data portability): the profile and one list
+    per kind of row you own. Quantities are metric; times are UTC."""
+
+    @extend_schema(
+        summary="Export all your data",
+        responses={200: UserExportSerializer},
+        examples=[
+            OpenApiExample(
+                "An export",
+                response_only=True,
+                value={
+                    "format": "fithub-export",
+                    "version": 1,
+                    "exported_at": "2026-11-21T18:00:00Z",
+                    "profile": PROFILE_EXAMPLE.value,
+                    "diary_entries": [
+                        {
+                            "id": "01936b2e-8f4a-7c3d-9e21-5a7b8c9d0e1f",
+                            "meal": "breakfast",
+                            "grams": 150.0,
+                            "energy_kcal": 372.0,
+                        }
+                    ],
+                    **{name: [] for name in EXPORT_LISTS if name != "diary_entries"},
+                },
+            )
+        ],
+    )
+    def get(self, request):
+        data = export_user_data(user=request.user)
+        data["profile"] = UserSerializer(request.user, context={"request": request}).data
+        response = Response(data)
+        response["Content-Disposition"] = 'attachment; filename="fithub-export.json"'
+        return response
