@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import random
 import shlex
 import socket
 import subprocess
@@ -23,18 +24,21 @@ from django.db import connections
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def free_port() -> int:
-    """A free loopback port below 32768 (the ephemeral range is shared and can run out)."""
-    import random
-
+def free_port(taken: set[int] | None = None) -> int:
+    """A free loopback port below 32768 (the ephemeral range is shared and can run out),
+    not one of `taken`, which it is added to."""
+    taken = taken if taken is not None else set()
     for _ in range(500):
         port = random.randint(20000, 32000)  # noqa: S311 - not security
+        if port in taken:
+            continue
         with socket.socket() as sock:
             try:
                 sock.bind(("127.0.0.1", port))
             except OSError:
                 continue
-            return port
+        taken.add(port)
+        return port
     raise RuntimeError("no free port")
 
 

@@ -26,17 +26,6 @@ class ErrorCode401Enum(models.TextChoices):
     USER_INACTIVE = "user_inactive"
 
 
-class Error401Serializer(serializers.Serializer):
-    code = serializers.ChoiceField(choices=ErrorCode401Enum.choices)
-    detail = serializers.CharField()
-    attr = serializers.CharField(allow_null=True)
-
-
-class ErrorResponse401Serializer(serializers.Serializer):
-    type = serializers.ChoiceField(choices=ClientErrorEnum.choices)
-    errors = Error401Serializer(many=True)
-
-
 class ErrorCode409Enum(models.TextChoices):
     CONFLICT = "conflict"
 
@@ -45,56 +34,31 @@ class ErrorCode413Enum(models.TextChoices):
     REQUEST_TOO_LARGE = "request_too_large"
 
 
-class Error409Serializer(serializers.Serializer):
-    code = serializers.ChoiceField(choices=ErrorCode409Enum.choices)
-    detail = serializers.CharField()
-    attr = serializers.CharField(allow_null=True)
-
-
-class ErrorResponse409Serializer(serializers.Serializer):
-    type = serializers.ChoiceField(choices=ClientErrorEnum.choices)
-    errors = Error409Serializer(many=True)
-
-
-class Error413Serializer(serializers.Serializer):
-    code = serializers.ChoiceField(choices=ErrorCode413Enum.choices)
-    detail = serializers.CharField()
-    attr = serializers.CharField(allow_null=True)
-
-
-class ErrorResponse413Serializer(serializers.Serializer):
-    type = serializers.ChoiceField(choices=ClientErrorEnum.choices)
-    errors = Error413Serializer(many=True)
+class ErrorCode422Enum(models.TextChoices):
+    IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
 
 
 class ErrorCode503Enum(models.TextChoices):
     SERVICE_UNAVAILABLE = "service_unavailable"
 
 
-class Error503Serializer(serializers.Serializer):
-    code = serializers.ChoiceField(choices=ErrorCode503Enum.choices)
-    detail = serializers.CharField()
-    attr = serializers.CharField(allow_null=True)
-
-
-class ErrorResponse503Serializer(serializers.Serializer):
-    type = serializers.ChoiceField(choices=ServerErrorEnum.choices)
-    errors = Error503Serializer(many=True)
-
-
-class ErrorCode422Enum(models.TextChoices):
-    IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
-
-
-class Error422Serializer(serializers.Serializer):
-    code = serializers.ChoiceField(choices=ErrorCode422Enum.choices)
-    detail = serializers.CharField()
-    attr = serializers.CharField(allow_null=True)
-
-
-class ErrorResponse422Serializer(serializers.Serializer):
-    type = serializers.ChoiceField(choices=ClientErrorEnum.choices)
-    errors = Error422Serializer(many=True)
+def _error_response(status: str, codes: type[models.TextChoices], kind=ClientErrorEnum) -> type:
+    """The serializer of an error response (drf-standardized-errors' shape) with these codes."""
+    error = type(
+        f"Error{status}Serializer",
+        (serializers.Serializer,),
+        {
+            "__module__": __name__,
+            "code": serializers.ChoiceField(choices=codes.choices),
+            "detail": serializers.CharField(),
+            "attr": serializers.CharField(allow_null=True),
+        },
+    )
+    return type(
+        f"ErrorResponse{status}Serializer",
+        (serializers.Serializer,),
+        {"__module__": __name__, "type": serializers.ChoiceField(choices=kind.choices), "errors": error(many=True)},
+    )
 
 
 IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
@@ -109,11 +73,11 @@ IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
 
 
 _EXTRA_ERRORS = {
-    "401": ErrorResponse401Serializer,
-    "409": ErrorResponse409Serializer,
-    "413": ErrorResponse413Serializer,
-    "422": ErrorResponse422Serializer,
-    "503": ErrorResponse503Serializer,
+    "401": _error_response("401", ErrorCode401Enum),
+    "409": _error_response("409", ErrorCode409Enum),
+    "413": _error_response("413", ErrorCode413Enum),
+    "422": _error_response("422", ErrorCode422Enum),
+    "503": _error_response("503", ErrorCode503Enum, kind=ServerErrorEnum),
 }
 
 

@@ -10,10 +10,8 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import random
 import shutil
 import signal
-import socket
 import ssl
 import subprocess
 import sys
@@ -22,6 +20,8 @@ import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from tests.servers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 NGINX_CONF = ROOT / "nginx" / "nginx.conf"
@@ -40,23 +40,6 @@ def ensure_tools() -> None:
 
 def nginx_binary() -> str:
     return shutil.which("nginx") or "/usr/sbin/nginx"
-
-
-def free_port(taken: set[int] | None = None) -> int:
-    """A free loopback port below 32768 (the ephemeral range can be exhausted here)."""
-    taken = taken or set()
-    for _ in range(500):
-        port = random.randint(20000, 32000)  # noqa: S311 - not security
-        if port in taken:
-            continue
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-        taken.add(port)
-        return port
-    raise RuntimeError("no free port")
 
 
 def _replace_all(text: str, replacements: list[tuple[str, str]]) -> str:

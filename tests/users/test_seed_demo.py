@@ -20,6 +20,7 @@ def test_seed_demo_fills_diary_and_measurements_once(settings):
     entries, weights = DiaryEntry.objects.filter(user=demo).count(), Measurement.objects.filter(user=demo).count()
     assert entries > 0
     assert weights > 0
+    assert demo.height_cm is not None  # so bmi, bmr_kcal and tdee_kcal have values to show
     call_command("seed_demo", "--days", "10", stdout=_Sink())
     assert DiaryEntry.objects.filter(user=demo).count() == entries
     assert Measurement.objects.filter(user=demo).count() == weights

@@ -1,5 +1,7 @@
 """manage.py seed_demo: a demo account with a month of diary and measurements (idempotent)."""
 
+import datetime
+
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
@@ -26,7 +28,14 @@ class Command(BaseCommand):
         user = User.objects.filter(email=DEMO_EMAIL).first()
         if user is None:
             user = User.objects.create_user(
-                email=DEMO_EMAIL, password=DEMO_PASSWORD, display_name="Demo", timezone="Europe/London"
+                email=DEMO_EMAIL,
+                password=DEMO_PASSWORD,
+                display_name="Demo",
+                timezone="Europe/London",
+                sex=User.Sex.FEMALE,
+                birth_date=datetime.date(1990, 4, 12),
+                height_cm=168,
+                activity_level=User.ActivityLevel.MODERATE,
             )
             self.stdout.write(f"Created the demo account {DEMO_EMAIL}.")
         days = max(0, min(days, 366))
