@@ -31,13 +31,14 @@ run: deps ## Migrate, load the food database and demo data, serve on :8000 (SQLi
 	DEBUG=$${DEBUG:-1} $(UV) run python manage.py seed_demo
 	DEBUG=$${DEBUG:-1} $(UV) run python manage.py runserver 0.0.0.0:$(PORT)
 
-test: deps ## Ruff and the whole pytest suite against a throwaway PostgreSQL primary + replica
+test: deps ## Ruff, bandit and the whole pytest suite against a throwaway PostgreSQL primary + replica
 	$(TEST_ENV) tests/harness/with-postgres.sh $(MAKE) --no-print-directory check
 
 check: ## Ruff and pytest against the servers in DATABASE_URL (make test starts them for you)
 	$(UV) run ruff check .
 	$(UV) run ruff format --check .
 	$(UV) run python manage.py makemigrations --check --dry-run
+	$(UV) run bandit -r fithub apps -q --severity-level medium
 	$(UV) run pytest
 
 lint: deps ## Ruff only
