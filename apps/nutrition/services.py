@@ -33,7 +33,11 @@ class LogResult:
 
 def local_date_for(*, user, moment: datetime) -> date:
     """The day `moment` falls on in the user's time zone (as it is now, at writing time)."""
-    return moment.astimezone(user.zone).date()
+    try:
+        return moment.astimezone(user.zone).date()
+    except OverflowError:
+        # e.g. 0001-01-01T00:00:00+01:00: before year 1 in UTC or the user's zone.
+        raise ValidationError({"consumed_at": ["This time is out of range."]}, code="invalid") from None
 
 
 def allergy_warnings(*, user, foods: list[Food]) -> list[dict]:
@@ -258,7 +262,9 @@ def log_meal(*, user, meal: Meal, consumed_at: datetime, slot: str | None = None
     """Log every item of a saved meal into the diary, all or nothing."""
     items = list(meal.items.select_related("food").order_by("position", "id"))
     if not items:
-        raise ValidationError({"meal": ["This meal has no items to log."]}, code="invalid")
+        raise ValidationError("This meal has no items to log.", code="invalid")
+    if any(not 0 < item.grams * scale <= MAX_GRAMS for item in items):
+        raise ValidationError({"scale": [f"Scaled, an item would weigh more than {MAX_GRAMS:g} g."]}, code="invalid")
     local_date = local_date_for(user=user, moment=consumed_at)
     entries = []
     for item in items:
