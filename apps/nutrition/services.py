@@ -18,6 +18,7 @@ from apps.nutrition.models import (
     Meal,
     MealItem,
 )
+from fithub.metrics import record_diary_entries_logged
 
 FOOD_FIELDS = ("name", "brand", "barcode", "food_group", *NUTRIENT_FIELDS)
 MAX_GRAMS = 100_000.0
@@ -29,6 +30,11 @@ class LogResult:
 
     entries: list[DiaryEntry]
     warnings: list[dict] = field(default_factory=list)
+
+
+def _count_logged(count: int) -> None:
+    """Count the entries once the transaction that writes them commits (a rollback counts nothing)."""
+    transaction.on_commit(lambda: record_diary_entries_logged(count=count))
 
 
 def local_date_for(*, user, moment: datetime) -> date:
@@ -155,6 +161,7 @@ def log_food(
         _quick_add(entry, label=label, nutrients=nutrients, grams=grams, portion=portion, quantity=quantity)
     entry.full_clean()
     entry.save(force_insert=True)
+    _count_logged(1)
     return LogResult(entries=[entry], warnings=allergy_warnings(user=user, foods=[food]) if food else [])
 
 
@@ -279,6 +286,7 @@ def log_meal(*, user, meal: Meal, consumed_at: datetime, slot: str | None = None
         entry.full_clean()
         entries.append(entry)
     DiaryEntry.objects.bulk_create(entries)
+    _count_logged(len(entries))
     return LogResult(entries=entries, warnings=allergy_warnings(user=user, foods=[item.food for item in items]))
 
 

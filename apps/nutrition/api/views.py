@@ -28,6 +28,7 @@ from apps.nutrition.api.serializers import (
 )
 from apps.nutrition.filters import DiaryEntryFilter
 from apps.nutrition.models import NUTRIENT_FIELDS, DiaryEntry, Food, FoodPreference, Meal
+from fithub.api.idempotency import idempotent
 from fithub.api.pagination import TimeCursorPagination
 from fithub.api.viewsets import OwnedModelViewSet
 
@@ -399,6 +400,7 @@ class MealViewSet(OwnedModelViewSet):
         ],
     )
     @action(detail=True, methods=["post"])
+    @idempotent
     def log(self, request, pk=None):
         meal = self.get_object()
         params = MealLogSerializer(data=request.data)
