@@ -18,6 +18,7 @@ from apps.nutrition.models import (
     Meal,
     MealItem,
 )
+from fithub.metrics import record_diary_entries_logged
 
 FOOD_FIELDS = ("name", "brand", "barcode", "food_group", *NUTRIENT_FIELDS)
 MAX_GRAMS = 100_000.0
@@ -31,9 +32,18 @@ class LogResult:
     warnings: list[dict] = field(default_factory=list)
 
 
+def _count_logged(count: int) -> None:
+    """Count the entries once the transaction that writes them commits (a rollback counts nothing)."""
+    transaction.on_commit(lambda: record_diary_entries_logged(count=count))
+
+
 def local_date_for(*, user, moment: datetime) -> date:
     """The day `moment` falls on in the user's time zone (as it is now, at writing time)."""
-    return moment.astimezone(user.zone).date()
+    try:
+        return moment.astimezone(user.zone).date()
+    except OverflowError:
+        # e.g. 0001-01-01T00:00:00+01:00: before year 1 in UTC or the user's zone.
+        raise ValidationError({"consumed_at": ["This time is out of range."]}, code="invalid") from None
 
 
 def allergy_warnings(*, user, foods: list[Food]) -> list[dict]:
@@ -151,6 +161,7 @@ def log_food(
         _quick_add(entry, label=label, nutrients=nutrients, grams=grams, portion=portion, quantity=quantity)
     entry.full_clean()
     entry.save(force_insert=True)
+    _count_logged(1)
     return LogResult(entries=[entry], warnings=allergy_warnings(user=user, foods=[food]) if food else [])
 
 
@@ -258,7 +269,9 @@ def log_meal(*, user, meal: Meal, consumed_at: datetime, slot: str | None = None
     """Log every item of a saved meal into the diary, all or nothing."""
     items = list(meal.items.select_related("food").order_by("position", "id"))
     if not items:
-        raise ValidationError({"meal": ["This meal has no items to log."]}, code="invalid")
+        raise ValidationError("This meal has no items to log.", code="invalid")
+    if any(not 0 < item.grams * scale <= MAX_GRAMS for item in items):
+        raise ValidationError({"scale": [f"Scaled, an item would weigh more than {MAX_GRAMS:g} g."]}, code="invalid")
     local_date = local_date_for(user=user, moment=consumed_at)
     entries = []
     for item in items:
@@ -273,6 +286,7 @@ def log_meal(*, user, meal: Meal, consumed_at: datetime, slot: str | None = None
         entry.full_clean()
         entries.append(entry)
     DiaryEntry.objects.bulk_create(entries)
+    _count_logged(len(entries))
     return LogResult(entries=entries, warnings=allergy_warnings(user=user, foods=[item.food for item in items]))
 
 

@@ -1,3 +1,4 @@
+from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 
@@ -26,3 +27,11 @@ class OwnedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
         if self.include_public:
             owned |= Q(**{f"{self.owner_field}__isnull": True})
         return queryset.filter(owned)
+
+    def to_internal_value(self, data):
+        try:
+            return super().to_internal_value(data)
+        except DjangoValidationError:
+            # A malformed key (e.g. not a UUID, or an object) fails in the database field's
+            # to_python: the same "incorrect_type" DRF answers for other unusable keys.
+            self.fail("incorrect_type", data_type=type(data).__name__)

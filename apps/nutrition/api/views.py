@@ -1,5 +1,7 @@
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view, inline_serializer
+from drf_standardized_errors.openapi_utils import get_flat_serializer_fields, get_serializer_fields_with_error_codes
+from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
@@ -26,6 +28,7 @@ from apps.nutrition.api.serializers import (
 )
 from apps.nutrition.filters import DiaryEntryFilter
 from apps.nutrition.models import NUTRIENT_FIELDS, DiaryEntry, Food, FoodPreference, Meal
+from fithub.api.idempotency import idempotent
 from fithub.api.pagination import TimeCursorPagination
 from fithub.api.viewsets import OwnedModelViewSet
 
@@ -111,6 +114,43 @@ MEAL_EXAMPLE = OpenApiExample(
 MACROS = {"energy_kcal": 0.0, "protein_g": 0.0, "fat_g": 0.0, "carbohydrate_g": 0.0}
 
 
+WRITES = ["create", "partial_update"]
+
+
+def _field_codes(serializer_class) -> dict[str, set[str]]:
+    fields = get_serializer_fields_with_error_codes(get_flat_serializer_fields(serializer_class()))
+    return {field.name: set(field.error_codes) for field in fields}
+
+
+def query_validation_errors(serializer_class, *, action: str, extra: dict[str, list[str]] | None = None):
+    """Document the 400s of a query-parameter serializer on a GET action (the schema only
+    knows request bodies and django-filter filters)."""
+    codes = {
+        name: field_codes - {"null"}
+        for name, field_codes in _field_codes(serializer_class).items()
+        if name != "non_field_errors"
+    }
+    for name, more in (extra or {}).items():
+        codes.setdefault(name, set()).update(more)
+
+    def decorate(view):
+        for name, field_codes in codes.items():
+            view = extend_validation_errors(sorted(field_codes), field_name=name, actions=[action])(view)
+        return view
+
+    return decorate
+
+
+def flat_item_errors(serializer_class, *, list_field: str, attr: str, actions: list[str]):
+    """Document the per-item codes that FlatErrorsListSerializer/-Field report on `attr`
+    (the list itself) instead of `list_field.INDEX.field`."""
+    prefix = f"{list_field}.INDEX"
+    codes = set().union(
+        *(field_codes for name, field_codes in _field_codes(serializer_class).items() if name.startswith(prefix))
+    )
+    return extend_validation_errors(sorted(codes), field_name=attr, actions=actions)
+
+
 def _nutrients(data: dict) -> dict:
     return {name: data.pop(name) for name in NUTRIENT_FIELDS if name in data}
 
@@ -156,6 +196,10 @@ def _nutrients(data: dict) -> dict:
         examples=[OpenApiExample("Rename", value={"name": "Granola"}, request_only=True), FOOD_EXAMPLE],
     ),
     destroy=extend_schema(summary="Delete a custom food"),
+)
+@query_validation_errors(FoodSearchQuerySerializer, action="list")
+@flat_item_errors(
+    FoodWriteSerializer, list_field="portions", attr="portions.non_field_errors", actions=["create", "partial_update"]
 )
 class FoodViewSet(OwnedModelViewSet):
     """Foods: the public USDA database (read-only) and the caller's own custom foods."""
@@ -312,6 +356,9 @@ MealLogResultSerializer = inline_serializer(
     ),
     destroy=extend_schema(summary="Delete a saved meal (diary entries logged from it stay)"),
 )
+@query_validation_errors(PlannedDayQuerySerializer, action="planned")
+@flat_item_errors(MealWriteSerializer, list_field="items", attr="items.non_field_errors", actions=WRITES)
+@flat_item_errors(MealWriteSerializer, list_field="weekdays", attr="weekdays", actions=WRITES)
 class MealViewSet(OwnedModelViewSet):
     """Saved meals (recipes): foods and grams, with totals; optionally planned on weekdays."""
 
@@ -353,6 +400,7 @@ class MealViewSet(OwnedModelViewSet):
         ],
     )
     @action(detail=True, methods=["post"])
+    @idempotent
     def log(self, request, pk=None):
         meal = self.get_object()
         params = MealLogSerializer(data=request.data)
@@ -445,6 +493,10 @@ class DiaryPagination(TimeCursorPagination):
     ),
     destroy=extend_schema(summary="Delete a diary entry"),
 )
+@query_validation_errors(DiarySummaryQuerySerializer, action="summary", extra={"end": ["range_too_long"]})
+# The service checks the combination (a food or a quick-add, grams or a portion): "invalid".
+@extend_validation_errors(["invalid"], field_name="food", actions=["create", "partial_update"])
+@extend_validation_errors(["invalid"], field_name="portion", actions=["create", "partial_update"])
 class DiaryEntryViewSet(OwnedModelViewSet):
     """The food diary. Each entry keeps the nutrients it contributed and its local day in your
     profile's time zone (as it was when written)."""

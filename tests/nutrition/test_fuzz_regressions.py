@@ -1,0 +1,145 @@
+"""Inputs the schema fuzzer (tests/fithub/test_fuzz.py) found: each answers a 400 whose
+`attr` and `code` the operation's documented 400 response lists, never a 500."""
+
+import functools
+import uuid
+
+import pytest
+from django.urls import reverse
+from drf_spectacular.generators import SchemaGenerator
+
+from tests.nutrition.factories import MealFactory, MealItemFactory, PublicFoodFactory
+
+pytestmark = pytest.mark.django_db
+WHEN = {"meal": "lunch", "consumed_at": "2026-11-01T08:30:00Z"}
+
+
+@functools.cache
+def _schema() -> dict:
+    return SchemaGenerator().get_schema(request=None, public=True)
+
+
+def _resolve(node: dict) -> dict:
+    while "$ref" in node:
+        node = _schema()["components"]["schemas"][node["$ref"].rsplit("/", 1)[-1]]
+    return node
+
+
+def _enum(node: dict) -> list:
+    node = _resolve(node)
+    values = list(node.get("enum", []))
+    for part in [*node.get("allOf", []), *node.get("oneOf", []), *node.get("anyOf", [])]:
+        values += _enum(part)
+    return values
+
+
+def documented_400(path: str, method: str) -> set[tuple[str, str]]:
+    """Every (attr, code) pair the operation's 400 validation error lists."""
+    response = _schema()["paths"][path][method]["responses"]["400"]
+    body = _resolve(response["content"]["application/json"]["schema"])
+    pairs = set()
+    for variant in body["oneOf"]:
+        errors = _resolve(_resolve(variant)["properties"]["errors"]["items"])
+        for component in errors.get("oneOf", [errors]):
+            properties = _resolve(component)["properties"]
+            for attr in _enum(properties["attr"]) or [None]:
+                pairs.update((attr, code) for code in _enum(properties["code"]))
+    return pairs
+
+
+def assert_documented(response, path: str, method: str) -> list[dict]:
+    assert response.status_code == 400, response.content
+    body = response.json()
+    assert body["type"] == "validation_error"
+    allowed = documented_400(path, method)
+    for error in body["errors"]:
+        assert (error["attr"], error["code"]) in allowed, (error, sorted(allowed))
+    return body["errors"]
+
+
+def test_diary_entry_with_neither_food_nor_quick_add(auth_client):
+    errors = assert_documented(auth_client.post(reverse("diary-list"), WHEN, format="json"), "/api/v1/diary/", "post")
+    assert [(e["attr"], e["code"]) for e in errors] == [("food", "invalid")]
+
+
+def test_diary_entry_whose_local_day_overflows(auth_client, user):
+    user.timezone = "Pacific/Kiritimati"  # UTC+14: 9999-12-31T23:00Z is in year 10000 there.
+    user.save()
+    data = {"label": "x", "energy_kcal": 1, "meal": "lunch", "consumed_at": "9999-12-31T23:00:00Z"}
+    errors = assert_documented(auth_client.post(reverse("diary-list"), data, format="json"), "/api/v1/diary/", "post")
+    assert [(e["attr"], e["code"]) for e in errors] == [("consumed_at", "invalid")]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ({"end": "2026-11-21"}, ("start", "required")),
+        ({"start": "2020-01-01", "end": "2026-11-21"}, ("end", "range_too_long")),
+        ({"start": "2026-11-21", "end": "nope"}, ("end", "invalid")),
+    ],
+)
+def test_summary_query_errors_are_documented(auth_client, query, expected):
+    response = auth_client.get(reverse("diary-summary"), query)
+    errors = assert_documented(response, "/api/v1/diary/summary/", "get")
+    assert (errors[0]["attr"], errors[0]["code"]) == expected
+
+
+def test_planned_day_without_date(auth_client):
+    errors = assert_documented(auth_client.get(reverse("meals-planned")), "/api/v1/meals/planned/", "get")
+    assert [(e["attr"], e["code"]) for e in errors] == [("date", "required")]
+
+
+def test_food_search_too_long(auth_client):
+    response = auth_client.get(reverse("foods-list"), {"search": "0" * 201})
+    errors = assert_documented(response, "/api/v1/foods/", "get")
+    assert [(e["attr"], e["code"]) for e in errors] == [("search", "max_length")]
+
+
+@pytest.mark.parametrize("food", [{}, [], "not-a-uuid"])
+def test_preference_for_a_malformed_food_id(auth_client, food):
+    data = {"food": food, "favorite": False, "dislike": False, "allergy": True}
+    response = auth_client.post(reverse("food-preferences-list"), data, format="json")
+    errors = assert_documented(response, "/api/v1/food-preferences/", "post")
+    assert [(e["attr"], e["code"]) for e in errors] == [("food", "incorrect_type")]
+
+
+def test_custom_food_portion_errors_name_the_item(auth_client):
+    portions = [{"description": "1 bowl", "grams": 60}, {"grams": 1}, {"description": "a\x00"}]
+    data = {"name": "Granola", "portions": portions}
+    errors = assert_documented(auth_client.post(reverse("foods-list"), data, format="json"), "/api/v1/foods/", "post")
+    assert {e["attr"] for e in errors} == {"portions.non_field_errors"}
+    assert [(e["code"], e["detail"].split(":")[0]) for e in errors] == [
+        ("required", "Item 2, description"),
+        ("null_characters_not_allowed", "Item 3, description"),
+        ("required", "Item 3, grams"),
+    ]
+
+
+def test_meal_with_an_unknown_food_and_weekday(auth_client):
+    data = {
+        "name": "Chicken and rice",
+        "slot": "lunch",
+        "weekdays": ["monday", "someday"],
+        "items": [{"food": str(uuid.uuid4()), "grams": 150}],
+    }
+    errors = assert_documented(auth_client.post(reverse("meals-list"), data, format="json"), "/api/v1/meals/", "post")
+    assert sorted((e["attr"], e["code"]) for e in errors) == [
+        ("items.non_field_errors", "does_not_exist"),
+        ("weekdays", "invalid_choice"),
+    ]
+    assert next(e for e in errors if e["attr"] == "weekdays")["detail"].startswith("Item 2:")
+
+
+def test_logging_a_meal_scaled_beyond_the_limit(auth_client, user):
+    meal = MealFactory(user=user)
+    MealItemFactory(meal=meal, food=PublicFoodFactory(), grams=50_000)
+    url = reverse("meals-log", args=[meal.pk])
+    errors = assert_documented(auth_client.post(url, {"scale": 3}, format="json"), "/api/v1/meals/{id}/log/", "post")
+    assert [(e["attr"], e["code"]) for e in errors] == [("scale", "invalid")]
+
+
+def test_logging_an_empty_meal(auth_client, user):
+    meal = MealFactory(user=user)
+    url = reverse("meals-log", args=[meal.pk])
+    errors = assert_documented(auth_client.post(url, {}, format="json"), "/api/v1/meals/{id}/log/", "post")
+    assert [(e["attr"], e["code"]) for e in errors] == [("non_field_errors", "invalid")]
