@@ -13,6 +13,7 @@ from django.utils import timezone
 from apps.goals.services import achieve_reached_goals
 from apps.measurements.models import Measurement, MeasurementType
 from apps.users.models import User
+from fithub.integrity import save_or_conflict
 
 # Clocks drift: a reading up to a day ahead of the server is accepted.
 FUTURE_TOLERANCE = timedelta(days=1)
@@ -34,7 +35,11 @@ def create_measurement_type(
     if id is not None:
         measurement_type.id = id
     measurement_type.full_clean()
-    measurement_type.save()
+    save_or_conflict(
+        measurement_type,
+        constraints={"measurementtype_user_name_unique": "You already have a measurement type with this name."},
+        force_insert=True,
+    )
     return measurement_type
 
 

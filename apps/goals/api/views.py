@@ -1,4 +1,5 @@
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
+from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -32,6 +33,11 @@ GOAL_INPUT_EXAMPLE = OpenApiExample(
 )
 
 
+# Codes the services raise: no start value and no measurement to default it from, and values
+# outside the type's sensible range.
+@extend_validation_errors(["required", "out_of_range"], field_name="start_value", actions=["create"])
+@extend_validation_errors(["out_of_range"], field_name="start_value", actions=["partial_update"])
+@extend_validation_errors(["out_of_range"], field_name="target_value", actions=["create", "partial_update"])
 @extend_schema(tags=["goals"])
 @extend_schema_view(
     list=extend_schema(summary="List your goals", examples=[GOAL_EXAMPLE]),
