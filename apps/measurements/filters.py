@@ -19,8 +19,8 @@ def filter_by_type_ref(queryset: QuerySet, value: str) -> QuerySet:
 
 
 class StorableIsoDateTimeField(IsoDateTimeField):
-    """An ISO 8601 time that PostgreSQL can compare: one whose UTC value leaves year
-    1-9999 (9999-12-31T23:59-23:59) is invalid rather than a database error."""
+    """An ISO 8601 time that PostgreSQL can compare, sent to it in UTC: one whose UTC value
+    leaves year 1-9999 (9999-12-31T23:59-23:59) is invalid rather than a database error."""
 
     def to_python(self, value):
         parsed = super().to_python(value)
@@ -31,6 +31,8 @@ class StorableIsoDateTimeField(IsoDateTimeField):
                 raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from exc
             if not datetime.min.replace(tzinfo=UTC) < in_utc < datetime.max.replace(tzinfo=UTC):
                 raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+            # In UTC: PostgreSQL refuses offsets beyond +-15:59 that Python accepts (-21:00).
+            return in_utc
         return parsed
 
 

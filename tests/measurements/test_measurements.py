@@ -190,3 +190,13 @@ def test_readings_before_1900_are_refused(auth_client, builtin_types):
     response = auth_client.post(reverse("measurement-list"), payload)
     assert response.status_code == 400
     assert response.json()["errors"][0]["attr"] == "measured_at"
+
+
+def test_offsets_postgresql_does_not_accept_still_filter(auth_client, user, builtin_types):
+    when = dt.datetime(1990, 1, 1, 12, tzinfo=dt.UTC)
+    MeasurementFactory(user=user, type=builtin_types["weight"], measured_at=when)
+    response = auth_client.get(reverse("measurement-list"), {"start": "1749-02-08T04:19:28.03-21:00"})
+    assert response.status_code == 200
+    assert len(response.json()["results"]) == 1
+    response = auth_client.get(reverse("measurement-list"), {"start": "1990-01-01T12:00:01-21:00"})
+    assert response.json()["results"] == []

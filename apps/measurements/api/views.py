@@ -120,21 +120,9 @@ TREND_TYPE_CODES = [
 @extend_validation_errors(["out_of_range"], field_name="items.INDEX.value", actions=["bulk"])
 @extend_validation_errors(["future"], field_name="items.INDEX.measured_at", actions=["bulk"])
 @extend_validation_errors(["unique"], field_name="items.INDEX.id", actions=["bulk"])
-@extend_validation_errors(
-    ["required", "null", "max_length", "unique", "conflict"], field_name="items", actions=["bulk"]
-)
-@extend_validation_errors(
-    [
-        "required",
-        "blank",
-        "max_length",
-        "null_characters_not_allowed",
-        "surrogate_characters_not_allowed",
-        "does_not_exist",
-    ],
-    field_name="type",
-    actions=["trend"],
-)
+@extend_validation_errors(BULK_ITEMS_CODES, field_name="items", actions=["bulk"])
+@extend_validation_errors(["null"], field_name="items.INDEX", actions=["bulk"])
+@extend_validation_errors(TREND_TYPE_CODES, field_name="type", actions=["trend"])
 @extend_validation_errors(["invalid"], field_name="start", actions=["trend"])
 @extend_validation_errors(["invalid"], field_name="end", actions=["trend"])
 @extend_schema(tags=["measurements"])
