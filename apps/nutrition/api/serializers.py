@@ -3,6 +3,7 @@ import math
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from apps.goals.api.serializers import TargetInForceSerializer
 from apps.nutrition.models import (
     NUTRIENT_FIELDS,
     WEEKDAYS,
@@ -350,6 +351,7 @@ class DailySummarySerializer(serializers.Serializer):
     entry_count = serializers.IntegerField()
     totals = NutrientTotalsSerializer()
     by_meal = MealSplitSerializer()
+    target = TargetInForceSerializer(allow_null=True, help_text="The nutrition target in force that day; null if none.")
 
 
 class DiarySummarySerializer(serializers.Serializer):
