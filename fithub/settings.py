@@ -282,6 +282,10 @@ SPECTACULAR_SETTINGS = {
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
     {"MealSlotEnum": "apps.nutrition.models.MealSlot", "WeekdayEnum": "apps.nutrition.models.WEEKDAYS"}
 )
+SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] += [
+    "fithub.api.schema_hooks.list_index_attrs",
+    "fithub.api.schema_hooks.create_replays_are_200",
+]
 
 # --- HTTP, CORS, proxies ---------------------------------------------------------------
 CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS")

@@ -135,3 +135,65 @@ def targets_by_day(*, user: User, start: date, end: date) -> dict[date, Nutritio
         result[day] = current
         day += timedelta(days=1)
     return result
+
+
+# A day is within target when the energy eaten is within this fraction of energy_kcal.
+ADHERENCE_TOLERANCE = Decimal("0.10")
+MAX_ADHERENCE_DAYS = 366
+
+
+@dataclass(frozen=True)
+class AdherenceDay:
+    date: date
+    target: NutritionTarget | None
+    energy_kcal: float
+    within_target: bool | None
+
+
+@dataclass(frozen=True)
+class Adherence:
+    start: date
+    end: date
+    tolerance_percent: int
+    days: list[AdherenceDay]
+    streak: int
+
+
+def adherence(*, user: User, start: date, end: date) -> Adherence:
+    """Per local day from start to end: the target in force, the energy eaten and whether it
+    is within ADHERENCE_TOLERANCE of the target's energy_kcal (null without a target, and
+    for days after today: not eaten yet). Two queries: the targets and the daily totals.
+
+    `streak`: consecutive days within target, counted back from the latest day of the range
+    (not after today) that has a target. Today still in progress does not break it: when
+    today is not (yet) within target the count starts from yesterday."""
+    from apps.nutrition.selectors import daily_totals  # nutrition reads; no import cycle at load
+
+    today = user.local_today()
+    targets = targets_by_day(user=user, start=start, end=end)
+    totals = daily_totals(user=user, start=start, end=end)
+    days = []
+    for day, target in targets.items():
+        eaten = totals.get(day, {}).get("energy_kcal", 0.0)
+        within = None
+        if target is not None and day <= today:
+            allowed = target.energy_kcal * ADHERENCE_TOLERANCE
+            within = abs(Decimal(str(eaten)) - target.energy_kcal) <= allowed
+        days.append(AdherenceDay(date=day, target=target, energy_kcal=eaten, within_target=within))
+    counted = [d for d in days if d.date <= today]
+    while counted and counted[-1].target is None:
+        counted.pop()
+    if counted and counted[-1].date == today and not counted[-1].within_target:
+        counted.pop()
+    streak = 0
+    for day in reversed(counted):
+        if not day.within_target:
+            break
+        streak += 1
+    return Adherence(
+        start=start,
+        end=end,
+        tolerance_percent=int(ADHERENCE_TOLERANCE * 100),
+        days=days,
+        streak=streak,
+    )

@@ -15,6 +15,10 @@ from apps.goals.models import Goal, NutritionTarget
 from apps.measurements.models import Measurement, MeasurementType
 from apps.measurements.selectors import latest_measurement
 from apps.users.models import User
+from fithub.integrity import save_or_conflict
+
+ONE_ACTIVE_GOAL = {"goal_one_active_per_type": "You already have an active goal for this measurement type."}
+ONE_TARGET_PER_DATE = {"nutritiontarget_one_per_user_per_date": "A target already takes effect on this date."}
 
 
 def _full_clean(goal: Goal) -> None:
@@ -54,7 +58,7 @@ def create_goal(
     if id is not None:
         goal.id = id
     _full_clean(goal)
-    goal.save(force_insert=True)
+    save_or_conflict(goal, constraints=ONE_ACTIVE_GOAL, force_insert=True)
     return goal
 
 
@@ -72,7 +76,7 @@ def update_goal(*, goal: Goal, data: dict) -> Goal:
         goal.status = data["status"]
         goal.achieved_at = timezone.now() if goal.status == Goal.Status.ACHIEVED else None
     _full_clean(goal)
-    goal.save()
+    save_or_conflict(goal, constraints=ONE_ACTIVE_GOAL)
     return goal
 
 
@@ -126,5 +130,5 @@ def set_nutrition_target(
     if id is not None:
         target.id = id
     target.full_clean()
-    target.save(force_insert=True)
+    save_or_conflict(target, constraints=ONE_TARGET_PER_DATE, force_insert=True)
     return target

@@ -1,7 +1,10 @@
 import uuid
+from datetime import UTC, datetime
 
 import django_filters
+from django import forms
 from django.db.models import Q, QuerySet
+from django_filters.fields import IsoDateTimeField
 
 from apps.measurements.models import Measurement
 
@@ -15,17 +18,39 @@ def filter_by_type_ref(queryset: QuerySet, value: str) -> QuerySet:
         return queryset.filter(Q(type__key=value) & Q(type__user__isnull=True))
 
 
+class StorableIsoDateTimeField(IsoDateTimeField):
+    """An ISO 8601 time that PostgreSQL can compare, sent to it in UTC: one whose UTC value
+    leaves year 1-9999 (9999-12-31T23:59-23:59) is invalid rather than a database error."""
+
+    def to_python(self, value):
+        parsed = super().to_python(value)
+        if parsed is not None:
+            try:
+                in_utc = parsed.astimezone(UTC)
+            except OverflowError as exc:
+                raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from exc
+            if not datetime.min.replace(tzinfo=UTC) < in_utc < datetime.max.replace(tzinfo=UTC):
+                raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+            # In UTC: PostgreSQL refuses offsets beyond +-15:59 that Python accepts (-21:00).
+            return in_utc
+        return parsed
+
+
+class StorableIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = StorableIsoDateTimeField
+
+
 class MeasurementFilter(django_filters.FilterSet):
     type = django_filters.CharFilter(
         method=lambda queryset, name, value: filter_by_type_ref(queryset, value),
         help_text="A type id or built-in key (`weight`).",
     )
-    start = django_filters.IsoDateTimeFilter(
+    start = StorableIsoDateTimeFilter(
         field_name="measured_at",
         lookup_expr="gte",
         help_text="Measured at or after this ISO 8601 time (a time without offset is UTC).",
     )
-    end = django_filters.IsoDateTimeFilter(
+    end = StorableIsoDateTimeFilter(
         field_name="measured_at",
         lookup_expr="lte",
         help_text="Measured at or before this ISO 8601 time (a time without offset is UTC).",

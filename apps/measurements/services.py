@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -13,10 +13,21 @@ from django.utils import timezone
 from apps.goals.services import achieve_reached_goals
 from apps.measurements.models import Measurement, MeasurementType
 from apps.users.models import User
+from fithub.integrity import save_or_conflict
 
 # Clocks drift: a reading up to a day ahead of the server is accepted.
 FUTURE_TOLERANCE = timedelta(days=1)
 MAX_BULK_ROWS = 500
+# Readings before this are typos (year 1 would overflow local-day arithmetic in some zones).
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+
+
+def _check_measured_at(measured_at: datetime) -> None:
+    if measured_at > timezone.now() + FUTURE_TOLERANCE:
+        raise ValidationError({"measured_at": ValidationError("The measurement is in the future.", code="future")})
+    if measured_at < EARLIEST:
+        message = "The measurement is before 1900."
+        raise ValidationError({"measured_at": ValidationError(message, code="invalid")})
 
 
 @transaction.atomic
@@ -34,7 +45,11 @@ def create_measurement_type(
     if id is not None:
         measurement_type.id = id
     measurement_type.full_clean()
-    measurement_type.save()
+    save_or_conflict(
+        measurement_type,
+        constraints={"measurementtype_user_name_unique": "You already have a measurement type with this name."},
+        force_insert=True,
+    )
     return measurement_type
 
 
@@ -49,8 +64,7 @@ def _build_measurement(
     id: uuid.UUID | None = None,
 ) -> Measurement:
     unit = unit or type.unit
-    if measured_at > timezone.now() + FUTURE_TOLERANCE:
-        raise ValidationError({"measured_at": ValidationError("The measurement is in the future.", code="future")})
+    _check_measured_at(measured_at)
     measurement = Measurement(
         user=user,
         type=type,
@@ -88,8 +102,7 @@ def update_measurement(*, measurement: Measurement, data: dict) -> Measurement:
         measurement.entered_value = value
         measurement.entered_unit = unit
     if "measured_at" in data:
-        if data["measured_at"] > timezone.now() + FUTURE_TOLERANCE:
-            raise ValidationError({"measured_at": ValidationError("The measurement is in the future.", code="future")})
+        _check_measured_at(data["measured_at"])
         measurement.measured_at = data["measured_at"]
     if "note" in data:
         measurement.note = data["note"]

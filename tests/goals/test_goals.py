@@ -250,3 +250,43 @@ def test_goals_filter_by_type_and_status(auth_client, user, builtin_types):
     assert ids({"type": "weight", "status": "active"}) == {str(weight.pk)}
     assert ids({"type": "nope"}) == set()
     assert auth_client.get(GOALS, {"status": "won"}).status_code == 400
+
+
+def _skip_constraint_checks(monkeypatch, model):
+    """Simulate two simultaneous requests: both pass full_clean's SELECT for the unique
+    constraint before either has inserted, so only the database notices the duplicate."""
+    monkeypatch.setattr(model, "validate_constraints", lambda self, exclude=None: None)
+
+
+def test_simultaneous_active_goals_for_one_type_are_a_400_not_a_500(auth_client, user, builtin_types, monkeypatch):
+    GoalFactory(user=user)
+    _skip_constraint_checks(monkeypatch, Goal)
+    target_date = (today() + dt.timedelta(days=30)).isoformat()
+    payload = {"type": "weight", "target_value": 70, "start_value": 80, "target_date": target_date}
+    response = auth_client.post(GOALS, payload)
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {
+            "code": "unique",
+            "detail": "You already have an active goal for this measurement type.",
+            "attr": "non_field_errors",
+        }
+    ]
+    assert Goal.objects.filter(user=user, status="active").count() == 1
+
+
+def test_reactivating_a_goal_during_a_race_is_a_400_not_a_500(auth_client, user, builtin_types, monkeypatch):
+    GoalFactory(user=user)
+    abandoned = GoalFactory(user=user, status=Goal.Status.ABANDONED)
+    _skip_constraint_checks(monkeypatch, Goal)
+    response = auth_client.patch(detail(abandoned.pk), {"status": "active"})
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["code"] == "unique"
+    abandoned.refresh_from_db()
+    assert abandoned.status == Goal.Status.ABANDONED
+
+
+def test_start_value_required_error_is_documented(auth_client, builtin_types):
+    schema = auth_client.get("/api/schema/", {"format": "json"}).json()
+    component = schema["components"]["schemas"]["GoalsCreateStartValueErrorComponent"]
+    assert "required" in component["properties"]["code"]["enum"]

@@ -121,3 +121,14 @@ def test_list_query_count_is_constant(auth_client, user, django_assert_max_num_q
     with django_assert_max_num_queries(3):
         assert len(auth_client.get(TARGETS, {"page_size": 100}).json()["results"]) == 39
     assert client_for(UserFactory()).get(TARGETS).json()["count"] == 0
+
+
+def test_simultaneous_targets_for_one_date_are_a_400_not_a_500(auth_client, user, monkeypatch):
+    NutritionTargetFactory(user=user, effective_from=D(2026, 11, 23))
+    # Both requests pass full_clean's SELECT before either inserts: only the database sees it.
+    monkeypatch.setattr(NutritionTarget, "validate_constraints", lambda self, exclude=None: None)
+    response = auth_client.post(TARGETS, {"energy_kcal": 1900, "effective_from": "2026-11-23"})
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {"code": "unique", "detail": "A target already takes effect on this date.", "attr": "non_field_errors"}
+    ]

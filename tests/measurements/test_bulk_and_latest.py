@@ -133,3 +133,15 @@ def test_bulk_losing_a_race_on_an_id_is_a_400_not_a_500(auth_client, user, built
     response = auth_client.post(BULK, {"items": [row]})
     assert response.status_code == 400
     assert response.json()["errors"][0]["code"] == "conflict"
+
+
+def test_bulk_without_items_is_a_400_on_items(auth_client):
+    response = auth_client.post(reverse("measurement-bulk"), {}, format="json")
+    assert response.status_code == 400
+    assert response.json()["errors"] == [{"code": "required", "detail": "This field is required.", "attr": "items"}]
+
+
+def test_bulk_with_a_null_row_is_a_400_on_that_row(auth_client):
+    response = auth_client.post(reverse("measurement-bulk"), {"items": [None]}, format="json")
+    assert response.status_code == 400
+    assert response.json()["errors"] == [{"code": "null", "detail": "This field may not be null.", "attr": "items.0"}]

@@ -1,3 +1,4 @@
+import base64
 import datetime as dt
 import uuid
 from decimal import Decimal
@@ -149,3 +150,53 @@ def test_list_query_count_is_constant(auth_client, user, builtin_types, django_a
     MeasurementFactory.create_batch(60, user=user, type=builtin_types["waist"], value=Decimal(90))
     with django_assert_max_num_queries(2):
         assert len(auth_client.get(LIST, {"page_size": 50}).json()["results"]) == 50
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"start": "9999-12-31T23:59:59.999999-23:59"},
+        {"end": "9999-12-31T23:59:59-01:00"},
+        {"start": "0001-01-01T00:00:00+01:00"},
+    ],
+)
+def test_times_beyond_the_storable_range_are_400s(auth_client, params):
+    response = auth_client.get(reverse("measurement-list"), params)
+    assert response.status_code == 400
+    [error] = response.json()["errors"]
+    assert (error["code"], error["attr"]) == ("invalid", next(iter(params)))
+
+
+@pytest.mark.parametrize("position", [b"p=garbage", b"p=9999-12-31 23:59:59-23:59", b"p=2026-11-20 06:15:00"])
+def test_forged_cursor_positions_are_invalid_cursors(auth_client, position):
+    response = auth_client.get(reverse("measurement-list"), {"cursor": base64.b64encode(position).decode()})
+    assert response.status_code == 404
+    assert response.json()["errors"][0]["detail"] == "Invalid cursor"
+
+
+def test_a_real_next_cursor_still_works(auth_client, user, builtin_types):
+    for day in range(1, 4):
+        MeasurementFactory(
+            user=user, type=builtin_types["weight"], measured_at=dt.datetime(2026, 11, day, tzinfo=dt.UTC)
+        )
+    first = auth_client.get(reverse("measurement-list"), {"page_size": 2}).json()
+    second = auth_client.get(first["next"]).json()
+    assert len(first["results"]) == 2
+    assert len(second["results"]) == 1
+
+
+def test_readings_before_1900_are_refused(auth_client, builtin_types):
+    payload = {"type": "weight", "value": 80, "measured_at": "0001-01-01T12:00:00Z"}
+    response = auth_client.post(reverse("measurement-list"), payload)
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["attr"] == "measured_at"
+
+
+def test_offsets_postgresql_does_not_accept_still_filter(auth_client, user, builtin_types):
+    when = dt.datetime(1990, 1, 1, 12, tzinfo=dt.UTC)
+    MeasurementFactory(user=user, type=builtin_types["weight"], measured_at=when)
+    response = auth_client.get(reverse("measurement-list"), {"start": "1749-02-08T04:19:28.03-21:00"})
+    assert response.status_code == 200
+    assert len(response.json()["results"]) == 1
+    response = auth_client.get(reverse("measurement-list"), {"start": "1990-01-01T12:00:01-21:00"})
+    assert response.json()["results"] == []

@@ -95,3 +95,10 @@ def test_trend_query_count_does_not_grow_with_days(auth_client, user, builtin_ty
         MeasurementFactory(user=user, value=Decimal(90 - day / 10), measured_at=start + dt.timedelta(days=day))
     with django_assert_max_num_queries(3):
         assert len(auth_client.get(TREND, params).json()["points"]) == 200
+
+
+def test_blank_type_is_a_documented_400(auth_client):
+    response = auth_client.get(reverse("measurement-trend"), {"start": "2000-01-01", "type": ""})
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["attr"] == "type"
+    assert response.json()["errors"][0]["code"] == "blank"

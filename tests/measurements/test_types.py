@@ -95,3 +95,23 @@ def test_list_query_count_is_constant(auth_client, user, builtin_types, django_a
     MeasurementTypeFactory.create_batch(30, user=user)
     with django_assert_max_num_queries(3):
         assert len(auth_client.get(TYPES, {"page_size": 100}).json()["results"]) == 42
+
+
+def test_simultaneous_custom_types_with_one_name_are_a_400_not_a_500(auth_client, user, monkeypatch):
+    MeasurementTypeFactory(user=user, name="Calf")
+    # Both requests pass full_clean's SELECT before either inserts: only the database sees it.
+    monkeypatch.setattr(MeasurementType, "validate_constraints", lambda self, exclude=None: None)
+    response = auth_client.post(TYPES, {"name": "calf", "unit": "cm"})
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {
+            "code": "unique",
+            "detail": "You already have a measurement type with this name.",
+            "attr": "non_field_errors",
+        }
+    ]
+    assert MeasurementType.objects.filter(user=user).count() == 1
+
+
+def test_malformed_type_id_is_a_404(auth_client):
+    assert auth_client.get(detail("null,null")).status_code == 404

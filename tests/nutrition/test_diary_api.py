@@ -260,6 +260,6 @@ def test_summary_query_count_is_constant(auth_client, user, django_assert_max_nu
     for offset in range(0, days, 3):
         QuickAddEntryFactory(user=user, local_date=start + dt.timedelta(days=offset))
     end = start + dt.timedelta(days=days - 1)
-    with django_assert_max_num_queries(2):  # the user (auth) and the aggregate
+    with django_assert_max_num_queries(3):  # the user (auth), the aggregate and the targets in force
         response = auth_client.get(SUMMARY, {"start": start.isoformat(), "end": end.isoformat()})
     assert len(response.json()["days"]) == days

@@ -1,9 +1,16 @@
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
+from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from apps.goals import selectors, services
-from apps.goals.api.serializers import GoalProgressSerializer, GoalSerializer, NutritionTargetSerializer
+from apps.goals.api.serializers import (
+    AdherenceQuerySerializer,
+    AdherenceSerializer,
+    GoalProgressSerializer,
+    GoalSerializer,
+    NutritionTargetSerializer,
+)
 from apps.goals.filters import GoalFilter
 from apps.goals.models import Goal, NutritionTarget
 from fithub.api.viewsets import OwnedModelViewSet
@@ -32,6 +39,11 @@ GOAL_INPUT_EXAMPLE = OpenApiExample(
 )
 
 
+# Codes the services raise: no start value and no measurement to default it from, and values
+# outside the type's sensible range.
+@extend_validation_errors(["required", "out_of_range"], field_name="start_value", actions=["create"])
+@extend_validation_errors(["out_of_range"], field_name="start_value", actions=["partial_update"])
+@extend_validation_errors(["out_of_range"], field_name="target_value", actions=["create", "partial_update"])
 @extend_schema(tags=["goals"])
 @extend_schema_view(
     list=extend_schema(summary="List your goals", examples=[GOAL_EXAMPLE]),
@@ -104,6 +116,8 @@ TARGET_EXAMPLE = OpenApiExample(
 )
 
 
+@extend_validation_errors(["required", "invalid"], field_name="start", actions=["adherence"])
+@extend_validation_errors(["required", "invalid", "range_too_long"], field_name="end", actions=["adherence"])
 @extend_schema(tags=["goals"])
 @extend_schema_view(
     list=extend_schema(summary="Your nutrition targets, newest effective date first", examples=[TARGET_EXAMPLE]),
@@ -132,3 +146,63 @@ class NutritionTargetViewSet(OwnedModelViewSet):
 
     def perform_create(self, serializer):
         serializer.instance = services.set_nutrition_target(user=self.request.user, **serializer.validated_data)
+
+    @extend_schema(
+        summary="Adherence to your targets, day by day, and the current streak",
+        parameters=[AdherenceQuerySerializer],
+        responses={200: AdherenceSerializer},
+        examples=[
+            OpenApiExample(
+                "Three days",
+                value={
+                    "start": "2026-11-19",
+                    "end": "2026-11-21",
+                    "tolerance_percent": 10,
+                    "streak": 2,
+                    "days": [
+                        {"date": "2026-11-19", "target": None, "energy_kcal": 2450.0, "within_target": None},
+                        {
+                            "date": "2026-11-20",
+                            "target": {
+                                "id": "01936b2e-9a00-7c3d-9e21-5a7b8c9d0e1f",
+                                "energy_kcal": 2000.0,
+                                "protein_g": 130.0,
+                                "fat_g": 70.0,
+                                "carbohydrate_g": 210.0,
+                                "effective_from": "2026-11-20",
+                            },
+                            "energy_kcal": 2104.5,
+                            "within_target": True,
+                        },
+                        {
+                            "date": "2026-11-21",
+                            "target": {
+                                "id": "01936b2e-9a00-7c3d-9e21-5a7b8c9d0e1f",
+                                "energy_kcal": 2000.0,
+                                "protein_g": 130.0,
+                                "fat_g": 70.0,
+                                "carbohydrate_g": 210.0,
+                                "effective_from": "2026-11-20",
+                            },
+                            "energy_kcal": 1890.0,
+                            "within_target": True,
+                        },
+                    ],
+                },
+                response_only=True,
+            )
+        ],
+    )
+    @action(detail=False, methods=["get"], pagination_class=None, filter_backends=[])
+    def adherence(self, request):
+        """Per local day from `start` to `end` (at most 366 days): the target in force (null
+        if none), the energy eaten, and `within_target`: the energy is within 10% of the
+        target's energy_kcal (null without a target, or for a day after today). `streak` is
+        the number of consecutive days within target counted back from the latest day of the
+        range (not after today) that has a target; today, still in progress, does not break
+        it. Two queries whatever the range."""
+        params = AdherenceQuerySerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        result = selectors.adherence(user=request.user, **params.validated_data)
+        body = {**result.__dict__, "days": [day.__dict__ for day in result.days]}
+        return Response(AdherenceSerializer(body, context=self.get_serializer_context()).data)

@@ -1,12 +1,13 @@
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError
-from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
+from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
+from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
 from apps.measurements import selectors, services
@@ -99,6 +100,31 @@ class MeasurementTypeViewSet(OwnedModelViewSet):
         serializer.instance = services.create_measurement_type(user=self.request.user, **serializer.validated_data)
 
 
+BULK_ITEMS_CODES = ["required", "null", "max_length", "unique", "conflict"]
+TREND_TYPE_CODES = [
+    "required",
+    "blank",
+    "max_length",
+    "null_characters_not_allowed",
+    "surrogate_characters_not_allowed",
+    "does_not_exist",
+]
+
+
+# Codes the services raise on top of the serializer's: a unit the type does not accept, a
+# value outside the type's range, a reading in the future.
+@extend_validation_errors(["invalid_unit"], field_name="unit", actions=["create", "partial_update"])
+@extend_validation_errors(["out_of_range"], field_name="value", actions=["create", "partial_update"])
+@extend_validation_errors(["future"], field_name="measured_at", actions=["create", "partial_update"])
+@extend_validation_errors(["invalid_unit"], field_name="items.INDEX.unit", actions=["bulk"])
+@extend_validation_errors(["out_of_range"], field_name="items.INDEX.value", actions=["bulk"])
+@extend_validation_errors(["future"], field_name="items.INDEX.measured_at", actions=["bulk"])
+@extend_validation_errors(["unique"], field_name="items.INDEX.id", actions=["bulk"])
+@extend_validation_errors(BULK_ITEMS_CODES, field_name="items", actions=["bulk"])
+@extend_validation_errors(["null"], field_name="items.INDEX", actions=["bulk"])
+@extend_validation_errors(TREND_TYPE_CODES, field_name="type", actions=["trend"])
+@extend_validation_errors(["invalid"], field_name="start", actions=["trend"])
+@extend_validation_errors(["invalid"], field_name="end", actions=["trend"])
 @extend_schema(tags=["measurements"])
 @extend_schema_view(
     list=extend_schema(summary="List your measurements, newest first", examples=[MEASUREMENT_EXAMPLE]),

@@ -5,6 +5,7 @@ from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail
 from rest_framework.settings import api_settings
 
+from apps.goals.api.serializers import TargetInForceSerializer
 from apps.nutrition.models import (
     NUTRIENT_FIELDS,
     WEEKDAYS,
@@ -412,6 +413,7 @@ class DailySummarySerializer(serializers.Serializer):
     entry_count = serializers.IntegerField()
     totals = NutrientTotalsSerializer()
     by_meal = MealSplitSerializer()
+    target = TargetInForceSerializer(allow_null=True, help_text="The nutrition target in force that day; null if none.")
 
 
 class DiarySummarySerializer(serializers.Serializer):

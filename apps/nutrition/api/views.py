@@ -9,6 +9,7 @@ from rest_framework.generics import get_object_or_404
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
+from apps.goals.selectors import targets_by_day
 from apps.nutrition import selectors, services
 from apps.nutrition.api.serializers import (
     DiaryEntrySerializer,
@@ -560,6 +561,7 @@ class DiaryEntryViewSet(OwnedModelViewSet):
                                 },
                                 "snack": MACROS,
                             },
+                            "target": None,
                         }
                     ],
                 },
@@ -573,4 +575,7 @@ class DiaryEntryViewSet(OwnedModelViewSet):
         params.is_valid(raise_exception=True)
         start, end = params.validated_data["start"], params.validated_data["end"]
         days = selectors.daily_summary(user=request.user, start=start, end=end)
+        targets = targets_by_day(user=request.user, start=start, end=end)  # one query
+        for day in days:
+            day["target"] = targets.get(day["date"])
         return Response(DiarySummarySerializer({"start": start, "end": end, "days": days}).data)
