@@ -1,3 +1,4 @@
+# ruff: noqa: S608 - benchmark tooling: constant SQL identifiers, our own commands, loopback URLs
 """Bulk benchmark data: N users, each with days of history, written with set-based SQL.
 
     DATABASE_URL=... uv run python bench/generate.py --users 2000 [--scale 10]
@@ -21,7 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fithub.settings")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
@@ -54,7 +55,6 @@ def generate(users: int, days: int) -> None:
     t_diary = DiaryEntry._meta.db_table
     t_food = Food._meta.db_table
     t_meas = Measurement._meta.db_table
-    t_type = MeasurementType._meta.db_table
     t_goal = Goal._meta.db_table
     t_target = NutritionTarget._meta.db_table
 
@@ -122,7 +122,8 @@ def generate(users: int, days: int) -> None:
             CASE WHEN s.k %% 2 = 0 THEN coalesce(f.sodium_mg, 0) * 1.5 ELSE 0 END
         FROM bench_user u
         CROSS JOIN LATERAL (
-            SELECT d, k, day, (day + make_interval(hours => (ARRAY[8,12,19,16,21])[k + 1])) AT TIME ZONE u.timezone AS at
+            SELECT d, k, day,
+                   (day + make_interval(hours => (ARRAY[8,12,19,16,21])[k + 1])) AT TIME ZONE u.timezone AS at
             FROM generate_series(0, %(days)s - 1) AS d,
                  generate_series(0, {ENTRIES_PER_DAY - 1}) AS k,
                  LATERAL (SELECT (now() AT TIME ZONE u.timezone)::date - d AS day) AS x
