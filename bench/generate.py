@@ -14,6 +14,7 @@ users are deleted first.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import sys
 import time
@@ -44,13 +45,19 @@ def log(message: str) -> None:
     print(f"[generate {time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
+@functools.cache
+def password_hash() -> str:
+    return make_password(BENCH_PASSWORD)  # once: PBKDF2 is slow on purpose
+
+
 def run(sql: str, params: dict | None = None) -> int:
     with connection.cursor() as cursor:
         cursor.execute(sql, params or {})
         return cursor.rowcount
 
 
-def generate(users: int, days: int) -> None:
+def generate(users: int, days: int, prefix: str = "bench") -> None:
+    """`users` users named <prefix><N>@bench.example with `days` days of history each."""
     t_user = User._meta.db_table
     t_diary = DiaryEntry._meta.db_table
     t_food = Food._meta.db_table
@@ -64,24 +71,25 @@ def generate(users: int, days: int) -> None:
     weight_type = MeasurementType.objects.get(user__isnull=True, key="weight").pk
 
     started = time.monotonic()
-    log(f"deleting earlier bench users ({EMAIL_DOMAIN})")
-    run(f"DELETE FROM {t_user} WHERE email LIKE %(pattern)s", {"pattern": f"%@{EMAIL_DOMAIN}"})
+    pattern = f"{prefix}%@{EMAIL_DOMAIN}"
+    log(f"deleting earlier users {pattern}")
+    run(f"DELETE FROM {t_user} WHERE email LIKE %(pattern)s", {"pattern": pattern})
 
-    password = make_password(BENCH_PASSWORD)  # once: PBKDF2 is slow on purpose
+    password = password_hash()
     zones = "{" + ",".join(ZONES) + "}"
     n = run(
         f"""
         INSERT INTO {t_user} (id, password, is_superuser, email, display_name, sex, birth_date, height_cm,
             activity_level, timezone, unit_system, is_active, is_staff, created_at, updated_at)
-        SELECT gen_random_uuid(), %(password)s, false, 'bench' || g || '@{EMAIL_DOMAIN}', 'Bench ' || g,
+        SELECT gen_random_uuid(), %(password)s, false, %(prefix)s || g || '@{EMAIL_DOMAIN}', 'Bench ' || g,
             CASE WHEN g %% 2 = 0 THEN 'female' ELSE 'male' END, DATE '1990-01-01' + (g %% 7000),
             160 + (g %% 40), 'moderate', (%(zones)s::text[])[1 + g %% {len(ZONES)}], 'metric', true, false,
             now() - make_interval(days => %(days)s), now()
         FROM generate_series(1, %(users)s) AS g
         """,
-        {"password": password, "zones": zones, "days": days, "users": users},
+        {"password": password, "zones": zones, "days": days, "users": users, "prefix": prefix},
     )
-    log(f"{n} users")
+    log(f"{n} users {pattern}")
 
     run("DROP TABLE IF EXISTS bench_food")
     run(
@@ -96,7 +104,7 @@ def generate(users: int, days: int) -> None:
         f"""CREATE TEMP TABLE bench_user AS
             SELECT id, timezone, row_number() OVER (ORDER BY email) AS n
             FROM {t_user} WHERE email LIKE %(pattern)s""",
-        {"pattern": f"%@{EMAIL_DOMAIN}"},
+        {"pattern": pattern},
     )
 
     # Diary: slot k of day d; even slots are food-based (150 g of a USDA food), odd ones quick-adds.
@@ -181,8 +189,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--users", type=int, default=2000, help="number of users (default 2000)")
     parser.add_argument("--scale", type=int, default=1, help="years of history per user (10 for 10x)")
+    parser.add_argument("--long-users", type=int, default=16, help="extra users long<N>@ with --long-years")
+    parser.add_argument("--long-years", type=int, default=10, help="history of the long users (default 10)")
     args = parser.parse_args()
     generate(args.users, 365 * args.scale)
+    if args.long_users:
+        generate(args.long_users, 365 * args.long_years, prefix="long")
 
 
 if __name__ == "__main__":

@@ -76,8 +76,13 @@ def main() -> None:
         entries = DiaryEntry.objects.filter(user__email=email).count()
         counts, last_sql = measure(email)
         result["per_user"][email] = {"diary_entries": entries, "endpoints": counts}
-    for name in ("diary_list", "day_summary"):
-        statements = [s for s in last_sql.get(name, []) if "nutrition_diaryentry" in s]
+    explained = {
+        "diary_list": "nutrition_diaryentry",
+        "day_summary": "nutrition_diaryentry",
+        "food_search": 'FROM "nutrition_food"',
+    }
+    for name, table in explained.items():
+        statements = [s for s in last_sql.get(name, []) if table in s]
         result["explain"][name] = [{"sql": s, "plan": explain(s)} for s in statements]
     print(json.dumps(result))
 

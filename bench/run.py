@@ -127,6 +127,8 @@ def wrk(binary: str, base: str, paths: list[str], tokens: Path, args: argparse.N
     line = next(line for line in output.stdout.splitlines() if line.startswith("BENCH_JSON "))
     result = json.loads(line.removeprefix("BENCH_JSON "))
     result["rps"] = round(result["requests"] / (result["duration_us"] / 1e6), 1)
+    # The machine is shared: a high load average means other work competed for the cores.
+    result["loadavg_1m_after"] = round(os.getloadavg()[0], 2)
     return result
 
 
@@ -138,8 +140,8 @@ def markdown(report: dict) -> str:
         f"`wrk -t{report['wrk']['threads']} -c{report['wrk']['connections']} -d{report['wrk']['duration']}s`; "
         f"gunicorn {report['workers']} sync workers each, no nginx; reads on the replica.",
         "",
-        "| endpoint | server | req/s | p50 ms | p95 ms | p99 ms | non-2xx | FitHub/floor req/s |",
-        "|---|---|---:|---:|---:|---:|---:|---:|",
+        "| endpoint | server | req/s | p50 ms | p95 ms | p99 ms | non-2xx | FitHub/floor req/s | load avg |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for name, servers in report["load"].items():
         floor = servers.get("floor")
@@ -147,7 +149,17 @@ def markdown(report: dict) -> str:
             ratio = f"{servers['fithub']['rps'] / floor['rps']:.2f}" if server == "fithub" and floor else ""
             lines.append(
                 f"| {name} | {server} | {r['rps']} | {r['p50_ms']:.1f} | {r['p95_ms']:.1f} | {r['p99_ms']:.1f} "
-                f"| {r['non_2xx']} | {ratio} |"
+                f"| {r['non_2xx']} | {ratio} | {r.get('loadavg_1m_after', '')} |"
+            )
+    years = report.get("long_years")
+    if report.get("long_users") and f"diary_list_{years}y" in report["load"]:
+        lines += ["", f"## 1 year vs {years} years of history per user (FitHub; 10y/1y)", ""]
+        lines += ["| endpoint | p50 1y | p50 10y | p50 ratio | p99 1y | p99 10y | p99 ratio |", "|---|" + "---:|" * 6]
+        for base in ("diary_list", "day_summary"):
+            one, ten = report["load"][base]["fithub"], report["load"][f"{base}_{years}y"]["fithub"]
+            lines.append(
+                f"| {base} | {one['p50_ms']:.1f} | {ten['p50_ms']:.1f} | {ten['p50_ms'] / one['p50_ms']:.2f} "
+                f"| {one['p99_ms']:.1f} | {ten['p99_ms']:.1f} | {ten['p99_ms'] / one['p99_ms']:.2f} |"
             )
     lines += ["", "## SQL statements per request (in process, every alias)", ""]
     per_user = report["queries"]["per_user"]
@@ -160,7 +172,7 @@ def markdown(report: dict) -> str:
             for e in emails
         ]
         lines.append(f"| {endpoint} | " + " | ".join(cells) + " |")
-    lines += ["", "## EXPLAIN (ANALYZE, BUFFERS) of FitHub's diary queries", ""]
+    lines += ["", "## EXPLAIN (ANALYZE, BUFFERS) of FitHub's diary and food search queries", ""]
     for name, statements in report["queries"]["explain"].items():
         for item in statements:
             lines += [f"### {name}", "", "```sql", item["sql"], "```", "", "```", item["plan"], "```", ""]
@@ -171,6 +183,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--users", type=int, default=2000)
     parser.add_argument("--scale", type=int, default=1, help="years of history per user")
+    parser.add_argument("--long-users", type=int, default=16, help="extra users with --long-years of history")
+    parser.add_argument("--long-years", type=int, default=10)
     parser.add_argument("--duration", type=int, default=15, help="seconds per wrk run")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--connections", type=int, default=16)
@@ -190,6 +204,7 @@ def main() -> None:
     manage(env, "load_foods")
     if not args.skip_generate:
         generate = [sys.executable, str(BENCH / "generate.py"), f"--users={args.users}", f"--scale={args.scale}"]
+        generate += [f"--long-users={args.long_users}", f"--long-years={args.long_years}"]
         subprocess.run(generate, cwd=ROOT, env=env, check=True)
 
     replica = (os.environ.get("DATABASE_REPLICA_URLS") or "").split(",")[0]
@@ -210,6 +225,11 @@ def main() -> None:
         tokens = [login(fithub, f"bench{n}@bench.example") for n in range(1, count + 1)]
         token_file = work / "tokens.txt"
         token_file.write_text("\n".join(tokens) + "\n")
+        long_tokens = work / "long-tokens.txt"
+        if args.long_users:
+            log(f"logging the {args.long_users} users with {args.long_years} years of history in")
+            long = [login(fithub, f"long{n}@bench.example") for n in range(1, args.long_users + 1)]
+            long_tokens.write_text("\n".join(long) + "\n")
 
         today = datetime.now(UTC).date()
         week = today - timedelta(days=6)
@@ -219,14 +239,18 @@ def main() -> None:
             "week_summary": ([f"/api/v1/diary/summary/?start={week}&end={today}"], True),
             "food_search": ([f"/api/v1/foods/?search={q}" for q in ("chicken", "apple", "rice", "cheese")], False),
         }
+        if args.long_users:
+            scenarios[f"diary_list_{args.long_years}y"] = scenarios["diary_list"]
+            scenarios[f"day_summary_{args.long_years}y"] = scenarios["day_summary"]
         load = {}
         for name, (paths, with_floor) in scenarios.items():
+            tokens_for = long_tokens if name.endswith(f"_{args.long_years}y") else token_file
             load[name] = {}
             for server, base in (("fithub", fithub), ("floor", floor)) if with_floor else (("fithub", fithub),):
                 # a short warm-up so first-request costs (imports, connections) are not measured
                 subprocess.run([wrk_binary, "-t1", "-c2", "-d2s", base + paths[0]], capture_output=True, check=False)
                 log(f"wrk {name} on {server}")
-                load[name][server] = wrk(wrk_binary, base, paths, token_file, args)
+                load[name][server] = wrk(wrk_binary, base, paths, tokens_for, args)
                 r = load[name][server]
                 log(f"  {r['rps']} req/s, p50 {r['p50_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms, non-2xx {r['non_2xx']}")
     finally:
@@ -234,7 +258,7 @@ def main() -> None:
             stop(process)
 
     log("counting SQL statements per request and EXPLAINing the diary queries")
-    emails = ["bench1@bench.example"]
+    emails = ["bench1@bench.example"] + (["long1@bench.example"] if args.long_users else [])
     queries = subprocess.run(
         [sys.executable, str(BENCH / "queries.py"), *emails], cwd=ROOT, env=env, capture_output=True, text=True,
         check=True,
@@ -246,6 +270,8 @@ def main() -> None:
         "days": 365 * args.scale,
         "entries_per_user": 5 * 365 * args.scale,
         "workers": args.workers,
+        "long_users": args.long_users,
+        "long_years": args.long_years,
         "wrk": {"threads": args.threads, "connections": args.connections, "duration": args.duration},
         "load": load,
         "queries": json.loads(queries.stdout.strip().splitlines()[-1]),
