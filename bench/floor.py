@@ -6,9 +6,9 @@
 Same JSON shapes as FitHub's GET /api/v1/diary/ (first cursor page, 50 newest entries) and
 GET /api/v1/diary/summary/?start=&end=. The user id is taken from the JWT's `user_id` claim
 WITHOUT verifying the signature (a benchmark floor, never a server to expose). One
-connection per worker process, opened lazily (gunicorn forks before any request), reads on
-the primary (DATABASE_URL), like FitHub's reads when no replica is configured... and the
-replica when FLOOR_DATABASE_URL points at it.
+connection per worker process, opened lazily (gunicorn forks before any request), to
+FLOOR_DATABASE_URL (bench/run.py points it at the replica, where FitHub's reads go too) or
+else DATABASE_URL.
 """
 
 from __future__ import annotations
