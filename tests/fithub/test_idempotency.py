@@ -74,6 +74,17 @@ def test_malformed_keys_are_400(auth_client, key):
     assert response.json()["errors"][0]["attr"] == "Idempotency-Key"
 
 
+def test_a_retried_bulk_batch_without_ids_is_written_once(auth_client, user):
+    batch = {"items": [{**BODY, "measured_at": f"2026-11-{day:02d}T07:30:00+01:00"} for day in (10, 11, 12)]}
+    url = reverse("measurement-bulk")
+    first = auth_client.post(url, batch, format="json", HTTP_IDEMPOTENCY_KEY="week-46")
+    again = auth_client.post(url, batch, format="json", HTTP_IDEMPOTENCY_KEY="week-46")
+    assert first.status_code == again.status_code == 201
+    assert again["Idempotent-Replayed"] == "true"
+    assert again.json() == first.json()
+    assert Measurement.objects.filter(user=user).count() == 3
+
+
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_retries_create_one_row():
     """Two requests with one key at the same moment: one creates, the other replays."""

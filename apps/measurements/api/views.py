@@ -22,6 +22,7 @@ from apps.measurements.api.serializers import (
 )
 from apps.measurements.filters import MeasurementFilter
 from apps.measurements.models import Measurement, MeasurementType
+from fithub.api.idempotency import idempotent
 from fithub.api.viewsets import OwnedModelViewSet
 
 MAX_TREND_DAYS = 731
@@ -169,6 +170,7 @@ class MeasurementViewSet(OwnedModelViewSet):
         ],
     )
     @action(detail=False, methods=["post"], url_path="bulk", filterset_class=None, pagination_class=None)
+    @idempotent
     def bulk(self, request):
         """Up to 500 measurements in one transaction. If any row is invalid nothing is written
         and the error's `attr` names the row: `items.3.value`. Rows whose `id` you already
