@@ -98,23 +98,30 @@ class ReplicaState:
     failures: int = 0  # consecutive failures, for the back-off
 
 
-def measure_replica(alias: str) -> float | None:
-    """The replica's replay lag in seconds, or None when it is down or not a standby."""
+def replica_state(alias: str) -> dict:
+    """Whether the replica answers, whether it is a standby, and its replay lag in seconds."""
     connection = connections[alias]
     try:
         with connection.cursor() as cursor:
             cursor.execute(REPLICA_LAG_SQL)
             in_recovery, lag = cursor.fetchone()
-    except DatabaseError:
+    except DatabaseError as exc:
         with contextlib.suppress(DatabaseError):
             connection.close()
-        return None
+        return {"alias": alias, "ok": False, "error": exc.__class__.__name__}
     if not in_recovery:
-        # Not a standby (promoted, or a fallback connection to the primary): reconnect next time.
+        # Not a standby: promoted, or the replica backend fell back to the primary because the
+        # replica is unreachable. Reconnect next time.
         with contextlib.suppress(DatabaseError):
             connection.close()
-        return None
-    return float(lag)
+        return {"alias": alias, "ok": False, "error": "unreachable; reads fall back to the primary"}
+    return {"alias": alias, "ok": True, "in_recovery": True, "lag_seconds": round(float(lag), 3)}
+
+
+def measure_replica(alias: str) -> float | None:
+    """The replica's replay lag in seconds, or None when it is down or not a standby."""
+    state = replica_state(alias)
+    return state["lag_seconds"] if state["ok"] else None
 
 
 class ReplicaSelector:

@@ -6,7 +6,7 @@ from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from fithub.db_router import PRIMARY, REPLICA_LAG_SQL
+from fithub.db_router import PRIMARY, replica_state
 
 
 @never_cache
@@ -14,22 +14,6 @@ from fithub.db_router import PRIMARY, REPLICA_LAG_SQL
 def live(request):
     """The process is up and answering."""
     return JsonResponse({"status": "ok"})
-
-
-def replica_state(alias: str) -> dict:
-    """Whether the replica answers, whether it is a standby, and its replay lag in seconds."""
-    try:
-        with connections[alias].cursor() as cursor:
-            cursor.execute(REPLICA_LAG_SQL)
-            in_recovery, lag = cursor.fetchone()
-    except DatabaseError as exc:
-        connections[alias].close()
-        return {"alias": alias, "ok": False, "error": exc.__class__.__name__}
-    if not in_recovery:
-        # The replica backend fell back to the primary: the replica itself is unreachable.
-        connections[alias].close()
-        return {"alias": alias, "ok": False, "error": "unreachable; reads fall back to the primary"}
-    return {"alias": alias, "ok": True, "in_recovery": True, "lag_seconds": round(float(lag), 3)}
 
 
 @never_cache

@@ -48,8 +48,8 @@ REPLICA_FALLBACKS = Counter(
     "fithub_replica_fallbacks", "Reads meant for a replica that were served by the primary instead."
 )
 # Both targets exist from the start (at 0): a dashboard then shows 0 rather than no data.
-for _target in READ_TARGETS:
-    DB_READS.labels(target=_target)
+# The children are kept: record_read runs on every routed query.
+_READS_BY_TARGET = {target: DB_READS.labels(target=target) for target in READ_TARGETS}
 
 
 def record_diary_entries_logged(count: int = 1) -> None:
@@ -57,7 +57,7 @@ def record_diary_entries_logged(count: int = 1) -> None:
 
 
 def record_read(target: ReadTarget) -> None:
-    DB_READS.labels(target=target).inc()
+    _READS_BY_TARGET[target].inc()
 
 
 def record_replica_fallback() -> None:
@@ -103,7 +103,7 @@ class ReplicaLagCollector(Collector):
     and `fithub_replica_lag_seconds` (replay lag, 0 when all received WAL is replayed)."""
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        from fithub.health import replica_state
+        from fithub.db_router import replica_state
 
         up = GaugeMetricFamily("fithub_replica_up", "1 when the replica answers as a standby.", labels=["replica"])
         lag = GaugeMetricFamily("fithub_replica_lag_seconds", "Replica replay lag in seconds.", labels=["replica"])

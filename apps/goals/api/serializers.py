@@ -64,39 +64,28 @@ class GoalProgressSerializer(serializers.Serializer):
     on_track = serializers.BooleanField(help_text="Achieved, or projected to reach the target by target_date.")
 
 
+def _macro_grams() -> serializers.DecimalField:
+    """An optional daily macro target in grams."""
+    return serializers.DecimalField(
+        max_digits=6,
+        decimal_places=1,
+        min_value=0,
+        max_value=2000,
+        required=False,
+        allow_null=True,
+        coerce_to_string=False,
+    )
+
+
 class NutritionTargetSerializer(OwnedModelSerializer):
     """Daily targets from `effective_from` on (a local day), until the next target's date."""
 
     energy_kcal = serializers.DecimalField(
         max_digits=7, decimal_places=1, min_value=1, max_value=20000, coerce_to_string=False
     )
-    protein_g = serializers.DecimalField(
-        max_digits=6,
-        decimal_places=1,
-        min_value=0,
-        max_value=2000,
-        required=False,
-        allow_null=True,
-        coerce_to_string=False,
-    )
-    fat_g = serializers.DecimalField(
-        max_digits=6,
-        decimal_places=1,
-        min_value=0,
-        max_value=2000,
-        required=False,
-        allow_null=True,
-        coerce_to_string=False,
-    )
-    carbohydrate_g = serializers.DecimalField(
-        max_digits=6,
-        decimal_places=1,
-        min_value=0,
-        max_value=2000,
-        required=False,
-        allow_null=True,
-        coerce_to_string=False,
-    )
+    protein_g = _macro_grams()
+    fat_g = _macro_grams()
+    carbohydrate_g = _macro_grams()
 
     class Meta:
         model = NutritionTarget

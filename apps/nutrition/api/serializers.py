@@ -207,13 +207,16 @@ class FoodPreferenceSerializer(OwnedModelSerializer):
 # --- Saved meals ------------------------------------------------------------------------
 
 
-class NutrientTotalsSerializer(serializers.Serializer):
-    """Nutrients summed over the items (or entries): kcal, grams and milligrams."""
-
+class MacroTotalsSerializer(serializers.Serializer):
     energy_kcal = serializers.FloatField()
     protein_g = serializers.FloatField()
     fat_g = serializers.FloatField()
     carbohydrate_g = serializers.FloatField()
+
+
+class NutrientTotalsSerializer(MacroTotalsSerializer):
+    """Nutrients summed over the items (or entries): kcal, grams and milligrams."""
+
     fiber_g = serializers.FloatField()
     sugars_g = serializers.FloatField()
     saturated_fat_g = serializers.FloatField()
@@ -389,13 +392,6 @@ class DiarySummaryQuerySerializer(serializers.Serializer):
                 {"end": f"The range is {span} days; at most {MAX_SUMMARY_DAYS} are allowed."}, code="range_too_long"
             )
         return attrs
-
-
-class MacroTotalsSerializer(serializers.Serializer):
-    energy_kcal = serializers.FloatField()
-    protein_g = serializers.FloatField()
-    fat_g = serializers.FloatField()
-    carbohydrate_g = serializers.FloatField()
 
 
 class MealSplitSerializer(serializers.Serializer):
