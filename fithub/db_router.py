@@ -73,7 +73,8 @@ def reads_pinned_to_primary() -> bool:
     return _use_primary.get()
 
 
-def _pin_key(user_id) -> str:
+def pin_key(user_id) -> str:
+    """The shared-cache key that pins a user's reads to the primary (read by the JWT authentication)."""
     return f"fithub:read-your-writes:{user_id}"
 
 
@@ -81,13 +82,7 @@ def pin_user_to_primary(user_id) -> None:
     """After a write, this user's reads go to the primary for READ_YOUR_WRITES_SECONDS."""
     seconds = settings.READ_YOUR_WRITES_SECONDS
     if seconds > 0 and settings.DATABASE_REPLICAS:
-        cache.set(_pin_key(user_id), 1, timeout=seconds)
-
-
-def user_is_pinned_to_primary(user_id) -> bool:
-    if settings.READ_YOUR_WRITES_SECONDS <= 0 or not settings.DATABASE_REPLICAS:
-        return False
-    return cache.get(_pin_key(user_id)) is not None
+        cache.set(pin_key(user_id), 1, timeout=seconds)
 
 
 @dataclass

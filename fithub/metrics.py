@@ -70,7 +70,8 @@ def _count_failed_login(sender, credentials=None, request=None, **kwargs) -> Non
 
 
 def _model_label(model) -> str:
-    return model._meta.label_lower
+    # A proxy (the request's TokenUser) counts as the model whose table it writes.
+    return model._meta.concrete_model._meta.label_lower
 
 
 @receiver(post_save, dispatch_uid="fithub.metrics.count_model_save")
@@ -88,7 +89,7 @@ def _count_model_delete(sender, **kwargs) -> None:
 def start_model_series_at_zero() -> None:
     """FitHub's own models appear at 0 rather than on their first write."""
     for model in apps.get_models():
-        if model.__module__.startswith("apps."):
+        if model.__module__.startswith("apps.") and not model._meta.proxy:
             for counter in (model_inserts, model_updates, model_deletes):
                 counter.labels(_model_label(model))
 

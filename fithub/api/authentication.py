@@ -1,38 +1,58 @@
-"""JWT authentication that knows about replicas."""
+"""JWT authentication that trusts a verified access token instead of loading the user.
+
+An access token is signed and lives ACCESS_TOKEN_LIFETIME (15 minutes by default), so the
+request's user is built from its `user_id` claim (`apps.users.models.TokenUser`) and a read
+that only scopes rows to the user costs no query for the user. What a database lookup
+would catch is kept:
+
+- a deleted or deactivated account: `revoke_access_tokens` (called from the user model's
+  signals) marks the tokens issued until then as refused, in the shared cache, for one
+  token lifetime; and the first view that reads the user's fields loads the row and
+  refuses a missing or inactive user (401) in any case, cache or not;
+- read-your-writes: a user who wrote in the last READ_YOUR_WRITES_SECONDS reads from the
+  primary for the rest of this request (the pin is read with the revocation, in one cache
+  round trip).
+"""
+
+from __future__ import annotations
+
+import time
 
 from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from rest_framework_simplejwt import authentication
-from rest_framework_simplejwt.exceptions import AuthenticationFailed
+from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken
 from rest_framework_simplejwt.settings import api_settings
 
-from fithub.db_router import (
-    pin_current_context_to_primary,
-    reads_pinned_to_primary,
-    use_primary,
-    user_is_pinned_to_primary,
-)
+from apps.users.models import TokenUser, User
+from fithub.db_router import pin_current_context_to_primary, pin_key
+
+
+def _revoked_key(user_id) -> str:
+    return f"fithub:access-revoked:{user_id}"
+
+
+def revoke_access_tokens(user_id) -> None:
+    """Refuse the access tokens issued to this user until now (their refresh tokens are
+    blacklisted separately). Kept as long as such a token can live."""
+    lifetime = api_settings.ACCESS_TOKEN_LIFETIME.total_seconds()
+    cache.set(_revoked_key(user_id), int(time.time()), timeout=int(lifetime) + 60)
 
 
 class JWTAuthentication(authentication.JWTAuthentication):
-    """simplejwt's authentication, plus two replica rules.
+    """simplejwt's token checks; the user comes from the token (see the module docstring)."""
 
-    - A user who wrote in the last READ_YOUR_WRITES_SECONDS reads from the primary for the
-      rest of this request, so a client that POSTs an entry and then GETs sees it.
-    - A user missing on a lagging replica (signed up a moment ago) is looked up again on
-      the primary before the token is refused.
-    """
-
-    def get_user(self, validated_token):
-        # Decided before the user is loaded: views such as /users/me/ answer with that object.
-        user_id = validated_token.get(api_settings.USER_ID_CLAIM)
-        if user_id is not None and user_is_pinned_to_primary(user_id):
-            pin_current_context_to_primary()
+    def get_user(self, validated_token) -> TokenUser:
         try:
-            return super().get_user(validated_token)
-        except AuthenticationFailed as exc:
-            # simplejwt keeps its own code in detail["code"]; get_codes() only says authentication_failed.
-            not_found = isinstance(exc.detail, dict) and exc.detail.get("code") == "user_not_found"
-            if not not_found or not settings.DATABASE_REPLICAS or reads_pinned_to_primary():
-                raise
-            with use_primary():
-                return super().get_user(validated_token)
+            user_id = User._meta.pk.to_python(validated_token[api_settings.USER_ID_CLAIM])
+        except (KeyError, ValidationError):
+            raise InvalidToken("Token contained no recognizable user identification") from None
+        flags = cache.get_many([pin_key(user_id), _revoked_key(user_id)])
+        revoked_at = flags.get(_revoked_key(user_id))
+        # A token issued in the second of the revocation is refused too (iat is in seconds).
+        if revoked_at is not None and validated_token.get("iat", 0) <= revoked_at:
+            raise AuthenticationFailed("User not found", code="user_not_found")
+        if pin_key(user_id) in flags and settings.DATABASE_REPLICAS:
+            pin_current_context_to_primary()
+        return TokenUser.from_token(user_id)
