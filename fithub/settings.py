@@ -120,8 +120,9 @@ def _database(url: str) -> dict:
         raise ImproperlyConfigured(f"Unsupported database URL scheme {scheme!r}.")
     config = dj_database_url.parse(url, engine=_ENGINES[scheme], conn_max_age=env_int("CONN_MAX_AGE", 60))
     if scheme != "sqlite":
-        config["CONN_HEALTH_CHECKS"] = True
-        config.setdefault("OPTIONS", {})["connect_timeout"] = DB_CONNECT_TIMEOUT
+        config["CONN_HEALTH_CHECKS"] = env_bool("DB_CONN_HEALTH_CHECKS", False)
+        options = config.setdefault("OPTIONS", {})
+        options["connect_timeout"] = DB_CONNECT_TIMEOUT
         # The server's zone is UTC, so Django skips a SET TimeZone on every connection.
         config["TIME_ZONE"] = None
     return config
@@ -197,7 +198,8 @@ SIMPLE_JWT = {
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["fithub.api.authentication.JWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # orjson: the same JSON as DRF's renderer (compact, UTF-8), several times faster to write.
+    "DEFAULT_RENDERER_CLASSES": ["drf_orjson_renderer.renderers.ORJSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "fithub.api.pagination.PageNumberPagination",
