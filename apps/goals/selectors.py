@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Q, QuerySet, Subquery
+from django.db.models import QuerySet
 
 from apps.goals.models import Goal, NutritionTarget
 from apps.measurements.selectors import daily_trend, latest_measurement
@@ -111,19 +111,15 @@ def target_in_force(*, user: User, day: date) -> NutritionTarget | None:
 
 
 def targets_by_day(*, user: User, start: date, end: date) -> dict[date, NutritionTarget | None]:
-    """The target in force on each day from start to end (inclusive), in one query: the
-    targets that start within the range plus, through a subquery, the one in force on
-    `start`; then one pass over the days."""
+    """The target in force on each day from start to end (inclusive), in one query, then one
+    pass over the days. A user has at most one target per day (a unique constraint), so the
+    `span` newest targets effective on or before `end` are all those that start within the
+    range plus the one in force on `start`: a LIMIT keeps the query bounded and simple."""
     if end < start:
         return {}
-    in_force_at_start = (
-        nutrition_targets_of(user=user).filter(effective_from__lte=start).order_by("-effective_from").values("pk")[:1]
-    )
-    targets = list(
-        nutrition_targets_of(user=user)
-        .filter(Q(effective_from__gt=start, effective_from__lte=end) | Q(pk=Subquery(in_force_at_start)))
-        .order_by("effective_from")
-    )
+    span = (end - start).days + 1
+    newest_first = nutrition_targets_of(user=user).filter(effective_from__lte=end).order_by("-effective_from")
+    targets = list(newest_first[:span])[::-1]
     result: dict[date, NutritionTarget | None] = {}
     current: NutritionTarget | None = None
     index = 0

@@ -180,44 +180,43 @@ def planned_meals(*, user, day: date) -> QuerySet[Meal]:
     )
 
 
-def _summary_aggregates() -> dict:
-    aggregates = {"entry_count": Count("id")}
-    for name in NUTRIENT_FIELDS:
-        aggregates[f"total__{name}"] = Sum(name)
-    for slot in MealSlot.values:
-        for name in MACRO_FIELDS:
-            aggregates[f"{slot}__{name}"] = Sum(name, filter=Q(meal=slot))
-    return aggregates
-
-
 def daily_summary(*, user, start: date, end: date) -> list[dict]:
     """One row per local day from start to end (inclusive), days with nothing logged included.
 
-    The database sums every nutrient, overall and per meal, in one grouped query; Python
-    only lays the rows out on the calendar. Each row: `date`, `entry_count`, `totals`
-    (every nutrient) and `by_meal` (energy and macros per meal slot). Rows are dicts so
-    that more keys (such as the nutrition target in force) can be added beside them.
+    The database sums every nutrient per local day and meal slot in one grouped query (nine
+    aggregates: cheap to compile, at most four rows a day); Python adds the slots up into
+    the day's totals and lays the days out on the calendar. Each row: `date`,
+    `entry_count`, `totals` (every nutrient) and `by_meal` (energy and macros per meal
+    slot). Rows are dicts so that more keys (such as the nutrition target in force) can be
+    added beside them.
     """
     if end < start:
         raise ValueError("end is before start")
     rows = (
         DiaryEntry.objects.filter(user=user, local_date__gte=start, local_date__lte=end)
         .order_by()
-        .values("local_date")
-        .annotate(**_summary_aggregates())
+        .values_list("local_date", "meal")
+        .annotate(Count("id"), *(Sum(name) for name in NUTRIENT_FIELDS))
     )
-    by_day = {row["local_date"]: row for row in rows}
+    by_day: dict[date, dict[str, tuple]] = {}
+    for day, slot, count, *sums in rows:
+        by_day.setdefault(day, {})[slot] = (count, sums)
+    macro_indexes = [NUTRIENT_FIELDS.index(name) for name in MACRO_FIELDS]
     result = []
     for offset in range((end - start).days + 1):
         day = start + timedelta(days=offset)
-        row = by_day.get(day, {})
+        slots = by_day.get(day, {})
+        totals = [sum(sums[i] or 0.0 for _, sums in slots.values()) for i in range(len(NUTRIENT_FIELDS))]
         result.append(
             {
                 "date": day,
-                "entry_count": row.get("entry_count", 0),
-                "totals": {name: round(row.get(f"total__{name}") or 0.0, 2) for name in NUTRIENT_FIELDS},
+                "entry_count": sum(count for count, _ in slots.values()),
+                "totals": {name: round(total, 2) for name, total in zip(NUTRIENT_FIELDS, totals, strict=True)},
                 "by_meal": {
-                    slot: {name: round(row.get(f"{slot}__{name}") or 0.0, 2) for name in MACRO_FIELDS}
+                    slot: {
+                        name: round((slots[slot][1][i] or 0.0) if slot in slots else 0.0, 2)
+                        for name, i in zip(MACRO_FIELDS, macro_indexes, strict=True)
+                    }
                     for slot in MealSlot.values
                 },
             }

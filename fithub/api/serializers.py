@@ -1,3 +1,8 @@
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
 from rest_framework import serializers
 
 
@@ -13,3 +18,76 @@ class OwnedModelSerializer(serializers.ModelSerializer):
     def update(self, instance, validated_data):
         validated_data.pop("id", None)
         return super().update(instance, validated_data)
+
+
+# Fields whose representation of a database value is that value: no per-value call (a
+# foreign key's is its raw id, as PrimaryKeyRelatedField gives it). The others' is a cast.
+_AS_IS = (serializers.CharField, serializers.ChoiceField, serializers.PrimaryKeyRelatedField)
+_CASTS = (
+    (serializers.FloatField, float),
+    (serializers.IntegerField, int),
+    (serializers.BooleanField, bool),
+    (serializers.UUIDField, str),
+    (serializers.DateField, date.isoformat),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Column:
+    key: str  # in the representation
+    column: str  # the model field: the key of a .values() row
+    attname: str  # the attribute of a model instance (food_id for the foreign key food)
+    convert: Callable[[Any], Any] | None  # None: the value as it is
+    method: str | None = None  # a SerializerMethodField's method, called with the row
+
+
+class FlatReadSerializer(serializers.ModelSerializer):
+    """A read-only serializer of flat rows that lists fast.
+
+    It represents a model instance or a `.values(*columns())` row (a dict) with converters
+    worked out once per class from its declared fields, instead of DRF's per-field,
+    per-row machinery; OwnedModelViewSet's list selects rows as dicts for it, so a page
+    builds no model instances either. The output is DRF's, value for value
+    (tests/fithub/test_flat_serializers.py compares them). Fields must be model fields
+    (no dotted or "*" sources), foreign keys as their ids, or SerializerMethodFields.
+    """
+
+    @classmethod
+    def plan(cls) -> tuple[_Column, ...]:
+        cached = cls.__dict__.get("_plan")
+        if cached is None:
+            cached = tuple(_column(name, field, cls) for name, field in cls().fields.items())
+            cls._plan = cached
+        return cached
+
+    @classmethod
+    def columns(cls) -> list[str]:
+        return [column.column for column in cls.plan() if column.method is None]
+
+    def to_representation(self, row) -> dict:
+        is_dict = isinstance(row, dict)
+        out = {}
+        for column in self.plan():
+            if column.method is not None:
+                out[column.key] = getattr(self, column.method)(row)
+                continue
+            value = row[column.column] if is_dict else getattr(row, column.attname)
+            out[column.key] = value if value is None or column.convert is None else column.convert(value)
+        return out
+
+
+def _column(name: str, field: serializers.Field, serializer: type) -> _Column:
+    if isinstance(field, serializers.SerializerMethodField):
+        return _Column(name, name, name, None, method=field.method_name or f"get_{name}")
+    source = field.source or name
+    if "." in source or source == "*":
+        raise TypeError(f"{serializer.__name__}.{name}: FlatReadSerializer takes model fields only, not {source!r}")
+    attname = serializer.Meta.model._meta.get_field(source).attname
+    if isinstance(field, serializers.DateTimeField) or getattr(field, "uuid_format", "hex_verbose") != "hex_verbose":
+        return _Column(name, source, attname, field.to_representation)  # the current zone, ISO 8601
+    for kind, cast in _CASTS:
+        if isinstance(field, kind):
+            return _Column(name, source, attname, cast)
+    if isinstance(field, _AS_IS):
+        return _Column(name, source, attname, None)
+    return _Column(name, source, attname, field.to_representation)

@@ -16,6 +16,7 @@ from rest_framework.response import Response
 
 from fithub.api.exceptions import Conflict
 from fithub.api.idempotency import idempotent
+from fithub.api.serializers import FlatReadSerializer
 
 
 class OwnedViewSetMixin:
@@ -46,6 +47,17 @@ class OwnedViewSetMixin:
 
 class OwnedModelViewSet(OwnedViewSetMixin, viewsets.ModelViewSet):
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def list(self, request, *args, **kwargs):
+        """A page of the caller's rows. A FlatReadSerializer gets them as dicts (`.values()`)."""
+        queryset = self.filter_queryset(self.get_queryset())
+        serializer_class = self.get_serializer_class()
+        if issubclass(serializer_class, FlatReadSerializer):
+            queryset = queryset.values(*serializer_class.columns())
+        page = self.paginate_queryset(queryset)
+        rows = queryset if page is None else page
+        serializer = serializer_class(rows, many=True, context=self.get_serializer_context())
+        return Response(serializer.data) if page is None else self.get_paginated_response(serializer.data)
 
     @idempotent
     def create(self, request, *args, **kwargs):

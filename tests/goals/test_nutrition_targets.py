@@ -112,6 +112,23 @@ def test_targets_by_day_in_one_query(user, django_assert_num_queries):
         assert len(targets_by_day(user=user, start=D(2026, 1, 1), end=D(2026, 12, 31))) == 365
 
 
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [
+        (D(2026, 11, 10), D(2026, 11, 10)),  # one day, older targets behind it
+        (D(2026, 11, 3), D(2026, 11, 5)),  # a target on every day of the range
+        (D(2026, 11, 4), D(2026, 11, 12)),  # some days with, some without
+        (D(2026, 10, 1), D(2026, 10, 3)),  # before every target
+    ],
+)
+def test_targets_by_day_agrees_with_target_in_force_on_every_day(user, start, end):
+    for day in (1, 2, 3, 4, 5, 8, 20):
+        NutritionTargetFactory(user=user, effective_from=D(2026, 11, day), energy_kcal=1500 + day)
+    days = targets_by_day(user=user, start=start, end=end)
+    assert list(days) == [start + dt.timedelta(days=n) for n in range((end - start).days + 1)]
+    assert days == {day: target_in_force(user=user, day=day) for day in days}
+
+
 def test_list_query_count_is_constant(auth_client, user, django_assert_max_num_queries):
     NutritionTargetFactory(user=user)
     with django_assert_max_num_queries(3):

@@ -18,7 +18,7 @@ from apps.nutrition.models import (
     MealSlot,
 )
 from fithub.api.fields import OwnedPrimaryKeyRelatedField
-from fithub.api.serializers import OwnedModelSerializer
+from fithub.api.serializers import FlatReadSerializer, OwnedModelSerializer
 
 MAX_NUTRIENT = 100_000.0
 MAX_GRAMS = 100_000.0
@@ -312,7 +312,7 @@ class WarningSerializer(serializers.Serializer):
     detail = serializers.CharField()
 
 
-class DiaryEntrySerializer(serializers.ModelSerializer):
+class DiaryEntrySerializer(FlatReadSerializer):
     """A diary entry with the nutrients it contributed (kept as logged). `warnings` lists the
     allergies the logged food is marked with (only on the response to a write)."""
 

@@ -9,6 +9,7 @@ from rest_framework.generics import get_object_or_404
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
+from apps.goals.api.serializers import TargetInForceSerializer
 from apps.goals.selectors import targets_by_day
 from apps.nutrition import selectors, services
 from apps.nutrition.api.serializers import (
@@ -576,6 +577,14 @@ class DiaryEntryViewSet(OwnedModelViewSet):
         start, end = params.validated_data["start"], params.validated_data["end"]
         days = selectors.daily_summary(user=request.user, start=start, end=end)
         targets = targets_by_day(user=request.user, start=start, end=end)  # one query
+        # The selector's rows are already DiarySummarySerializer's representation (the schema
+        # documents that serializer; tests check the answers against it): only the dates and
+        # the few distinct targets need representing, so it is not run row by row.
+        represented: dict = {}
         for day in days:
-            day["target"] = targets.get(day["date"])
-        return Response(DiarySummarySerializer({"start": start, "end": end, "days": days}).data)
+            target = targets.get(day["date"])
+            if target is not None and target.pk not in represented:
+                represented[target.pk] = TargetInForceSerializer(target).data
+            day["target"] = None if target is None else represented[target.pk]
+            day["date"] = day["date"].isoformat()
+        return Response({"start": start.isoformat(), "end": end.isoformat(), "days": days})

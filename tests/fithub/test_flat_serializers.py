@@ -1,0 +1,79 @@
+"""FlatReadSerializer gives DRF's representation, value for value, from instances and rows."""
+
+import datetime as dt
+
+import orjson
+import pytest
+from django.urls import get_resolver
+from django.utils import timezone
+from rest_framework import serializers
+
+from apps.nutrition.models import DiaryEntry
+from fithub.api.serializers import FlatReadSerializer
+from tests.nutrition.factories import FoodPortionFactory, MealFactory, PublicFoodFactory, QuickAddEntryFactory
+from tests.users.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _all_flat_serializers() -> list[type[FlatReadSerializer]]:
+    get_resolver().url_patterns  # noqa: B018 - importing the URL conf imports every API module
+    found, pending = [], list(FlatReadSerializer.__subclasses__())
+    while pending:
+        cls = pending.pop()
+        found.append(cls)
+        pending.extend(cls.__subclasses__())
+    return found
+
+
+def _drf(serializer_class, instance) -> dict:
+    """What DRF's own field-by-field ModelSerializer.to_representation gives."""
+    serializer = serializer_class(instance)
+    return serializers.ModelSerializer.to_representation(serializer, instance)
+
+
+@pytest.fixture
+def entries():
+    user = UserFactory()
+    food = PublicFoodFactory()
+    portion = FoodPortionFactory(food=food)
+    meal = MealFactory(user=user)
+    consumed = dt.datetime(2026, 11, 21, 19, 30, 15, 123456, tzinfo=dt.UTC)
+    full = QuickAddEntryFactory(
+        user=user, food=food, portion=portion, quantity=2, grams=480.0, saved_meal=meal, label="",
+        consumed_at=consumed, local_date=dt.date(2026, 11, 21), sodium_mg=0.1 + 0.2,
+    )  # fmt: skip
+    quick = QuickAddEntryFactory(user=user)
+    return [full, quick]
+
+
+def test_every_flat_serializer_is_found():
+    assert {cls.__name__ for cls in _all_flat_serializers()} >= {"DiaryEntrySerializer"}
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Asia/Tokyo", "America/St_Johns"])
+def test_diary_entries_are_represented_as_drf_does(entries, zone):
+    (serializer_class,) = [cls for cls in _all_flat_serializers() if cls.Meta.model is DiaryEntry]
+    rows = {row["id"]: row for row in DiaryEntry.objects.values(*serializer_class.columns())}
+    with timezone.override(zone):
+        for entry in entries:
+            expected = _drf(serializer_class, entry)
+            from_instance = serializer_class(entry).data
+            from_row = serializer_class(rows[entry.pk]).data
+            assert from_instance == expected
+            assert from_row == expected
+            assert list(from_row) == list(expected)  # the same key order
+            assert orjson.dumps(from_row) == orjson.dumps(expected)
+    assert isinstance(expected["id"], str)
+
+
+def test_a_field_that_is_not_a_model_field_is_refused():
+    class Dotted(FlatReadSerializer):
+        owner_email = serializers.CharField(source="user.email")
+
+        class Meta:
+            model = DiaryEntry
+            fields = ["id", "owner_email"]
+
+    with pytest.raises(TypeError, match="model fields only"):
+        Dotted.plan()
