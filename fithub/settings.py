@@ -206,10 +206,10 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "fithub.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "drf_standardized_errors.handler.exception_handler",
-    # In the shared cache (CACHE_URL): per-process counters would multiply the limits.
+    # Counters in the shared cache (CACHE_URL): per-process ones would multiply the limits.
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "fithub.api.throttling.AnonRateThrottle",
+        "fithub.api.throttling.UserRateThrottle",
         "apps.users.api.throttles.ClientIPThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {

@@ -2,17 +2,17 @@
 
 import hashlib
 
-from rest_framework.throttling import SimpleRateThrottle
+from fithub.api.throttling import CounterRateThrottle
 
 
-class LoginIPThrottle(SimpleRateThrottle):
+class LoginIPThrottle(CounterRateThrottle):
     scope = "login_ip"
 
     def get_cache_key(self, request, view):
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
 
-class LoginAccountThrottle(SimpleRateThrottle):
+class LoginAccountThrottle(CounterRateThrottle):
     """Caps guesses against one account, whichever IPs they come from."""
 
     scope = "login_account"
