@@ -39,8 +39,10 @@ timeout = _int("GUNICORN_TIMEOUT", 30)
 graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 25)
 keepalive = _int("GUNICORN_KEEPALIVE", 5)
 # Recycle workers now and then (bounded memory growth); jitter avoids all restarting at once.
-max_requests = _int("GUNICORN_MAX_REQUESTS", 2000)
-max_requests_jitter = _int("GUNICORN_MAX_REQUESTS_JITTER", 200)
+# A restart costs a worker about a second of CPU (importing Django): at 2,000 a loaded
+# instance restarted a worker every few seconds (seen in bench/), hence 20,000.
+max_requests = _int("GUNICORN_MAX_REQUESTS", 20000)
+max_requests_jitter = _int("GUNICORN_MAX_REQUESTS_JITTER", 2000)
 # Never --preload: a query in the master would hand one connection pool to every worker.
 preload_app = False
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
