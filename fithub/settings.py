@@ -201,7 +201,7 @@ REST_FRAMEWORK = {
     # orjson: the same JSON as DRF's renderer (compact, UTF-8), several times faster to write.
     "DEFAULT_RENDERER_CLASSES": ["drf_orjson_renderer.renderers.ORJSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": ["fithub.api.filters.FilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "fithub.api.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "fithub.api.schema.AutoSchema",

@@ -1,9 +1,12 @@
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
-from rest_framework import serializers
+from django.conf import settings
+from django.utils import timezone
+from rest_framework import ISO_8601, serializers
+from rest_framework.settings import api_settings
 
 
 class OwnedModelSerializer(serializers.ModelSerializer):
@@ -83,11 +86,35 @@ def _column(name: str, field: serializers.Field, serializer: type) -> _Column:
     if "." in source or source == "*":
         raise TypeError(f"{serializer.__name__}.{name}: FlatReadSerializer takes model fields only, not {source!r}")
     attname = serializer.Meta.model._meta.get_field(source).attname
-    if isinstance(field, serializers.DateTimeField) or getattr(field, "uuid_format", "hex_verbose") != "hex_verbose":
-        return _Column(name, source, attname, field.to_representation)  # the current zone, ISO 8601
+    if isinstance(field, serializers.DateTimeField):
+        return _Column(name, source, attname, _datetime_converter(field))
+    if getattr(field, "uuid_format", "hex_verbose") != "hex_verbose":
+        return _Column(name, source, attname, field.to_representation)
     for kind, cast in _CASTS:
         if isinstance(field, kind):
             return _Column(name, source, attname, cast)
     if isinstance(field, _AS_IS):
         return _Column(name, source, attname, None)
     return _Column(name, source, attname, field.to_representation)
+
+
+def _datetime_converter(field: serializers.DateTimeField) -> Callable[[Any], Any]:
+    """DateTimeField's representation with its zone and format resolved once, not per value:
+    the current time zone, ISO 8601, UTC written Z. Anything unusual (a field with its own
+    zone or format, a naive or out-of-range time) goes through the field itself."""
+    output_format = getattr(field, "format", api_settings.DATETIME_FORMAT)
+    if not isinstance(output_format, str) or output_format.lower() != ISO_8601 or hasattr(field, "timezone"):
+        return field.to_representation
+    if not settings.USE_TZ:
+        return field.to_representation
+
+    def convert(value):
+        if not isinstance(value, datetime) or value.tzinfo is None:
+            return field.to_representation(value)
+        try:
+            text = value.astimezone(timezone.get_current_timezone()).isoformat()
+        except OverflowError:
+            return field.to_representation(value)
+        return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+    return convert

@@ -9,7 +9,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from apps.nutrition.models import DiaryEntry
-from fithub.api.serializers import FlatReadSerializer
+from fithub.api.serializers import FlatReadSerializer, _datetime_converter
 from tests.nutrition.factories import FoodPortionFactory, MealFactory, PublicFoodFactory, QuickAddEntryFactory
 from tests.users.factories import UserFactory
 
@@ -77,3 +77,27 @@ def test_a_field_that_is_not_a_model_field_is_refused():
 
     with pytest.raises(TypeError, match="model fields only"):
         Dotted.plan()
+
+
+@pytest.mark.parametrize("zone", ["UTC", "America/St_Johns"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        dt.datetime(2026, 11, 21, 19, 30, tzinfo=dt.UTC),
+        dt.datetime(2026, 3, 29, 1, 30, 0, 5, tzinfo=dt.timezone(dt.timedelta(hours=5, minutes=45))),
+        dt.datetime(1, 1, 1, 0, 0, tzinfo=dt.UTC),  # out of range once moved west
+        dt.datetime(2026, 11, 21, 19, 30),  # noqa: DTZ001 - naive, on purpose
+    ],
+)
+def test_the_datetime_converter_agrees_with_the_field(zone, value):
+    field = serializers.DateTimeField()
+    with timezone.override(zone):
+        try:
+            expected = field.to_representation(value)
+        except serializers.ValidationError:
+            expected = serializers.ValidationError
+        try:
+            got = _datetime_converter(field)(value)
+        except serializers.ValidationError:
+            got = serializers.ValidationError
+    assert got == expected
