@@ -128,6 +128,18 @@ def _apply_food(entry: DiaryEntry, food: Food, grams: float) -> None:
         setattr(entry, name, round((per_100 or 0.0) * grams / 100.0, 4))
 
 
+def _validate_entry(entry: DiaryEntry) -> None:
+    """The entry's own fields (lengths, choices, ranges). Not per-row queries: the foreign
+    keys were resolved by the caller (the user; foods, portions and meals the API found
+    visible), the id is new or checked by the viewset, and the check constraints (amounts
+    above 0, nutrients not negative) hold by construction from validated inputs; Django
+    checks each of those with one query in a savepoint, 30 statements an entry, and the
+    database enforces them anyway."""
+    entry.full_clean(
+        exclude=["user", "food", "portion", "saved_meal"], validate_unique=False, validate_constraints=False
+    )
+
+
 @transaction.atomic
 def log_food(
     *,
@@ -159,7 +171,7 @@ def log_food(
         _apply_food(entry, food, amount)
     else:
         _quick_add(entry, label=label, nutrients=nutrients, grams=grams, portion=portion, quantity=quantity)
-    entry.full_clean()
+    _validate_entry(entry)
     entry.save(force_insert=True)
     _count_logged(1)
     return LogResult(entries=[entry], warnings=allergy_warnings(user=user, foods=[food]) if food else [])
@@ -218,7 +230,7 @@ def update_entry(*, entry: DiaryEntry, data: dict) -> LogResult:
             portion=data.get("portion"),
             quantity=data.get("quantity"),
         )
-    entry.full_clean()
+    _validate_entry(entry)
     entry.save()
     return LogResult(entries=[entry], warnings=warnings)
 
@@ -283,7 +295,7 @@ def log_meal(*, user, meal: Meal, consumed_at: datetime, slot: str | None = None
             saved_meal=meal,
         )
         _apply_food(entry, item.food, _grams(food=item.food, grams=item.grams * scale, portion=None, quantity=None))
-        entry.full_clean()
+        _validate_entry(entry)
         entries.append(entry)
     DiaryEntry.objects.bulk_create(entries)
     _count_logged(len(entries))

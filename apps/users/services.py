@@ -8,6 +8,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from apps.users.models import User
+from fithub import metrics
 
 PROFILE_FIELDS = ("display_name", "sex", "birth_date", "height_cm", "activity_level", "timezone", "unit_system")
 
@@ -56,6 +57,7 @@ def delete_account(*, user: User, password: str) -> None:
         ignore_conflicts=True,
     )
     user.delete()
+    metrics.record_delete(User)
 
 
 def blacklist_refresh_token(*, token: str) -> None:

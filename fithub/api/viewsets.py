@@ -14,6 +14,7 @@ from django.db.models import QuerySet
 from rest_framework import status, viewsets
 from rest_framework.response import Response
 
+from fithub import metrics
 from fithub.api.exceptions import Conflict
 from fithub.api.idempotency import idempotent
 from fithub.api.serializers import FlatReadSerializer
@@ -43,6 +44,10 @@ class OwnedViewSetMixin:
 
     def perform_create(self, serializer):
         serializer.save(**{self.owner_field: self.request.user})
+
+    def perform_destroy(self, instance):
+        instance.delete()
+        metrics.record_delete(type(instance))
 
 
 class OwnedModelViewSet(OwnedViewSetMixin, viewsets.ModelViewSet):

@@ -197,6 +197,20 @@ def test_diary_list_query_count_is_constant(auth_client, user, django_assert_num
     assert response.json()["next"]
 
 
+def test_logging_costs_a_few_statements_not_one_per_constraint(auth_client, django_assert_max_num_queries):
+    """Model validation checks every check constraint with a query in a savepoint; the
+    service's values hold them by construction (49 statements an entry, before)."""
+    food = PublicFoodFactory()
+    with django_assert_max_num_queries(16):  # with its Idempotency-Key and savepoints
+        response = auth_client.post(
+            DIARY,
+            {"food": str(food.pk), "grams": 150, "meal": "lunch", "consumed_at": "2026-11-21T12:00:00Z"},
+            format="json",
+            HTTP_IDEMPOTENCY_KEY="log-once",
+        )
+    assert response.status_code == 201
+
+
 # --- Summary ----------------------------------------------------------------------------
 
 
