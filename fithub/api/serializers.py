@@ -1,6 +1,6 @@
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from typing import Any
 
 from django.conf import settings
@@ -40,8 +40,9 @@ class _Column:
     key: str  # in the representation
     column: str  # the model field: the key of a .values() row
     attname: str  # the attribute of a model instance (food_id for the foreign key food)
-    convert: Callable[[Any], Any] | None  # None: the value as it is
+    convert: Callable[..., Any] | None  # None: the value as it is
     method: str | None = None  # a SerializerMethodField's method, called with the row
+    zoned: bool = False  # convert(value, zone): a time, shown in the current time zone
 
 
 class FlatReadSerializer(serializers.ModelSerializer):
@@ -69,13 +70,19 @@ class FlatReadSerializer(serializers.ModelSerializer):
 
     def to_representation(self, row) -> dict:
         is_dict = isinstance(row, dict)
+        zone = self.__dict__.get("_zone")
+        if zone is None:  # once per serializer (a list's rows share it): a context-local lookup
+            zone = self.__dict__["_zone"] = timezone.get_current_timezone()
         out = {}
         for column in self.plan():
             if column.method is not None:
                 out[column.key] = getattr(self, column.method)(row)
                 continue
             value = row[column.column] if is_dict else getattr(row, column.attname)
-            out[column.key] = value if value is None or column.convert is None else column.convert(value)
+            if value is None or column.convert is None:
+                out[column.key] = value
+            else:
+                out[column.key] = column.convert(value, zone) if column.zoned else column.convert(value)
         return out
 
 
@@ -87,7 +94,7 @@ def _column(name: str, field: serializers.Field, serializer: type) -> _Column:
         raise TypeError(f"{serializer.__name__}.{name}: FlatReadSerializer takes model fields only, not {source!r}")
     attname = serializer.Meta.model._meta.get_field(source).attname
     if isinstance(field, serializers.DateTimeField):
-        return _Column(name, source, attname, _datetime_converter(field))
+        return _Column(name, source, attname, _datetime_converter(field), zoned=True)
     if getattr(field, "uuid_format", "hex_verbose") != "hex_verbose":
         return _Column(name, source, attname, field.to_representation)
     for kind, cast in _CASTS:
@@ -98,21 +105,20 @@ def _column(name: str, field: serializers.Field, serializer: type) -> _Column:
     return _Column(name, source, attname, field.to_representation)
 
 
-def _datetime_converter(field: serializers.DateTimeField) -> Callable[[Any], Any]:
-    """DateTimeField's representation with its zone and format resolved once, not per value:
-    the current time zone, ISO 8601, UTC written Z. Anything unusual (a field with its own
-    zone or format, a naive or out-of-range time) goes through the field itself."""
+def _datetime_converter(field: serializers.DateTimeField) -> Callable[[Any, tzinfo], Any]:
+    """DateTimeField's representation with its format resolved once and the zone given
+    (the current one): ISO 8601, UTC written Z. Anything unusual (a field with its own zone
+    or format, a naive or out-of-range time) goes through the field itself."""
     output_format = getattr(field, "format", api_settings.DATETIME_FORMAT)
-    if not isinstance(output_format, str) or output_format.lower() != ISO_8601 or hasattr(field, "timezone"):
-        return field.to_representation
-    if not settings.USE_TZ:
-        return field.to_representation
+    plain = isinstance(output_format, str) and output_format.lower() == ISO_8601
+    if not plain or hasattr(field, "timezone") or not settings.USE_TZ:
+        return lambda value, zone: field.to_representation(value)
 
-    def convert(value):
+    def convert(value, zone):
         if not isinstance(value, datetime) or value.tzinfo is None:
             return field.to_representation(value)
         try:
-            text = value.astimezone(timezone.get_current_timezone()).isoformat()
+            text = value.astimezone(zone).isoformat()
         except OverflowError:
             return field.to_representation(value)
         return text[:-6] + "Z" if text.endswith("+00:00") else text

@@ -97,7 +97,7 @@ def test_the_datetime_converter_agrees_with_the_field(zone, value):
         except serializers.ValidationError:
             expected = serializers.ValidationError
         try:
-            got = _datetime_converter(field)(value)
+            got = _datetime_converter(field)(value, timezone.get_current_timezone())
         except serializers.ValidationError:
             got = serializers.ValidationError
     assert got == expected
