@@ -7,6 +7,7 @@ import json
 import os
 import random
 import shlex
+import shutil
 import socket
 import subprocess
 import sys
@@ -210,3 +211,38 @@ def gunicorn(*, workers: int = 2, env: dict[str, str] | None = None) -> Iterator
             process.kill()
             process.wait()
         log.close()
+
+
+@contextlib.contextmanager
+def redis_server() -> Iterator[str]:
+    """A throwaway redis-server on a free loopback port, keeping nothing on disk: its URL.
+    (The machine's own Redis on 6379 is never touched.)"""
+    binary = _redis_binary()
+    port = free_port()
+    process = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
+                break
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("redis-server did not start")
+            time.sleep(0.05)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def _redis_binary() -> str:
+    found = shutil.which("redis-server")
+    if found is None:
+        from tests.integration.stack import ensure_tools
+
+        ensure_tools()
+        found = shutil.which("redis-server") or "/usr/bin/redis-server"
+    return found

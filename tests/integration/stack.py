@@ -31,8 +31,9 @@ ENSURE_TOOLS = ROOT / "tests" / "harness" / "ensure-tools.sh"
 
 
 def ensure_tools() -> None:
-    """nginx, prometheus, promtool, openssl and shellcheck from Debian packages, installed when missing."""
-    tools = ("nginx", "prometheus", "promtool", "openssl", "shellcheck", "ss")
+    """nginx, prometheus, promtool, openssl, shellcheck and redis-server from Debian packages,
+    installed when missing."""
+    tools = ("nginx", "prometheus", "promtool", "openssl", "shellcheck", "ss", "redis-server")
     if all(shutil.which(tool) or Path("/usr/sbin", tool).exists() for tool in tools):
         return
     subprocess.run([str(ENSURE_TOOLS)], check=True, timeout=900)
