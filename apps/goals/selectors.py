@@ -4,15 +4,18 @@ nutrition target in force on a day."""
 from __future__ import annotations
 
 import math
+import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import QuerySet
+from django.db.models import QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 
 from apps.goals.models import Goal, NutritionTarget
 from apps.measurements.selectors import daily_trend, latest_measurement
 from apps.users.models import User
+from fithub.compiled import CompiledQuery
 
 # The trend used for projections looks at the last four weeks.
 PROJECTION_WINDOW_DAYS = 28
@@ -110,16 +113,48 @@ def target_in_force(*, user: User, day: date) -> NutritionTarget | None:
     return nutrition_targets_of(user=user).filter(effective_from__lte=day).order_by("-effective_from").first()
 
 
+_TARGET_COLUMNS = [field.attname for field in NutritionTarget._meta.concrete_fields]
+
+
+def _targets_for_range(*, user_id, start: date, end: date) -> QuerySet:
+    """The targets that start within the range, and the one in force on `start`."""
+    in_force_at_start = (
+        NutritionTarget.objects.filter(user_id=user_id, effective_from__lte=start)
+        .order_by("-effective_from")
+        .values("effective_from")[:1]
+    )
+    return (
+        NutritionTarget.objects.filter(
+            user_id=user_id,
+            effective_from__lte=end,
+            effective_from__gte=Coalesce(Subquery(in_force_at_start), Value(start)),
+        )
+        .order_by("effective_from")
+        .values_list(*_TARGET_COLUMNS)
+    )
+
+
+# Compiled once (fithub/compiled.py): building it cost more than running it.
+_TARGETS_FOR_RANGE = CompiledQuery(
+    NutritionTarget,
+    _targets_for_range,
+    fields={"user_id": "user", "start": "effective_from", "end": "effective_from"},
+    sentinels=(
+        {"user_id": uuid.UUID(int=1), "start": date(2000, 1, 1), "end": date(2000, 1, 2)},
+        {"user_id": uuid.UUID(int=2), "start": date(2001, 3, 1), "end": date(2001, 3, 9)},
+    ),
+)
+
+
 def targets_by_day(*, user: User, start: date, end: date) -> dict[date, NutritionTarget | None]:
     """The target in force on each day from start to end (inclusive), in one query, then one
-    pass over the days. A user has at most one target per day (a unique constraint), so the
-    `span` newest targets effective on or before `end` are all those that start within the
-    range plus the one in force on `start`: a LIMIT keeps the query bounded and simple."""
+    pass over the days."""
     if end < start:
         return {}
-    span = (end - start).days + 1
-    newest_first = nutrition_targets_of(user=user).filter(effective_from__lte=end).order_by("-effective_from")
-    targets = list(newest_first[:span])[::-1]
+    targets = [
+        NutritionTarget.from_db(None, _TARGET_COLUMNS, row)
+        for row in _TARGETS_FOR_RANGE.rows(user_id=user.pk, start=start, end=end)
+    ]
     result: dict[date, NutritionTarget | None] = {}
     current: NutritionTarget | None = None
     index = 0

@@ -1,0 +1,83 @@
+"""Querysets compiled once and run many times with new values, for the hottest reads.
+
+Building a queryset and compiling it to SQL costs Django far more than PostgreSQL takes to
+run a small indexed query: the day summary's grouped query took 0.45 ms to build and
+compile and 0.12 ms to run. A `CompiledQuery` is written with the ORM as usual (one source
+of truth, any database backend); it is compiled once per database alias with sentinel
+values, and each run only executes the SQL with the new values, adapted the way the ORM
+adapts them, and converts the rows with the compiler's converters, as `values_list()` does.
+
+Each named value must reach the SQL only as parameters of its own (filter values), never
+folded into the SQL text (a slice's LIMIT computed from them, say). Compiling checks it:
+the query is built with two sets of sentinel values, which must give the same SQL, with
+every parameter one of the sentinels and every sentinel used; otherwise it is refused.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from django.db import connections, router
+from django.db.models import Field, Model, QuerySet
+
+
+class CompiledQuery:
+    """`build(**values)` returns a `values_list()` queryset of `model`; `fields` names, for
+    each value, the model field that adapts it (`user_id`, `local_date`); `sentinels` is
+    two sets of example values, all distinct. `rows(**values)` runs it on the database the
+    router picks for reading `model` and returns the converted row tuples."""
+
+    def __init__(
+        self,
+        model: type[Model],
+        build: Callable[..., QuerySet],
+        *,
+        fields: dict[str, str],
+        sentinels: tuple[dict[str, Any], dict[str, Any]],
+    ) -> None:
+        self.model, self.build, self.sentinels = model, build, sentinels
+        self.fields: dict[str, Field] = {name: model._meta.get_field(field) for name, field in fields.items()}
+        self._local = threading.local()  # compiled per thread: a compiler holds its connection
+
+    def _adapt(self, name: str, value, connection) -> Any:
+        return self.fields[name].get_db_prep_value(value, connection, prepared=False)
+
+    def _compile(self, alias: str) -> tuple:
+        compiled = [self._compile_with(alias, sentinels) for sentinels in self.sentinels]
+        if compiled[0][0] != compiled[1][0] or compiled[0][1] != compiled[1][1]:
+            raise ValueError(f"the values change the SQL itself, not only its parameters: {self.sentinels}")
+        return compiled[0]
+
+    def _compile_with(self, alias: str, sentinels: dict[str, Any]) -> tuple:
+        connection = connections[alias]
+        compiler = self.build(**sentinels).query.get_compiler(using=alias)
+        sql, params = compiler.as_sql()
+        expected = {name: self._adapt(name, value, connection) for name, value in sentinels.items()}
+        order = []
+        for param in params:
+            names = [name for name, adapted in expected.items() if adapted == param]
+            if len(names) != 1:
+                raise ValueError(f"parameter {param!r} is not one of the sentinels {sentinels}")
+            order.append(names[0])
+        if set(order) != set(sentinels):
+            raise ValueError(f"each of {sorted(sentinels)} must reach the SQL as a parameter: {order}")
+        converters = compiler.get_converters([column for column, _, _ in compiler.select[: compiler.col_count]])
+        return sql, order, compiler, converters
+
+    def rows(self, **values) -> list[tuple]:
+        alias = router.db_for_read(self.model)
+        cache = self._local.__dict__
+        compiled = cache.get(alias)
+        if compiled is None:
+            compiled = cache[alias] = self._compile(alias)
+        sql, order, compiler, converters = compiled
+        connection = connections[alias]
+        params = [self._adapt(name, values[name], connection) for name in order]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            fetched: Iterable = cursor.fetchall()
+        if converters:
+            fetched = compiler.apply_converters(fetched, converters)
+        return [tuple(row) for row in fetched]

@@ -1,0 +1,61 @@
+"""CompiledQuery runs the ORM's SQL with new values and gives what the queryset gives."""
+
+import datetime as dt
+import uuid
+
+import pytest
+
+from apps.nutrition.models import DiaryEntry
+from fithub.compiled import CompiledQuery
+from tests.nutrition.factories import QuickAddEntryFactory
+from tests.users.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+SENTINELS = (
+    {"user_id": uuid.UUID(int=1), "start": dt.date(2000, 1, 1), "end": dt.date(2000, 1, 2)},
+    {"user_id": uuid.UUID(int=2), "start": dt.date(2001, 3, 1), "end": dt.date(2001, 3, 9)},
+)
+FIELDS = {"user_id": "user", "start": "local_date", "end": "local_date"}
+
+
+def _entries(*, user_id, start, end):
+    return (
+        DiaryEntry.objects.filter(user_id=user_id, local_date__range=(start, end))
+        .order_by("local_date", "meal")
+        .values_list("local_date", "meal", "energy_kcal", "consumed_at")
+    )
+
+
+def test_rows_are_the_querysets_for_every_set_of_values():
+    compiled = CompiledQuery(DiaryEntry, _entries, fields=FIELDS, sentinels=SENTINELS)
+    users = [UserFactory(), UserFactory()]
+    for n, user in enumerate(users):
+        for day in range(1, 6):
+            QuickAddEntryFactory(user=user, local_date=dt.date(2026, 11, day), energy_kcal=100 * day + n, meal="dinner")
+    for user in users:
+        for start, end in [(dt.date(2026, 11, 2), dt.date(2026, 11, 4)), (dt.date(2026, 1, 1), dt.date(2026, 12, 31))]:
+            expected = list(_entries(user_id=user.pk, start=start, end=end))
+            assert compiled.rows(user_id=user.pk, start=start, end=end) == expected
+            assert expected
+    assert compiled.rows(user_id=uuid.uuid4(), start=dt.date(2026, 1, 1), end=dt.date(2026, 12, 31)) == []
+
+
+def _refused(build, match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        CompiledQuery(DiaryEntry, build, fields=FIELDS, sentinels=SENTINELS).rows(
+            user_id=uuid.uuid4(), start=dt.date(2026, 1, 1), end=dt.date(2026, 1, 2)
+        )
+
+
+def test_a_value_folded_into_the_sql_is_refused():
+    def sliced(*, user_id, start, end):
+        return _entries(user_id=user_id, start=start, end=end)[: (end - start).days + 1]  # a LIMIT in the SQL
+
+    _refused(sliced, "change the SQL itself")
+
+
+def test_a_value_that_does_not_reach_the_sql_is_refused():
+    def ignores_end(*, user_id, start, end):
+        return _entries(user_id=user_id, start=start, end=start)
+
+    _refused(ignores_end, "must reach the SQL")
