@@ -7,7 +7,7 @@ import unicodedata
 from datetime import date, timedelta
 
 from django.contrib.postgres.search import TrigramSimilarity, TrigramWordSimilarity
-from django.db import connection
+from django.db import connection, connections
 from django.db.models import (
     BooleanField,
     Case,
@@ -90,6 +90,11 @@ def search_foods(*, user, query: str = "", barcode: str = "") -> QuerySet[Food]:
     typos match). Within each class unprepared
     ("raw") foods come first, since a bare name most often means the ingredient, then the
     closest and shortest names.
+
+    Names are compared through the stored `search_name` column and its trigram index, for the
+    plain match (`LIKE '%word%'`) and the fuzzy one (`search_name %> word`) alike. On
+    PostgreSQL the queryset is pinned to the database it was probed on: the fuzzy fallback sets
+    pg_trgm.word_similarity_threshold on that connection first.
     """
     queryset = annotate_preferences(foods_visible_to(user), user)
     if barcode:
@@ -100,35 +105,22 @@ def search_foods(*, user, query: str = "", barcode: str = "") -> QuerySet[Food]:
 
     phrase = " ".join(words)
     postgres = connection.vendor == "postgresql"
-    norm = Func(Lower("name"), function="fithub_unaccent", output_field=CharField()) if postgres else Lower("name")
-    queryset = queryset.annotate(norm=norm)
-
     all_words = Q()
     for word in words:
-        all_words &= Q(norm__contains=word)
-    closeness = TrigramSimilarity("norm", Value(phrase)) if postgres else Value(0.0, output_field=FloatField())
+        all_words &= Q(search_name__contains=word)
+    closeness = TrigramSimilarity("search_name", Value(phrase)) if postgres else Value(0.0, output_field=FloatField())
     matches = all_words
-    if postgres and not queryset.filter(all_words).exists():
-        # No name holds every word as typed: accept each word within trigram word
-        # similarity (typos). This scans the names; the plain match above uses the index.
-        matches = Q()
-        similarities = []
-        for index, word in enumerate(words):
-            alias = f"word_similarity_{index}"
-            queryset = queryset.alias(**{alias: TrigramWordSimilarity(Value(word), "norm")})
-            similarities.append(F(alias))
-            word_matches = Q(norm__contains=word)
-            if len(word) >= 3:
-                word_matches |= Q(**{f"{alias}__gte": WORD_SIMILARITY_THRESHOLD})
-            matches &= word_matches
-        closeness = sum(similarities[1:], similarities[0]) + closeness
-    raw = Q(norm__endswith=", raw") | Q(norm__contains=", raw,") | Q(norm__contains=", raw ")
+    if postgres:
+        queryset = queryset.using(queryset.db)
+        if not queryset.filter(all_words).exists():
+            matches, closeness = _fuzzy_matches(queryset.db, words, closeness)
+    raw = Q(search_name__endswith=", raw") | Q(search_name__contains=", raw,") | Q(search_name__contains=", raw ")
     return with_portions(
         queryset.filter(matches)
         .annotate(
             match_rank=Case(
-                When(norm=phrase, then=Value(0)),
-                When(norm__startswith=phrase, then=Value(1)),
+                When(search_name=phrase, then=Value(0)),
+                When(search_name__startswith=phrase, then=Value(1)),
                 When(all_words, then=Value(2)),
                 default=Value(3),
                 output_field=IntegerField(),
@@ -138,6 +130,28 @@ def search_foods(*, user, query: str = "", barcode: str = "") -> QuerySet[Food]:
         )
         .order_by("-is_favorite", "match_rank", "raw_rank", "-closeness", Length("name"), "name", "id")
     )
+
+
+def _fuzzy_matches(alias: str, words: list[str], closeness):
+    """Every word in the name, or (3 letters or more) within trigram word similarity of it.
+
+    `search_name %> word` is word_similarity(word, search_name) >= the session's
+    pg_trgm.word_similarity_threshold, which the trigram index can answer (a scan of every
+    name with the word_similarity() function costs ~50 times more); so the threshold is set
+    on the connection first.
+    """
+    with connections[alias].cursor() as cursor:
+        cursor.execute(
+            "SELECT set_config('pg_trgm.word_similarity_threshold', %s, false)", [str(WORD_SIMILARITY_THRESHOLD)]
+        )
+    matches = Q()
+    for word in words:
+        word_matches = Q(search_name__contains=word)
+        if len(word) >= 3:
+            word_matches |= Q(search_name__trigram_word_similar=word)
+        matches &= word_matches
+    similarities = [TrigramWordSimilarity(Value(word), "search_name") for word in words]
+    return matches, sum(similarities[1:], similarities[0]) + closeness
 
 
 def diary_entries(*, user) -> QuerySet[DiaryEntry]:

@@ -30,7 +30,7 @@ from apps.nutrition.api.serializers import (
 from apps.nutrition.filters import DiaryEntryFilter
 from apps.nutrition.models import NUTRIENT_FIELDS, DiaryEntry, Food, FoodPreference, Meal
 from fithub.api.idempotency import idempotent
-from fithub.api.pagination import TimeCursorPagination
+from fithub.api.pagination import TimeCursorPagination, WindowCountPagination
 from fithub.api.viewsets import OwnedModelViewSet
 
 FOOD_ID = "0193a1c2-7e5f-7a3b-8c4d-2e1f0a9b8c7d"
@@ -208,6 +208,8 @@ class FoodViewSet(OwnedModelViewSet):
     queryset = Food.objects.all()
     serializer_class = FoodSerializer
     filter_backends: list = []
+    # Search pages carry their count in the page query (the ranking sorts every match anyway).
+    pagination_class = WindowCountPagination
 
     def get_permissions(self):
         if self.action in ("list", "retrieve"):
