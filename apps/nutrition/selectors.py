@@ -93,7 +93,7 @@ def annotate_preferences(queryset: QuerySet[Food], user) -> QuerySet[Food]:
     )
 
 
-def search_foods(*, user, query: str = "", barcode: str = "") -> QuerySet[Food]:
+def search_foods(*, user, query: str = "", barcode: str = "", typos: bool | None = None) -> QuerySet[Food]:
     """Foods visible to the user, ranked for a search box.
 
     Order: the user's favorites, then an exact name, then names starting with the query,
@@ -103,10 +103,14 @@ def search_foods(*, user, query: str = "", barcode: str = "") -> QuerySet[Food]:
     ("raw") foods come first, since a bare name most often means the ingredient, then the
     closest and shortest names.
 
+    `typos`: None decides with an EXISTS probe (plain matches if any, else fuzzy ones); False
+    gives the plain matches only and True the fuzzy ones (PostgreSQL), for a caller that has
+    already seen the plain matches come back empty (see `tolerates_typos`).
+
     Names are compared through the stored `search_name` column and its trigram index, for the
-    plain match (`LIKE '%word%'`) and the fuzzy one (`search_name %> word`) alike. On
-    PostgreSQL the queryset is pinned to the database it was probed on: the fuzzy fallback sets
-    pg_trgm.word_similarity_threshold on that connection first.
+    plain match (`LIKE '%word%'`) and the fuzzy one (`search_name %> word`) alike. The fuzzy
+    queryset is pinned to one database: pg_trgm.word_similarity_threshold is set on that
+    connection first.
     """
     queryset = annotate_preferences(foods_visible_to(user), user)
     if barcode:
@@ -122,9 +126,9 @@ def search_foods(*, user, query: str = "", barcode: str = "") -> QuerySet[Food]:
         all_words &= Q(search_name__contains=word)
     closeness = TrigramSimilarity("search_name", Value(phrase)) if postgres else Value(0.0, output_field=FloatField())
     matches = all_words
-    if postgres:
+    if postgres and typos is not False:
         queryset = queryset.using(queryset.db)
-        if not queryset.filter(all_words).exists():
+        if typos or not queryset.filter(all_words).exists():
             matches, closeness = _fuzzy_matches(queryset.db, words, closeness)
     raw = Q(search_name__endswith=", raw") | Q(search_name__contains=", raw,") | Q(search_name__contains=", raw ")
     return with_portions(
@@ -142,6 +146,11 @@ def search_foods(*, user, query: str = "", barcode: str = "") -> QuerySet[Food]:
         )
         .order_by("-is_favorite", "match_rank", "raw_rank", "-closeness", Length("name"), "name", "id")
     )
+
+
+def tolerates_typos(query: str) -> bool:
+    """Whether `search_foods(query=query, typos=True)` can find more than the plain matches."""
+    return connection.vendor == "postgresql" and bool(_words(query))
 
 
 def _fuzzy_matches(alias: str, words: list[str], closeness):

@@ -59,9 +59,9 @@ def _search_queries(client, query: str) -> tuple[int, dict]:
 @pytest.mark.parametrize(
     ("query", "expected"),
     [
-        # user (auth), plain-match probe, page with its count and portions
-        ("bean", 3),
-        # the same plus setting the word similarity threshold for the typo fallback
+        # user (auth), the page with its count and portions
+        ("bean", 2),
+        # user, the empty page of plain matches, the word similarity threshold, the fuzzy page
         ("beann", 4),
     ],
 )
@@ -79,6 +79,17 @@ def test_search_query_count_is_the_same_for_3_and_150_matches(auth_client, user,
         assert all(len(food["portions"]) == 2 for food in body["results"] if food["source"] == "usda")
         counts.append(count)
     assert counts == [expected, expected]
+
+
+def test_later_pages_of_a_typo_search_continue_the_first(auth_client, django_assert_max_num_queries):
+    for index in range(7):
+        PublicFoodFactory(name=f"Chicken breast {index}, raw")
+    first = auth_client.get(FOODS, {"search": "chiken brest", "page_size": 4}).json()
+    with django_assert_max_num_queries(5):  # user, probe, threshold, page; no count query
+        second = auth_client.get(FOODS, {"search": "chiken brest", "page_size": 4, "page": 2}).json()
+    assert first["count"] == second["count"] == 7
+    seen = [food["name"] for food in first["results"] + second["results"]]
+    assert sorted(seen) == [f"Chicken breast {index}, raw" for index in range(7)]
 
 
 def test_a_typo_within_the_word_similarity_threshold_matches(api_client):

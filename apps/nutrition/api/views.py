@@ -240,13 +240,24 @@ class FoodViewSet(OwnedModelViewSet):
     def list(self, request, *args, **kwargs):
         params = FoodSearchQuerySerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
-        queryset = selectors.search_foods(
-            user=request.user,
-            query=params.validated_data.get("search", ""),
-            barcode=params.validated_data.get("barcode", ""),
-        )
-        page = self.paginate_queryset(queryset)
+        search = {
+            "user": request.user,
+            "query": params.validated_data.get("search", ""),
+            "barcode": params.validated_data.get("barcode", ""),
+        }
+        # The first page asks for the plain matches straight away (no EXISTS probe) and turns to
+        # typo tolerance only when there are none; later pages let the selector probe.
+        first_page = self._first_page(request)
+        page = self.paginate_queryset(selectors.search_foods(**search, typos=False if first_page else None))
+        if first_page and not page and selectors.tolerates_typos(search["query"]):
+            page = self.paginate_queryset(selectors.search_foods(**search, typos=True))
         return self.get_paginated_response(FoodSerializer(page, many=True, context=self.get_serializer_context()).data)
+
+    def _first_page(self, request) -> bool:
+        try:
+            return int(request.query_params.get(self.paginator.page_query_param) or 1) == 1
+        except ValueError:
+            return False
 
     def retrieve(self, request, *args, **kwargs):
         visible = selectors.with_portions(
