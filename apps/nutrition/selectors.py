@@ -7,27 +7,27 @@ import unicodedata
 import uuid
 from datetime import date, timedelta
 
+from django.contrib.postgres.aggregates import JSONBAgg
 from django.contrib.postgres.search import TrigramSimilarity, TrigramWordSimilarity
-from django.db import connection
+from django.db import connection, connections
 from django.db.models import (
     BooleanField,
     Case,
-    CharField,
     Count,
     Exists,
     F,
     FloatField,
-    Func,
     IntegerField,
     OuterRef,
     Prefetch,
     Q,
     QuerySet,
+    Subquery,
     Sum,
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, Length, Lower
+from django.db.models.functions import Coalesce, JSONObject, Length
 
 from apps.nutrition.models import (
     MACRO_FIELDS,
@@ -68,7 +68,19 @@ def foods_visible_to(user) -> QuerySet[Food]:
 
 
 def with_portions(queryset: QuerySet[Food]) -> QuerySet[Food]:
-    return queryset.prefetch_related(Prefetch("portions", queryset=FoodPortion.objects.order_by("seq")))
+    """Each food's portions, in their order. On PostgreSQL as `portion_rows` (a JSON list of
+    {id, description, grams} per food, from a subquery of the same query: no second query and
+    no FoodPortion instances); elsewhere prefetched as `portions`."""
+    if connection.vendor != "postgresql":
+        return queryset.prefetch_related(Prefetch("portions", queryset=FoodPortion.objects.order_by("seq")))
+    rows = (
+        FoodPortion.objects.filter(food=OuterRef("pk"))
+        .order_by()
+        .values("food")
+        .annotate(rows=JSONBAgg(JSONObject(id="id", description="description", grams="grams"), order_by=("seq", "id")))
+        .values("rows")
+    )
+    return queryset.annotate(portion_rows=Subquery(rows))
 
 
 def annotate_preferences(queryset: QuerySet[Food], user) -> QuerySet[Food]:
@@ -83,7 +95,7 @@ def annotate_preferences(queryset: QuerySet[Food], user) -> QuerySet[Food]:
     )
 
 
-def search_foods(*, user, query: str = "", barcode: str = "") -> QuerySet[Food]:
+def search_foods(*, user, query: str = "", barcode: str = "", typos: bool | None = None) -> QuerySet[Food]:
     """Foods visible to the user, ranked for a search box.
 
     Order: the user's favorites, then an exact name, then names starting with the query,
@@ -92,6 +104,15 @@ def search_foods(*, user, query: str = "", barcode: str = "") -> QuerySet[Food]:
     typos match). Within each class unprepared
     ("raw") foods come first, since a bare name most often means the ingredient, then the
     closest and shortest names.
+
+    `typos`: None decides with an EXISTS probe (plain matches if any, else fuzzy ones); False
+    gives the plain matches only and True the fuzzy ones (PostgreSQL), for a caller that has
+    already seen the plain matches come back empty (see `tolerates_typos`).
+
+    Names are compared through the stored `search_name` column and its trigram index, for the
+    plain match (`LIKE '%word%'`) and the fuzzy one (`search_name %> word`) alike. The fuzzy
+    queryset is pinned to one database: pg_trgm.word_similarity_threshold is set on that
+    connection first.
     """
     queryset = annotate_preferences(foods_visible_to(user), user)
     if barcode:
@@ -102,35 +123,22 @@ def search_foods(*, user, query: str = "", barcode: str = "") -> QuerySet[Food]:
 
     phrase = " ".join(words)
     postgres = connection.vendor == "postgresql"
-    norm = Func(Lower("name"), function="fithub_unaccent", output_field=CharField()) if postgres else Lower("name")
-    queryset = queryset.annotate(norm=norm)
-
     all_words = Q()
     for word in words:
-        all_words &= Q(norm__contains=word)
-    closeness = TrigramSimilarity("norm", Value(phrase)) if postgres else Value(0.0, output_field=FloatField())
+        all_words &= Q(search_name__contains=word)
+    closeness = TrigramSimilarity("search_name", Value(phrase)) if postgres else Value(0.0, output_field=FloatField())
     matches = all_words
-    if postgres and not queryset.filter(all_words).exists():
-        # No name holds every word as typed: accept each word within trigram word
-        # similarity (typos). This scans the names; the plain match above uses the index.
-        matches = Q()
-        similarities = []
-        for index, word in enumerate(words):
-            alias = f"word_similarity_{index}"
-            queryset = queryset.alias(**{alias: TrigramWordSimilarity(Value(word), "norm")})
-            similarities.append(F(alias))
-            word_matches = Q(norm__contains=word)
-            if len(word) >= 3:
-                word_matches |= Q(**{f"{alias}__gte": WORD_SIMILARITY_THRESHOLD})
-            matches &= word_matches
-        closeness = sum(similarities[1:], similarities[0]) + closeness
-    raw = Q(norm__endswith=", raw") | Q(norm__contains=", raw,") | Q(norm__contains=", raw ")
+    if postgres and typos is not False:
+        queryset = queryset.using(queryset.db)
+        if typos or not queryset.filter(all_words).exists():
+            matches, closeness = _fuzzy_matches(queryset.db, words, closeness)
+    raw = Q(search_name__endswith=", raw") | Q(search_name__contains=", raw,") | Q(search_name__contains=", raw ")
     return with_portions(
         queryset.filter(matches)
         .annotate(
             match_rank=Case(
-                When(norm=phrase, then=Value(0)),
-                When(norm__startswith=phrase, then=Value(1)),
+                When(search_name=phrase, then=Value(0)),
+                When(search_name__startswith=phrase, then=Value(1)),
                 When(all_words, then=Value(2)),
                 default=Value(3),
                 output_field=IntegerField(),
@@ -140,6 +148,33 @@ def search_foods(*, user, query: str = "", barcode: str = "") -> QuerySet[Food]:
         )
         .order_by("-is_favorite", "match_rank", "raw_rank", "-closeness", Length("name"), "name", "id")
     )
+
+
+def tolerates_typos(query: str) -> bool:
+    """Whether `search_foods(query=query, typos=True)` can find more than the plain matches."""
+    return connection.vendor == "postgresql" and bool(_words(query))
+
+
+def _fuzzy_matches(alias: str, words: list[str], closeness):
+    """Every word in the name, or (3 letters or more) within trigram word similarity of it.
+
+    `search_name %> word` is word_similarity(word, search_name) >= the session's
+    pg_trgm.word_similarity_threshold, which the trigram index can answer (a scan of every
+    name with the word_similarity() function costs ~50 times more); so the threshold is set
+    on the connection first.
+    """
+    with connections[alias].cursor() as cursor:
+        cursor.execute(
+            "SELECT set_config('pg_trgm.word_similarity_threshold', %s, false)", [str(WORD_SIMILARITY_THRESHOLD)]
+        )
+    matches = Q()
+    for word in words:
+        word_matches = Q(search_name__contains=word)
+        if len(word) >= 3:
+            word_matches |= Q(search_name__trigram_word_similar=word)
+        matches &= word_matches
+    similarities = [TrigramWordSimilarity(Value(word), "search_name") for word in words]
+    return matches, sum(similarities[1:], similarities[0]) + closeness
 
 
 def diary_entries(*, user) -> QuerySet[DiaryEntry]:

@@ -13,7 +13,13 @@ EXPORT_FORMAT_VERSION = 1
 
 
 def _rows(queryset) -> list[dict[str, Any]]:
-    return [{key: value for key, value in row.items() if key != "user_id"} for row in queryset.values()]
+    """The stored columns of each row, without the owner and without derived (generated) columns."""
+    columns = [
+        field.attname
+        for field in queryset.model._meta.concrete_fields
+        if field.attname != "user_id" and not field.generated
+    ]
+    return list(queryset.values(*columns))
 
 
 def export_user_data(*, user: User) -> dict[str, Any]:

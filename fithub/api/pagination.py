@@ -1,3 +1,6 @@
+from django.core.paginator import EmptyPage, PageNotAnInteger
+from django.core.paginator import Paginator as DjangoPaginator
+from django.db.models import Count, Window
 from rest_framework import pagination
 
 
@@ -6,6 +9,45 @@ class PageNumberPagination(pagination.PageNumberPagination):
 
     page_size_query_param = "page_size"
     max_page_size = 200
+
+
+class WindowCountPaginator(DjangoPaginator):
+    """Reads a page and the total number of rows in one query (`COUNT(*) OVER ()` beside each
+    row) instead of a `COUNT(*)` and then the page.
+
+    Meant for ranked lists such as search, where the database sorts every matching row to
+    return the first ones anyway, so counting them too costs nothing more, while a separate
+    `COUNT(*)` would filter them all a second time. A page past the end answers EmptyPage
+    (404) like the default paginator; `page=last` needs the count first and costs a `COUNT(*)`.
+    """
+
+    total_annotation = "pagination_total"
+
+    def page(self, number):
+        try:
+            number = int(number)
+        except (TypeError, ValueError) as exc:
+            raise PageNotAnInteger("That page number is not an integer") from exc
+        if number < 1:
+            raise EmptyPage("That page number is less than 1")
+        bottom = (number - 1) * self.per_page
+        rows = list(
+            self.object_list.annotate(**{self.total_annotation: Window(Count("pk"))})[bottom : bottom + self.per_page]
+        )
+        if rows:
+            self.__dict__["count"] = getattr(rows[0], self.total_annotation)
+        elif number == 1 and self.allow_empty_first_page:
+            self.__dict__["count"] = 0
+        else:
+            raise EmptyPage("That page contains no results")
+        return self._get_page(rows, number, self)
+
+
+class WindowCountPagination(PageNumberPagination):
+    """PageNumberPagination (same parameters and response) whose pages carry their count in the
+    page query: one query per page instead of two."""
+
+    django_paginator_class = WindowCountPaginator
 
 
 class TimeCursorPagination(pagination.CursorPagination):

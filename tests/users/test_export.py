@@ -61,3 +61,11 @@ def test_the_export_costs_the_same_queries_whatever_the_data(django_assert_max_n
 
 def test_the_export_needs_a_login(api_client):
     assert api_client.get(EXPORT).status_code == 401
+
+
+def test_the_export_leaves_out_derived_columns():
+    me = UserFactory()
+    CustomFoodFactory(user=me, name="Crème fraîche")
+    (food,) = client_for(me).get(EXPORT).json()["foods"]
+    assert food["name"] == "Crème fraîche"
+    assert "search_name" not in food  # computed from the name: not the user's data

@@ -31,7 +31,7 @@ from apps.nutrition.api.serializers import (
 from apps.nutrition.filters import DiaryEntryFilter
 from apps.nutrition.models import NUTRIENT_FIELDS, DiaryEntry, Food, FoodPreference, Meal
 from fithub.api.idempotency import idempotent
-from fithub.api.pagination import TimeCursorPagination
+from fithub.api.pagination import TimeCursorPagination, WindowCountPagination
 from fithub.api.viewsets import OwnedModelViewSet
 
 FOOD_ID = "0193a1c2-7e5f-7a3b-8c4d-2e1f0a9b8c7d"
@@ -209,6 +209,8 @@ class FoodViewSet(OwnedModelViewSet):
     queryset = Food.objects.all()
     serializer_class = FoodSerializer
     filter_backends: list = []
+    # Search pages carry their count in the page query (the ranking sorts every match anyway).
+    pagination_class = WindowCountPagination
 
     def get_permissions(self):
         if self.action in ("list", "retrieve"):
@@ -239,13 +241,24 @@ class FoodViewSet(OwnedModelViewSet):
     def list(self, request, *args, **kwargs):
         params = FoodSearchQuerySerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
-        queryset = selectors.search_foods(
-            user=request.user,
-            query=params.validated_data.get("search", ""),
-            barcode=params.validated_data.get("barcode", ""),
-        )
-        page = self.paginate_queryset(queryset)
+        search = {
+            "user": request.user,
+            "query": params.validated_data.get("search", ""),
+            "barcode": params.validated_data.get("barcode", ""),
+        }
+        # The first page asks for the plain matches straight away (no EXISTS probe) and turns to
+        # typo tolerance only when there are none; later pages let the selector probe.
+        first_page = self._first_page(request)
+        page = self.paginate_queryset(selectors.search_foods(**search, typos=False if first_page else None))
+        if first_page and not page and selectors.tolerates_typos(search["query"]):
+            page = self.paginate_queryset(selectors.search_foods(**search, typos=True))
         return self.get_paginated_response(FoodSerializer(page, many=True, context=self.get_serializer_context()).data)
+
+    def _first_page(self, request) -> bool:
+        try:
+            return int(request.query_params.get(self.paginator.page_query_param) or 1) == 1
+        except ValueError:
+            return False
 
     def retrieve(self, request, *args, **kwargs):
         visible = selectors.with_portions(
