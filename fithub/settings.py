@@ -112,6 +112,9 @@ _ENGINES = {
     "sqlite": "django_prometheus.db.backends.sqlite3",
 }
 DB_CONNECT_TIMEOUT = env_int("DB_CONNECT_TIMEOUT", 2)
+# A food search word matches a name with a typo when pg_trgm's word_similarity reaches this:
+# "chiken" matches "chicken" and "brest" matches "breast" at 0.5 (pg_trgm's default is 0.6).
+FOOD_SEARCH_TYPO_SIMILARITY = float(os.environ.get("FOOD_SEARCH_TYPO_SIMILARITY", "0.45"))
 
 
 def _database(url: str) -> dict:
@@ -123,6 +126,10 @@ def _database(url: str) -> dict:
         config["CONN_HEALTH_CHECKS"] = env_bool("DB_CONN_HEALTH_CHECKS", False)
         options = config.setdefault("OPTIONS", {})
         options["connect_timeout"] = DB_CONNECT_TIMEOUT
+        # Food search's typo fallback (`search_name %> word`, answered by the trigram index)
+        # matches at this word similarity: a session setting, given to every connection.
+        typo_setting = f"-c pg_trgm.word_similarity_threshold={FOOD_SEARCH_TYPO_SIMILARITY}"
+        options["options"] = f"{options['options']} {typo_setting}" if options.get("options") else typo_setting
         # The server's zone is UTC, so Django skips a SET TimeZone on every connection.
         config["TIME_ZONE"] = None
     return config

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 
 from django.contrib.postgres.aggregates import JSONBAgg
 from django.contrib.postgres.search import TrigramSimilarity, TrigramWordSimilarity
-from django.db import connection, connections
+from django.db import connection
 from django.db.models import (
     BooleanField,
     Case,
@@ -43,9 +43,6 @@ from apps.nutrition.models import (
 )
 from fithub.compiled import CompiledQuery
 
-# A query word matches a name (on PostgreSQL) when pg_trgm's word_similarity reaches this:
-# "chiken" matches "chicken" and "brest" matches "breast" at 0.5.
-WORD_SIMILARITY_THRESHOLD = 0.45
 MAX_SUMMARY_DAYS = 366
 
 
@@ -110,9 +107,7 @@ def search_foods(*, user, query: str = "", barcode: str = "", typos: bool | None
     already seen the plain matches come back empty (see `tolerates_typos`).
 
     Names are compared through the stored `search_name` column and its trigram index, for the
-    plain match (`LIKE '%word%'`) and the fuzzy one (`search_name %> word`) alike. The fuzzy
-    queryset is pinned to one database: pg_trgm.word_similarity_threshold is set on that
-    connection first.
+    plain match (`LIKE '%word%'`) and the fuzzy one (`search_name %> word`) alike.
     """
     queryset = annotate_preferences(foods_visible_to(user), user)
     if barcode:
@@ -128,10 +123,8 @@ def search_foods(*, user, query: str = "", barcode: str = "", typos: bool | None
         all_words &= Q(search_name__contains=word)
     closeness = TrigramSimilarity("search_name", Value(phrase)) if postgres else Value(0.0, output_field=FloatField())
     matches = all_words
-    if postgres and typos is not False:
-        queryset = queryset.using(queryset.db)
-        if typos or not queryset.filter(all_words).exists():
-            matches, closeness = _fuzzy_matches(queryset.db, words, closeness)
+    if postgres and typos is not False and (typos or not queryset.filter(all_words).exists()):
+        matches, closeness = _fuzzy_matches(words, closeness)
     raw = Q(search_name__endswith=", raw") | Q(search_name__contains=", raw,") | Q(search_name__contains=", raw ")
     return with_portions(
         queryset.filter(matches)
@@ -155,18 +148,15 @@ def tolerates_typos(query: str) -> bool:
     return connection.vendor == "postgresql" and bool(_words(query))
 
 
-def _fuzzy_matches(alias: str, words: list[str], closeness):
+def _fuzzy_matches(words: list[str], closeness):
     """Every word in the name, or (3 letters or more) within trigram word similarity of it.
 
     `search_name %> word` is word_similarity(word, search_name) >= the session's
     pg_trgm.word_similarity_threshold, which the trigram index can answer (a scan of every
-    name with the word_similarity() function costs ~50 times more); so the threshold is set
-    on the connection first.
+    name with the word_similarity() function costs ~50 times more). Every connection gets
+    the threshold when it opens (settings.FOOD_SEARCH_TYPO_SIMILARITY, 0.45): no statement
+    per search, and a read that moves to another server keeps it.
     """
-    with connections[alias].cursor() as cursor:
-        cursor.execute(
-            "SELECT set_config('pg_trgm.word_similarity_threshold', %s, false)", [str(WORD_SIMILARITY_THRESHOLD)]
-        )
     matches = Q()
     for word in words:
         word_matches = Q(search_name__contains=word)
