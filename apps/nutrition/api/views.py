@@ -160,6 +160,13 @@ def _nutrients(data: dict) -> dict:
 # --- Foods ------------------------------------------------------------------------------
 
 
+class FoodPagination(WindowCountPagination):
+    """20 foods a page by default (`page_size` up to 200): a search box shows the best few,
+    and each food carries its portions."""
+
+    page_size = 20
+
+
 @extend_schema(tags=["foods"])
 @extend_schema_view(
     list=extend_schema(
@@ -210,7 +217,7 @@ class FoodViewSet(OwnedModelViewSet):
     serializer_class = FoodSerializer
     filter_backends: list = []
     # Search pages carry their count in the page query (the ranking sorts every match anyway).
-    pagination_class = WindowCountPagination
+    pagination_class = FoodPagination
 
     def get_permissions(self):
         if self.action in ("list", "retrieve"):
