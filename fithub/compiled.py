@@ -16,11 +16,19 @@ every parameter one of the sentinels and every sentinel used; otherwise it is re
 from __future__ import annotations
 
 import threading
+import uuid
 from collections.abc import Callable, Iterable
+from datetime import date
 from typing import Any
 
 from django.db import connections, router
 from django.db.models import Field, Model, QuerySet
+
+# Sentinels for the common shape: one user's rows between two dates.
+USER_DATE_RANGE = (
+    {"user_id": uuid.UUID(int=1), "start": date(2000, 1, 1), "end": date(2000, 1, 2)},
+    {"user_id": uuid.UUID(int=2), "start": date(2001, 3, 1), "end": date(2001, 3, 9)},
+)
 
 
 class CompiledQuery:

@@ -4,7 +4,6 @@ nutrition target in force on a day."""
 from __future__ import annotations
 
 import math
-import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -15,7 +14,7 @@ from django.db.models.functions import Coalesce
 from apps.goals.models import Goal, NutritionTarget
 from apps.measurements.selectors import daily_trend, latest_measurement
 from apps.users.models import User
-from fithub.compiled import CompiledQuery
+from fithub.compiled import USER_DATE_RANGE, CompiledQuery
 
 # The trend used for projections looks at the last four weeks.
 PROJECTION_WINDOW_DAYS = 28
@@ -139,10 +138,7 @@ _TARGETS_FOR_RANGE = CompiledQuery(
     NutritionTarget,
     _targets_for_range,
     fields={"user_id": "user", "start": "effective_from", "end": "effective_from"},
-    sentinels=(
-        {"user_id": uuid.UUID(int=1), "start": date(2000, 1, 1), "end": date(2000, 1, 2)},
-        {"user_id": uuid.UUID(int=2), "start": date(2001, 3, 1), "end": date(2001, 3, 9)},
-    ),
+    sentinels=USER_DATE_RANGE,
 )
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-import uuid
 from datetime import date, timedelta
 
 from django.contrib.postgres.aggregates import JSONBAgg
@@ -41,7 +40,7 @@ from apps.nutrition.models import (
     MealItem,
     MealSlot,
 )
-from fithub.compiled import CompiledQuery
+from fithub.compiled import USER_DATE_RANGE, CompiledQuery
 
 MAX_SUMMARY_DAYS = 366
 
@@ -223,10 +222,7 @@ _DAILY_SUMS = CompiledQuery(
     DiaryEntry,
     _daily_sums,
     fields={"user_id": "user", "start": "local_date", "end": "local_date"},
-    sentinels=(
-        {"user_id": uuid.UUID(int=1), "start": date(2000, 1, 1), "end": date(2000, 1, 2)},
-        {"user_id": uuid.UUID(int=2), "start": date(2001, 3, 1), "end": date(2001, 3, 9)},
-    ),
+    sentinels=USER_DATE_RANGE,
 )
 
 

@@ -6,15 +6,12 @@ import uuid
 import pytest
 
 from apps.nutrition.models import DiaryEntry
-from fithub.compiled import CompiledQuery
+from fithub.compiled import USER_DATE_RANGE, CompiledQuery
 from tests.nutrition.factories import QuickAddEntryFactory
 from tests.users.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
-SENTINELS = (
-    {"user_id": uuid.UUID(int=1), "start": dt.date(2000, 1, 1), "end": dt.date(2000, 1, 2)},
-    {"user_id": uuid.UUID(int=2), "start": dt.date(2001, 3, 1), "end": dt.date(2001, 3, 9)},
-)
+SENTINELS = USER_DATE_RANGE
 FIELDS = {"user_id": "user", "start": "local_date", "end": "local_date"}
 
 
