@@ -104,11 +104,12 @@ TEMPLATES = [
 # --- Databases -------------------------------------------------------------------------
 # DATABASE_URL is the primary (all writes and migrations). DATABASE_REPLICA_URLS is a
 # comma-separated list of streaming replicas; fithub.db_router sends reads there.
-# The django-prometheus backends are the stock ones plus query metrics.
+# The django-prometheus backends are the stock ones plus query metrics; PostgreSQL's
+# (fithub/db_backend) also loads times with psycopg's C loader.
 _ENGINES = {
-    "postgres": "django_prometheus.db.backends.postgresql",
-    "postgresql": "django_prometheus.db.backends.postgresql",
-    "pgsql": "django_prometheus.db.backends.postgresql",
+    "postgres": "fithub.db_backend",
+    "postgresql": "fithub.db_backend",
+    "pgsql": "fithub.db_backend",
     "sqlite": "django_prometheus.db.backends.sqlite3",
 }
 DB_CONNECT_TIMEOUT = env_int("DB_CONNECT_TIMEOUT", 2)

@@ -11,9 +11,9 @@ import time
 
 from django.db import DatabaseError, OperationalError, connections
 from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
-from django_prometheus.db.backends.postgresql.base import DatabaseWrapper as PostgresDatabaseWrapper
 from psycopg import OperationalError as PsycopgOperationalError
 
+from fithub.db_backend.base import DatabaseWrapper as PostgresDatabaseWrapper
 from fithub.db_router import PRIMARY, replica_selector
 from fithub.metrics import record_replica_fallback
 
