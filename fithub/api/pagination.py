@@ -56,3 +56,24 @@ class TimeCursorPagination(pagination.CursorPagination):
     page_size_query_param = "page_size"
     max_page_size = 200
     ordering = ("-created_at", "-id")
+
+    def is_first_page(self, request) -> bool:
+        return not request.query_params.get(self.cursor_query_param)
+
+    def first_page(self, rows: list, request, view=None) -> list:
+        """The first page from rows the caller fetched itself: at most `get_page_size() + 1`
+        rows in `ordering`, as dicts. The page, its links and response are what
+        `paginate_queryset` gives for a request without a cursor (the extra row only tells
+        whether a next page exists, and where it starts)."""
+        self.request = request
+        self.page_size = self.get_page_size(request)
+        self.base_url = request.build_absolute_uri()
+        self.ordering = self.get_ordering(request, None, view)
+        self.cursor = None
+        self.page = rows[: self.page_size]
+        self.has_previous = False
+        self.has_next = len(rows) > self.page_size
+        if self.has_next:
+            self.next_position = self._get_position_from_instance(rows[-1], self.ordering)
+            self.display_page_controls = self.template is not None
+        return self.page

@@ -527,6 +527,7 @@ class DiaryEntryViewSet(OwnedModelViewSet):
     serializer_class = DiaryEntrySerializer
     filterset_class = DiaryEntryFilter
     pagination_class = DiaryPagination
+    compiled_first_page = True
 
     def get_serializer_class(self):
         if self.action in ("create", "partial_update"):
