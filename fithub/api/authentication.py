@@ -9,6 +9,9 @@ would catch is kept:
   signals) marks the tokens issued until then as refused, in the shared cache, for one
   token lifetime; and the first view that reads the user's fields loads the row and
   refuses a missing or inactive user (401) in any case, cache or not;
+- a token past its expiry is refused: verified tokens are remembered per process (checking
+  the signature and decoding the claims cost more than the rest of authentication), but
+  only until their `exp`;
 - read-your-writes: a user who wrote in the last READ_YOUR_WRITES_SECONDS reads from the
   primary for the rest of this request (the pin is read with the revocation, in one cache
   round trip).
@@ -17,6 +20,7 @@ would catch is kept:
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.cache import cache
@@ -40,8 +44,31 @@ def revoke_access_tokens(user_id) -> None:
     cache.set(_revoked_key(user_id), int(time.time()), timeout=int(lifetime) + 60)
 
 
+# Access tokens whose signature and claims were verified in this process, until their expiry:
+# {raw token: (validated token, exp + leeway)}. Emptied when full.
+_verified: dict[bytes, tuple] = {}
+VERIFIED_TOKENS_MAX = 4096
+
+
+def _leeway_seconds() -> float:
+    leeway = api_settings.LEEWAY
+    return leeway.total_seconds() if isinstance(leeway, timedelta) else float(leeway or 0)
+
+
 class JWTAuthentication(authentication.JWTAuthentication):
     """simplejwt's token checks; the user comes from the token (see the module docstring)."""
+
+    def get_validated_token(self, raw_token: bytes):
+        remembered = _verified.get(raw_token)
+        if remembered is not None and time.time() < remembered[1]:
+            return remembered[0]
+        token = super().get_validated_token(raw_token)
+        expires = token.get("exp")
+        if isinstance(expires, int | float):
+            if len(_verified) >= VERIFIED_TOKENS_MAX:
+                _verified.clear()
+            _verified[bytes(raw_token)] = (token, expires + _leeway_seconds())
+        return token
 
     def get_user(self, validated_token) -> TokenUser:
         try:

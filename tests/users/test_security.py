@@ -39,6 +39,43 @@ def test_an_expired_token_is_refused(api_client, user):
     assert response.json()["errors"][0]["code"] == "token_not_valid"
 
 
+def test_a_remembered_token_is_refused_once_it_expires(api_client, user, monkeypatch):
+    """Verified tokens are remembered per process (fithub.api.authentication), never past their exp."""
+    import time
+
+    from fithub.api import authentication
+
+    token = AccessToken.for_user(user)
+    token.set_exp(lifetime=timedelta(seconds=30))
+    assert get_me(api_client, str(token)).status_code == 200
+    assert str(token).encode() in authentication._verified
+    assert get_me(api_client, str(token)).status_code == 200  # from memory
+    later = time.time() + 31
+    monkeypatch.setattr(authentication.time, "time", lambda: later)
+    # simplejwt's own expiry check reads the clock through its own helper: move it too.
+    monkeypatch.setattr("rest_framework_simplejwt.tokens.aware_utcnow", lambda: _utc(later))
+    response = get_me(api_client, str(token))
+    assert response.status_code == 401
+    assert response.json()["errors"][0]["code"] == "token_not_valid"
+
+
+def test_remembered_tokens_are_bounded(api_client, user, monkeypatch):
+    from fithub.api import authentication
+
+    monkeypatch.setattr(authentication, "VERIFIED_TOKENS_MAX", 3)
+    authentication._verified.clear()
+    for _ in range(7):
+        token = AccessToken.for_user(user)  # a new jti each time
+        assert get_me(api_client, str(token)).status_code == 200
+        assert len(authentication._verified) <= 3
+
+
+def _utc(timestamp: float):
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(timestamp, tz=UTC)
+
+
 def test_a_tampered_token_is_refused(api_client, user):
     other = UserFactory()
     header, payload, signature = str(AccessToken.for_user(user)).split(".")
