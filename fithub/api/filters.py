@@ -11,13 +11,18 @@ class FilterBackend(DjangoFilterBackend):
     valid or not, goes through django-filter as before (an invalid one is a 400)."""
 
     def filter_queryset(self, request, queryset, view):
-        filterset_class = self.get_filterset_class(view, queryset)
-        if filterset_class is None:
-            return queryset
-        names = filterset_class.base_filters
-        if not any(_names_a_filter(param, names) for param in request.query_params):
+        if not self.filters_requested(request, view, queryset):
             return queryset
         return super().filter_queryset(request, queryset, view)
+
+    def filters_requested(self, request, view, queryset=None) -> bool:
+        """Whether the request names a parameter of the view's filterset (without a queryset,
+        the view's `queryset` attribute stands for it: the filterset class is the same)."""
+        filterset_class = self.get_filterset_class(view, view.queryset if queryset is None else queryset)
+        if filterset_class is None:
+            return False
+        names = filterset_class.base_filters
+        return any(_names_a_filter(param, names) for param in request.query_params)
 
 
 def _names_a_filter(param: str, names) -> bool:

@@ -64,26 +64,30 @@ class OwnedModelViewSet(OwnedViewSetMixin, viewsets.ModelViewSet):
 
     def list(self, request, *args, **kwargs):
         """A page of the caller's rows. A FlatReadSerializer gets them as dicts (`.values()`)."""
-        base = self.get_queryset()
-        queryset = self.filter_queryset(base)
         serializer_class = self.get_serializer_class()
+        if issubclass(serializer_class, FlatReadSerializer) and self._compiled_first_page_applies():
+            return self._compiled_first_page(serializer_class)
+        queryset = self.filter_queryset(self.get_queryset())
         if issubclass(serializer_class, FlatReadSerializer):
-            if self._compiled_first_page_applies(queryset is base, serializer_class):
-                return self._compiled_first_page(serializer_class)
             queryset = queryset.values(*serializer_class.columns())
         page = self.paginate_queryset(queryset)
         rows = queryset if page is None else page
         serializer = serializer_class(rows, many=True, context=self.get_serializer_context())
         return Response(serializer.data) if page is None else self.get_paginated_response(serializer.data)
 
-    def _compiled_first_page_applies(self, unfiltered: bool, serializer_class) -> bool:
+    def _compiled_first_page_applies(self) -> bool:
         return (
             self.compiled_first_page
-            and unfiltered
             and self.request.user.is_authenticated
             and isinstance(self.paginator, TimeCursorPagination)
             and self.paginator.is_first_page(self.request)
+            and not any(self._filters_requested(backend()) for backend in self.filter_backends)
         )
+
+    def _filters_requested(self, backend) -> bool:
+        # A backend that cannot tell whether it would filter is assumed to.
+        requested = getattr(backend, "filters_requested", None)
+        return requested is None or requested(self.request, self)
 
     def _compiled_first_page(self, serializer_class) -> Response:
         paginator = self.paginator
