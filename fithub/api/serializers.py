@@ -1,6 +1,6 @@
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, tzinfo
+from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 
 from django.conf import settings
@@ -68,22 +68,59 @@ class FlatReadSerializer(serializers.ModelSerializer):
     def columns(cls) -> list[str]:
         return [column.column for column in cls.plan() if column.method is None]
 
+    @classmethod
+    def _steps(cls) -> tuple[tuple, ...]:
+        """The plan as plain tuples (key, column, attname, convert, kind): the per-value loop
+        unpacks them instead of reading attributes."""
+        cached = cls.__dict__.get("_steps_cache")
+        if cached is None:
+            cached = tuple(
+                (c.key, c.column, c.attname, c.method or c.convert, _kind(c)) for c in cls.plan()
+            )  # fmt: skip
+            cls._steps_cache = cached
+        return cached
+
     def to_representation(self, row) -> dict:
         is_dict = isinstance(row, dict)
         zone = self.__dict__.get("_zone")
         if zone is None:  # once per serializer (a list's rows share it): a context-local lookup
-            zone = self.__dict__["_zone"] = timezone.get_current_timezone()
+            zone = self.__dict__["_zone"] = _Zone(timezone.get_current_timezone())
         out = {}
-        for column in self.plan():
-            if column.method is not None:
-                out[column.key] = getattr(self, column.method)(row)
+        for key, column, attname, convert, kind in self._steps():
+            if kind is _METHOD:
+                out[key] = getattr(self, convert)(row)
                 continue
-            value = row[column.column] if is_dict else getattr(row, column.attname)
-            if value is None or column.convert is None:
-                out[column.key] = value
+            value = row[column] if is_dict else getattr(row, attname)
+            if value is None or kind is _AS_IS_KIND:
+                out[key] = value
+            elif kind is _ZONED:
+                out[key] = convert(value, zone)
             else:
-                out[column.key] = column.convert(value, zone) if column.zoned else column.convert(value)
+                out[key] = convert(value)
         return out
+
+
+_AS_IS_KIND, _CAST, _ZONED, _METHOD = "as-is", "cast", "zoned", "method"
+
+
+def _kind(column: _Column) -> str:
+    if column.method is not None:
+        return _METHOD
+    if column.convert is None:
+        return _AS_IS_KIND
+    return _ZONED if column.zoned else _CAST
+
+
+@dataclass(frozen=True, slots=True)
+class _Zone:
+    """The zone times are shown in, and whether it is UTC: then a UTC time needs no conversion."""
+
+    zone: tzinfo
+    utc: bool
+
+    def __init__(self, zone: tzinfo) -> None:
+        object.__setattr__(self, "zone", zone)
+        object.__setattr__(self, "utc", zone is UTC or getattr(zone, "key", None) in ("UTC", "Etc/UTC"))
 
 
 def _column(name: str, field: serializers.Field, serializer: type) -> _Column:
@@ -114,13 +151,16 @@ def _datetime_converter(field: serializers.DateTimeField) -> Callable[[Any, tzin
     if not plain or hasattr(field, "timezone") or not settings.USE_TZ:
         return lambda value, zone: field.to_representation(value)
 
-    def convert(value, zone):
+    def convert(value, zone: _Zone):
         if not isinstance(value, datetime) or value.tzinfo is None:
             return field.to_representation(value)
-        try:
-            text = value.astimezone(zone).isoformat()
-        except OverflowError:
-            return field.to_representation(value)
+        if zone.utc and value.tzinfo is UTC:
+            text = value.isoformat()
+        else:
+            try:
+                text = value.astimezone(zone.zone).isoformat()
+            except OverflowError:
+                return field.to_representation(value)
         return text[:-6] + "Z" if text.endswith("+00:00") else text
 
     return convert

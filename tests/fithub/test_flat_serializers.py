@@ -9,7 +9,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from apps.nutrition.models import DiaryEntry
-from fithub.api.serializers import FlatReadSerializer, _datetime_converter
+from fithub.api.serializers import FlatReadSerializer, _datetime_converter, _Zone
 from tests.nutrition.factories import FoodPortionFactory, MealFactory, PublicFoodFactory, QuickAddEntryFactory
 from tests.users.factories import UserFactory
 
@@ -97,7 +97,7 @@ def test_the_datetime_converter_agrees_with_the_field(zone, value):
         except serializers.ValidationError:
             expected = serializers.ValidationError
         try:
-            got = _datetime_converter(field)(value, timezone.get_current_timezone())
+            got = _datetime_converter(field)(value, _Zone(timezone.get_current_timezone()))
         except serializers.ValidationError:
             got = serializers.ValidationError
     assert got == expected
