@@ -67,6 +67,25 @@ def test_diary_entries_are_represented_as_drf_does(entries, zone):
     assert isinstance(expected["id"], str)
 
 
+def test_targets_in_force_are_represented_as_drf_does(user):
+    from apps.goals.api.serializers import TargetInForceSerializer
+    from apps.goals.models import NutritionTarget
+
+    full = NutritionTarget.objects.create(
+        user=user, energy_kcal=2150.25, protein_g=120.05, fat_g=70, carbohydrate_g=250.4,
+        effective_from=dt.date(2026, 11, 1),
+    )  # fmt: skip
+    bare = NutritionTarget.objects.create(user=user, energy_kcal=1800, effective_from=dt.date(2026, 11, 5))
+    for target in (full, bare):
+        target.refresh_from_db()
+        expected = _drf(TargetInForceSerializer, target)
+        got = TargetInForceSerializer(target).data
+        assert got == expected
+        assert list(got) == list(expected)
+        assert [type(value) for value in got.values()] == [type(value) for value in expected.values()]
+    assert TargetInForceSerializer(bare).data["protein_g"] is None
+
+
 def test_a_field_that_is_not_a_model_field_is_refused():
     class Dotted(FlatReadSerializer):
         owner_email = serializers.CharField(source="user.email")
