@@ -102,9 +102,9 @@ class NutritionTargetSerializer(OwnedModelSerializer):
         read_only_fields = ["created_at", "updated_at"]
 
 
+# Flat: the diary summary represents one on every request.
 class TargetInForceSerializer(FlatReadSerializer):
-    """The nutrition target that applies on a day (the latest one effective on or before it).
-    Flat: the diary summary represents one on every request."""
+    """The nutrition target that applies on a day (the latest one effective on or before it)."""
 
     energy_kcal = serializers.DecimalField(max_digits=7, decimal_places=1, coerce_to_string=False)
     protein_g = serializers.DecimalField(max_digits=6, decimal_places=1, coerce_to_string=False, allow_null=True)
