@@ -18,6 +18,7 @@ from __future__ import annotations
 import threading
 import uuid
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -75,17 +76,66 @@ class CompiledQuery:
         return sql, order, compiler, converters
 
     def rows(self, **values) -> list[tuple]:
-        alias = router.db_for_read(self.model)
+        return fetch_together(self.bind(**values))[0]
+
+    def bind(self, **values) -> Statement:
+        """This query with its values, to run with others in one round trip (`fetch_together`)."""
+        return Statement(self, values)
+
+    def _compiled(self, alias: str) -> tuple:
         cache = self._local.__dict__
         compiled = cache.get(alias)
         if compiled is None:
             compiled = cache[alias] = self._compile(alias)
-        sql, order, compiler, converters = compiled
+        return compiled
+
+    def _sql_and_params(self, alias: str, values: dict) -> tuple[str, list]:
+        sql, order, _, _ = self._compiled(alias)
         connection = connections[alias]
-        params = [self._adapt(name, values[name], connection) for name in order]
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            fetched: Iterable = cursor.fetchall()
+        return sql, [self._adapt(name, values[name], connection) for name in order]
+
+    def _converted(self, alias: str, fetched: Iterable) -> list[tuple]:
+        _, _, compiler, converters = self._compiled(alias)
         if converters:
             fetched = compiler.apply_converters(fetched, converters)
         return [tuple(row) for row in fetched]
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    query: CompiledQuery
+    values: dict[str, Any]
+
+
+def fetch_together(*statements: Statement) -> list[list[tuple]]:
+    """The rows of each statement, in order. Statements that read from the same PostgreSQL
+    database go in one round trip: psycopg sends several statements in one query when
+    parameters are bound client-side (Django's default), and the results come back one set
+    after another. Anything else runs one statement at a time."""
+    aliases = [router.db_for_read(statement.query.model) for statement in statements]
+    alias = aliases[0]
+    connection = connections[alias]
+    together = (
+        len(statements) > 1
+        and len(set(aliases)) == 1
+        and connection.vendor == "postgresql"
+        and not connection.settings_dict["OPTIONS"].get("server_side_binding")
+    )
+    if not together:
+        return [_fetch_alone(statement, alias) for statement, alias in zip(statements, aliases, strict=True)]
+    parts = [statement.query._sql_and_params(alias, statement.values) for statement in statements]
+    results = []
+    with connection.cursor() as cursor:
+        cursor.execute("; ".join(sql for sql, _ in parts), [param for _, params in parts for param in params])
+        for index, statement in enumerate(statements):
+            if index:
+                cursor.nextset()
+            results.append(statement.query._converted(alias, cursor.fetchall()))
+    return results
+
+
+def _fetch_alone(statement: Statement, alias: str) -> list[tuple]:
+    sql, params = statement.query._sql_and_params(alias, statement.values)
+    with connections[alias].cursor() as cursor:
+        cursor.execute(sql, params)
+        return statement.query._converted(alias, cursor.fetchall())

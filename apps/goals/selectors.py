@@ -14,7 +14,7 @@ from django.db.models.functions import Coalesce
 from apps.goals.models import Goal, NutritionTarget
 from apps.measurements.selectors import daily_trend, latest_measurement
 from apps.users.models import User
-from fithub.compiled import USER_DATE_RANGE, CompiledQuery
+from fithub.compiled import USER_DATE_RANGE, CompiledQuery, Statement, fetch_together
 
 # The trend used for projections looks at the last four weeks.
 PROJECTION_WINDOW_DAYS = 28
@@ -147,10 +147,20 @@ def targets_by_day(*, user: User, start: date, end: date) -> dict[date, Nutritio
     pass over the days."""
     if end < start:
         return {}
-    targets = [
-        NutritionTarget.from_db(None, _TARGET_COLUMNS, row)
-        for row in _TARGETS_FOR_RANGE.rows(user_id=user.pk, start=start, end=end)
-    ]
+    (rows,) = fetch_together(targets_for_range(user=user, start=start, end=end))
+    return targets_on_days(rows, start=start, end=end)
+
+
+def targets_for_range(*, user: User, start: date, end: date) -> Statement:
+    """The query of `targets_by_day`, to fetch with others (fithub.compiled)."""
+    return _TARGETS_FOR_RANGE.bind(user_id=user.pk, start=start, end=end)
+
+
+def targets_on_days(rows: list[tuple], *, start: date, end: date) -> dict[date, NutritionTarget | None]:
+    """`targets_by_day` from the rows of `targets_for_range`."""
+    if end < start:
+        return {}
+    targets = [NutritionTarget.from_db(None, _TARGET_COLUMNS, row) for row in rows]
     result: dict[date, NutritionTarget | None] = {}
     current: NutritionTarget | None = None
     index = 0
@@ -194,11 +204,14 @@ def adherence(*, user: User, start: date, end: date) -> Adherence:
     `streak`: consecutive days within target, counted back from the latest day of the range
     (not after today) that has a target. Today still in progress does not break it: when
     today is not (yet) within target the count starts from yesterday."""
-    from apps.nutrition.selectors import daily_totals  # nutrition reads; no import cycle at load
+    from apps.nutrition.selectors import daily_sums, summarize_days  # nutrition reads; no import cycle at load
 
     today = user.local_today()
-    targets = targets_by_day(user=user, start=start, end=end)
-    totals = daily_totals(user=user, start=start, end=end)
+    target_rows, sums = fetch_together(
+        targets_for_range(user=user, start=start, end=end), daily_sums(user=user, start=start, end=end)
+    )  # one round trip
+    targets = targets_on_days(target_rows, start=start, end=end)
+    totals = {row["date"]: row["totals"] for row in summarize_days(sums, start=start, end=end)}
     days = []
     for day, target in targets.items():
         eaten = totals.get(day, {}).get("energy_kcal", 0.0)

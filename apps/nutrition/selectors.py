@@ -40,7 +40,7 @@ from apps.nutrition.models import (
     MealItem,
     MealSlot,
 )
-from fithub.compiled import USER_DATE_RANGE, CompiledQuery
+from fithub.compiled import USER_DATE_RANGE, CompiledQuery, Statement, fetch_together
 
 MAX_SUMMARY_DAYS = 366
 
@@ -238,7 +238,17 @@ def daily_summary(*, user, start: date, end: date) -> list[dict]:
     """
     if end < start:
         raise ValueError("end is before start")
-    rows = _DAILY_SUMS.rows(user_id=user.pk, start=start, end=end)
+    (rows,) = fetch_together(daily_sums(user=user, start=start, end=end))
+    return summarize_days(rows, start=start, end=end)
+
+
+def daily_sums(*, user, start: date, end: date) -> Statement:
+    """The summary's grouped query for the user's days, to fetch with others (fithub.compiled)."""
+    return _DAILY_SUMS.bind(user_id=user.pk, start=start, end=end)
+
+
+def summarize_days(rows: list[tuple], *, start: date, end: date) -> list[dict]:
+    """`daily_summary`'s rows from the rows of `daily_sums`."""
     by_day: dict[date, dict[str, tuple]] = {}
     for day, slot, count, *sums in rows:
         by_day.setdefault(day, {})[slot] = (count, sums)

@@ -146,9 +146,9 @@ def test_query_counts_are_constant(auth_client, user, django_assert_max_num_quer
             user=user, energy_kcal=2000 + offset, effective_from=start + dt.timedelta(offset)
         )
     end = (start + dt.timedelta(days=days - 1)).isoformat()
-    with django_assert_max_num_queries(3):  # the user (auth), the targets, the daily totals
+    with django_assert_max_num_queries(2):  # the user (auth), the targets and daily totals (one round trip)
         response = auth_client.get(ADHERENCE, {"start": start.isoformat(), "end": end})
     assert len(response.json()["days"]) == days
-    with django_assert_max_num_queries(3):  # the user (auth), the aggregate, the targets
+    with django_assert_max_num_queries(1):  # the aggregate and the targets (one round trip)
         response = auth_client.get(SUMMARY, {"start": start.isoformat(), "end": end})
     assert sum(1 for row in response.json()["days"] if row["target"] is not None) == days

@@ -274,6 +274,11 @@ def test_summary_query_count_is_constant(auth_client, user, django_assert_num_qu
     for offset in range(0, days, 3):
         QuickAddEntryFactory(user=user, local_date=start + dt.timedelta(days=offset))
     end = start + dt.timedelta(days=days - 1)
-    with django_assert_num_queries(2):  # the aggregate and the targets in force (the user comes from the token)
+    # The aggregate and the targets in force, sent together in one round trip (the user comes
+    # from the token).
+    with django_assert_num_queries(1) as captured:
         response = auth_client.get(SUMMARY, {"start": start.isoformat(), "end": end.isoformat()})
+    (statement,) = [query["sql"] for query in captured.captured_queries]
+    assert "nutrition_diaryentry" in statement
+    assert "goals_nutritiontarget" in statement
     assert len(response.json()["days"]) == days

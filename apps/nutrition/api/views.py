@@ -10,7 +10,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
 from apps.goals.api.serializers import TargetInForceSerializer
-from apps.goals.selectors import targets_by_day
+from apps.goals.selectors import targets_for_range, targets_on_days
 from apps.nutrition import selectors, services
 from apps.nutrition.api.serializers import (
     DiaryEntrySerializer,
@@ -33,6 +33,7 @@ from apps.nutrition.models import NUTRIENT_FIELDS, DiaryEntry, Food, FoodPrefere
 from fithub.api.idempotency import idempotent
 from fithub.api.pagination import TimeCursorPagination, WindowCountPagination
 from fithub.api.viewsets import OwnedModelViewSet
+from fithub.compiled import fetch_together
 
 FOOD_ID = "0193a1c2-7e5f-7a3b-8c4d-2e1f0a9b8c7d"
 FOOD_EXAMPLE = OpenApiExample(
@@ -596,8 +597,13 @@ class DiaryEntryViewSet(OwnedModelViewSet):
         params = DiarySummaryQuerySerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         start, end = params.validated_data["start"], params.validated_data["end"]
-        days = selectors.daily_summary(user=request.user, start=start, end=end)
-        targets = targets_by_day(user=request.user, start=start, end=end)  # one query
+        # The day sums and the targets in force: two queries, one round trip.
+        sums, target_rows = fetch_together(
+            selectors.daily_sums(user=request.user, start=start, end=end),
+            targets_for_range(user=request.user, start=start, end=end),
+        )
+        days = selectors.summarize_days(sums, start=start, end=end)
+        targets = targets_on_days(target_rows, start=start, end=end)
         # The selector's rows are already DiarySummarySerializer's representation (the schema
         # documents that serializer; tests check the answers against it): only the dates and
         # the few distinct targets need representing, so it is not run row by row.
