@@ -89,7 +89,8 @@ SEARCH_WORDS = (
     "chicken", "apple", "rice", "cheese", "yogurt", "bread", "egg", "banana",
     "salmon", "oat", "milk", "pasta", "potato", "broccoli", "tomato", "beef",
 )  # fmt: skip
-# Refresh tokens per mix run to seed its refreshes (each works once; see bench/mix.lua).
+# Refresh tokens per mix run to seed its refreshes (each works once; see bench/mix.lua): at
+# most this many, and a quarter of the mix's users, so the four runs never reuse one.
 REFRESH_SEED = 32
 # nginx's per-IP limit_req would cap a load test coming from one address at 20 req/s (and
 # logins at 10/min): the bench's mapped copy raises the rates; the limit_req lookups stay.
@@ -327,8 +328,12 @@ def route(method: str, uri: str) -> str:
     return f"{method} {re.sub(r'/[0-9]+(?=/|$)', '/{id}', path)}"
 
 
-def nginx_lines(path: Path, offset: int) -> list[dict]:
-    """The JSON access-log lines nginx wrote after `offset` bytes."""
+def log_size(path: Path) -> int:
+    return path.stat().st_size if path.exists() else 0
+
+
+def json_lines(path: Path, offset: int) -> list[dict]:
+    """The JSON lines of an access log (nginx's, gunicorn's) written after `offset` bytes."""
     if not path.exists():
         return []
     with path.open("rb") as handle:
@@ -357,17 +362,24 @@ def upstream_ms(row: dict) -> float | None:
     return sum(values) * 1000 if values else None
 
 
-def endpoint_stats(rows: list[dict]) -> dict:
-    """Per endpoint: count, share, nginx's $request_time and the upstream's time percentiles
-    (ms, nginx's millisecond resolution), statuses. 499 (the client closed: wrk stopping with
-    requests in flight) is counted apart from the non-2xx."""
+def endpoint_stats(rows: list[dict], app_rows: list[dict]) -> dict:
+    """Per endpoint: count, share, statuses and time percentiles (ms) from nginx's log: the whole
+    request ($request_time, millisecond resolution) and the upstream's ($upstream_response_time:
+    waiting for a free gunicorn worker included); from gunicorn's logs (`app_rows`), the time a
+    worker spent on it. 499 (the client closed: wrk stopping with requests in flight) is counted
+    apart from the non-2xx."""
     groups: dict[str, list[dict]] = defaultdict(list)
     for row in rows:
         groups[route(row.get("method", "?"), row.get("uri", "?"))].append(row)
+    app_times: dict[str, list[float]] = defaultdict(list)
+    for row in app_rows:
+        if isinstance(row.get("duration_ms"), int | float):
+            app_times[route(row.get("method", "?"), row.get("path") or "?")].append(row["duration_ms"])
     stats = {}
     for name, items in sorted(groups.items(), key=lambda item: -len(item[1])):
         times = sorted(float(row["duration_s"]) * 1000 for row in items)
         upstream = sorted(v for v in (upstream_ms(row) for row in items) if v is not None)
+        app = sorted(app_times.get(name, []))
         statuses = Counter(str(row.get("status")) for row in items)
         stats[name] = {
             "count": len(items),
@@ -376,6 +388,8 @@ def endpoint_stats(rows: list[dict]) -> dict:
             "max_ms": times[-1],
             "upstream_p50_ms": percentile(upstream, 50),
             "upstream_p99_ms": percentile(upstream, 99),
+            "app_p50_ms": percentile(app, 50),
+            "app_p99_ms": percentile(app, 99),
             "non_2xx": sum(n for status, n in statuses.items() if not status.startswith("2") and status != "499"),
             "client_closed_499": statuses.get("499", 0),
             "statuses": dict(sorted(statuses.items())),
@@ -447,12 +461,14 @@ def stack_phase(args: argparse.Namespace, env: dict, work: Path, wrk_binary: str
     )  # fmt: skip
     foods = json.loads(made.stdout.strip().splitlines()[-1])["foods"]
     access_log = work / "nginx-access.log"
+    app_logs = (work / "app1-access.log", work / "app2-access.log")  # start_gunicorn's names
     stamp = int(time.time())
     runs = 0
 
     def mix(label: str, weights: dict, duration: int, rate: float = 0, *, connections: int | None = None) -> dict:
         nonlocal runs
-        first = runs * REFRESH_SEED % mix_users
+        seed = min(REFRESH_SEED, max(1, mix_users // 4)) if weights.get("refresh") else 0
+        first = runs * seed % mix_users
         runs += 1
         mix_env = {
             "BENCH_USERS": str(users_file),
@@ -461,18 +477,19 @@ def stack_phase(args: argparse.Namespace, env: dict, work: Path, wrk_binary: str
             "BENCH_WORDS": ",".join(SEARCH_WORDS),
             "BENCH_PASSWORD": PASSWORD,
             "BENCH_RUN": f"bench-{stamp}-{label}",
-            "BENCH_REFRESH": f"{first},{REFRESH_SEED if weights.get('refresh') else 0}",
+            "BENCH_REFRESH": f"{first},{seed}",
             "BENCH_THREADS": str(args.threads),
         }
         if rate:
             mix_env["BENCH_RATE"] = f"{rate:.3f}"
-        offset = access_log.stat().st_size if access_log.exists() else 0
+        offsets = {path: log_size(path) for path in (access_log, *app_logs)}
         result = run_wrk(
             wrk_binary, base, "mix.lua", mix_env, threads=args.threads,
             connections=connections or args.connections, duration=duration,
         )  # fmt: skip
         time.sleep(0.5)  # the last responses' log lines
-        result["endpoints"] = endpoint_stats(nginx_lines(access_log, offset))
+        app_rows = [row for path in app_logs for row in json_lines(path, offsets[path])]
+        result["endpoints"] = endpoint_stats(json_lines(access_log, offsets[access_log]), app_rows)
         writes = {name: e for name, e in result["endpoints"].items() if not name.startswith("GET ")}
         bad = {name: e["statuses"] for name, e in result["endpoints"].items() if e["non_2xx"]}
         log(f"  {label}: " + summary_line(result) + (f"; non-2xx by endpoint {bad}" if bad else ""))
@@ -544,24 +561,26 @@ def markdown_direct(report: dict) -> list[str]:
     return [*lines, ""]
 
 
-def markdown_mix_table(endpoints: dict, *, upstream: bool) -> list[str]:
-    head = "| endpoint | requests | share | p50 ms | p95 ms | p99 ms |"
-    rule = "|---|---:|---:|---:|---:|---:|"
-    if upstream:
-        head += " upstream p50 ms | upstream p99 ms |"
-        rule += "---:|---:|"
-    lines = [head + " non-2xx (statuses) |", rule + "---|"]
+def markdown_mix_table(endpoints: dict) -> list[str]:
+    lines = [
+        "| endpoint | requests | share | p50 ms | p95 ms | p99 ms | upstream p50 ms | upstream p99 ms "
+        "| gunicorn p50 ms | gunicorn p99 ms | non-2xx (statuses) |",
+        "|---|" + "---:|" * 9 + "---|",
+    ]
     for name, e in endpoints.items():
         bad = {status: n for status, n in e["statuses"].items() if not status.startswith("2") and status != "499"}
-        cells = [name, str(e["count"]), f"{e['share_pct']}%", fmt(e["p50_ms"], 0), fmt(e["p95_ms"], 0)]
-        cells.append(fmt(e["p99_ms"], 0))
-        if upstream:
-            cells += [fmt(e["upstream_p50_ms"], 0), fmt(e["upstream_p99_ms"], 0)]
+        cells = [name, str(e["count"]), f"{e['share_pct']}%"]
+        cells += [fmt(e[key], 0) for key in ("p50_ms", "p95_ms", "p99_ms", "upstream_p50_ms", "upstream_p99_ms")]
+        cells += [fmt(e["app_p50_ms"]), fmt(e["app_p99_ms"])]
         cells.append(f"{e['non_2xx']} {bad}" if bad else "0")
         lines.append("| " + " | ".join(cells) + " |")
+    writes = {name: e for name, e in endpoints.items() if not name.startswith("GET ")}
+    failed = {name: e["non_2xx"] for name, e in writes.items() if e["non_2xx"]}
+    count = sum(e["count"] - e["client_closed_499"] for e in writes.values())
+    lines += ["", f"Writes (POST): {count}, " + (f"**non-2xx: {failed}**." if failed else "all 2xx.")]
     closed = sum(e["client_closed_499"] for e in endpoints.values())
     if closed:
-        lines += ["", f"{closed} requests were still in flight when wrk stopped (nginx logs them as 499)."]
+        lines[-1] += f" {closed} requests were still in flight when wrk stopped (nginx logs them as 499)."
     return lines
 
 
@@ -582,14 +601,15 @@ def markdown_stack(stack: dict) -> list[str]:
         "",
         f"`wrk {wrk_args}` with bench/mix.lua: {mix['users']} users' tokens rotated per request, "
         f"{mix['foods']} public foods logged; mix: {weights}. "
-        "Per-endpoint times are nginx's $request_time from its JSON access log (millisecond resolution), "
-        "upstream = $upstream_response_time (gunicorn).",
+        "Per-endpoint times: nginx's $request_time from its JSON access log (millisecond resolution); upstream = "
+        "$upstream_response_time (from nginx's connect to gunicorn: the wait for a free sync worker included); "
+        "gunicorn = the worker's own time, from the instances' access logs.",
         "",
         f"### Closed loop (the peak): {peak['rps']} req/s, {peak['non_2xx']} non-2xx, "
         f"{peak['socket_errors']} socket errors (wrk: p50 {peak['p50_ms']:.1f} ms, p99 {peak['p99_ms']:.1f} ms; "
         f"load avg {peak['loadavg_1m_after']})",
         "",
-        *markdown_mix_table(peak["endpoints"], upstream=True),
+        *markdown_mix_table(peak["endpoints"]),
         "",
     ]
     rated = stack.get("rated")
@@ -599,7 +619,7 @@ def markdown_stack(stack: dict) -> list[str]:
             f"(target {rated['target_rps']}), {rated['non_2xx']} non-2xx (wrk: p50 {rated['p50_ms']:.1f} ms, "
             f"p99 {rated['p99_ms']:.1f} ms; load avg {rated['loadavg_1m_after']})",
             "",
-            *markdown_mix_table(rated["endpoints"], upstream=True),
+            *markdown_mix_table(rated["endpoints"]),
             "",
         ]
     return lines
@@ -704,6 +724,7 @@ def main() -> None:
         "--mix", type=parse_mix, default=dict(MIX), help="weights: " + ",".join(f"{k}={v}" for k, v in MIX.items())
     )
     parser.add_argument("--skip-generate", action="store_true", help="reuse the data already in the database")
+    parser.add_argument("--keep-logs", action="store_true", help="keep the servers' logs (temporary directory)")
     args = parser.parse_args()
     if "DATABASE_URL" not in os.environ:
         sys.exit("DATABASE_URL is not set: run me through tests/harness/with-postgres.sh (or `make bench`)")
@@ -713,7 +734,7 @@ def main() -> None:
 
     started = time.monotonic()
     work = Path(tempfile.mkdtemp(prefix="fithub-bench-"))
-    log(f"servers' logs in {work} (removed after a successful run)")
+    log(f"servers' logs in {work}" + ("" if args.keep_logs else " (removed after a successful run)"))
     env = django_env(work)
     wrk_binary = ensure_wrk()
     log("migrate and load the USDA foods")
@@ -757,7 +778,8 @@ def main() -> None:
     (results / f"{name}.md").write_text(markdown(report))
     log(f"wrote bench/results/{name}.json and .md in {report['runtime_s']} s")
     print(markdown(report))
-    shutil.rmtree(work, ignore_errors=True)
+    if not args.keep_logs:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
