@@ -56,5 +56,5 @@ test-ops: deps ## Only the operations checks: nginx, Prometheus, gunicorn, Docke
 	$(TEST_ENV) tests/harness/with-postgres.sh $(UV) run pytest tests/integration tests/fithub/test_metrics.py tests/fithub/test_request_id.py
 
 .PHONY: bench
-bench: deps ## Benchmark FitHub against the floor on loopback: make bench BENCH_ARGS="--users 200"
+bench: deps ## Benchmark on loopback: FitHub vs the floor, the nginx stack under a mixed load: make bench BENCH_ARGS="--users 200"
 	SECRET_KEY=$${SECRET_KEY:-bench-only-secret-key-of-at-least-32-bytes} tests/harness/with-postgres.sh $(UV) run python bench/run.py $(BENCH_ARGS)

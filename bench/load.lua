@@ -1,7 +1,10 @@
 -- wrk script: every request carries the token of one of the logged-in bench users.
 -- BENCH_TOKENS: a file with one access token per line. BENCH_PATHS: request paths joined by "|",
 -- rotated per request. Each thread walks the tokens from its own offset, so the connections of
--- a run hit many different users. done() prints one JSON line (parsed by bench/run.py).
+-- a run hit many different users. BENCH_RATE (optional) paces the run (bench/wrk_common.lua,
+-- which also prints the JSON line bench/run.py parses).
+dofile((string.match(debug.getinfo(1, "S").source, "^@(.*/)") or "") .. "wrk_common.lua")
+
 local thread_count = 0
 
 function setup(thread)
@@ -17,6 +20,7 @@ function init(args)
   paths = {}
   for path in string.gmatch(os.getenv("BENCH_PATHS"), "[^|]+") do paths[#paths + 1] = path end
   counter = (thread_id or 0) * 7919
+  math.randomseed(os.time() + (thread_id or 0) * 104729)
 end
 
 function request()
@@ -24,14 +28,4 @@ function request()
   local token = tokens[counter % #tokens + 1]
   local path = paths[counter % #paths + 1]
   return wrk.format("GET", path, { ["Authorization"] = "Bearer " .. token })
-end
-
-function done(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format(
-    'BENCH_JSON {"requests":%d,"duration_us":%d,"bytes":%d,"non_2xx":%d,"socket_errors":%d,' ..
-    '"p50_ms":%.3f,"p95_ms":%.3f,"p99_ms":%.3f,"max_ms":%.3f,"mean_ms":%.3f}\n',
-    summary.requests, summary.duration, summary.bytes, e.status, e.connect + e.read + e.write + e.timeout,
-    latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000,
-    latency.max / 1000, latency.mean / 1000))
 end
