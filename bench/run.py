@@ -24,7 +24,7 @@ A run at a fraction of the peak: the same wrk (same connections) paced by wrk's 
 `delay()` (bench/wrk_common.lua): each thread sends on a Poisson schedule at its share of the
 target rate, a connection waiting for the next slot. One short calibration run at the target
 measures the rate achieved; a shortfall is made up in the measured run's pace unless the
-calibration run was saturated (see at_fraction). The achieved rate is reported as a % of the
+calibration run found the server slowed down (see at_fraction). The achieved rate is reported as a % of the
 peak.
 
 Results: bench/results/<date>.json and .md.
@@ -211,14 +211,14 @@ def at_fraction(run: Callable[[float, int], dict], peak: dict, fraction: float, 
     at the target, then the measured run. Pacing does not exceed the target on average; it falls
     short when every connection of a wrk thread is busy at once. A shortfall beyond the noise of
     a short run (5%) is made up (pace x target/achieved, at most x1.2) only if the calibration run
-    was not saturated (mean latency under half the peak's): a saturated one means the server was
-    slower than at the peak (other work on the machine), and pacing harder would overshoot once
-    it is not. Returns the measured run's result with the target and the calibration."""
+    was not slowed down (mean latency under 3/4 of the peak's): near the peak's latency at 70% of
+    its rate, the server was slower than at the peak (other work on the machine), and pacing
+    harder would overshoot once it is not. Returns the measured run's result with the target and the calibration."""
     target = peak["rps"] * fraction
     calibration = run(target, max(5, duration // 2))
     shortfall = target / max(calibration["rps"], 0.1)
-    saturated = calibration["mean_ms"] >= peak["mean_ms"] / 2
-    corrected = shortfall > 1.05 and not saturated
+    slowed = calibration["mean_ms"] >= peak["mean_ms"] * 0.75
+    corrected = shortfall > 1.05 and not slowed
     pace = target * min(1.2, shortfall) if corrected else target
     result = run(pace, duration)
     result.update(
@@ -232,7 +232,7 @@ def at_fraction(run: Callable[[float, int], dict], peak: dict, fraction: float, 
             "rps": calibration["rps"],
             "pct_of_peak": round(100 * calibration["rps"] / peak["rps"], 1),
             "mean_ms": calibration["mean_ms"],
-            "saturated": saturated,
+            "slowed": slowed,
             "corrected": corrected,
         },
     )
@@ -637,7 +637,7 @@ def calibration_note(calibration: dict) -> str:
     note = f"{calibration['pct_of_peak']}% of the peak"
     if calibration["corrected"]:
         return note + ", pace corrected"
-    return note + (", saturated: not corrected" if calibration["saturated"] else "")
+    return note + (", server slowed: not corrected" if calibration["slowed"] else "")
 
 
 def markdown_rated(report: dict) -> list[str]:
@@ -655,7 +655,7 @@ def markdown_rated(report: dict) -> list[str]:
         "",
         "Peak: closed loop, every connection sends its next request at once. Then the same connections paced "
         f"(wrk `delay()`, Poisson arrivals per thread) at {fraction:.0%} of the peak, after a short calibration run "
-        "at that pace (a shortfall is made up once unless that run was saturated); latency as wrk measures it "
+        "at that pace (a shortfall is made up once unless the server was slowed down); latency as wrk measures it "
         "(from sending the request).",
         "",
         "| workload | peak req/s | peak p50 ms | peak p99 ms | target req/s | achieved req/s | % of peak | "
