@@ -684,7 +684,8 @@ def markdown(report: dict) -> str:
     if report.get("stack"):
         lines += markdown_stack(report["stack"])
     lines += markdown_rated(report)
-    lines += ["## SQL statements per request (in process, every alias)", ""]
+    lines += ["## SQL round trips per request (in process, every alias)", ""]
+    lines += ["Each `execute` counts once: the day summary sends its two statements in one (fithub.compiled).", ""]
     per_user = report["queries"]["per_user"]
     emails = list(per_user)
     lines.append("| endpoint | " + " | ".join(f"{per_user[e]['diary_entries']} entries" for e in emails) + " |")
