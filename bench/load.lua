@@ -5,13 +5,6 @@
 -- which also prints the JSON line bench/run.py parses).
 dofile((string.match(debug.getinfo(1, "S").source, "^@(.*/)") or "") .. "wrk_common.lua")
 
-local thread_count = 0
-
-function setup(thread)
-  thread:set("thread_id", thread_count)
-  thread_count = thread_count + 1
-end
-
 function init(args)
   tokens = {}
   for line in io.lines(os.getenv("BENCH_TOKENS")) do

@@ -18,13 +18,6 @@
 --                   which also prints the JSON line bench/run.py parses)
 dofile((string.match(debug.getinfo(1, "S").source, "^@(.*/)") or "") .. "wrk_common.lua")
 
-local thread_count = 0
-
-function setup(thread)
-  thread:set("thread_id", thread_count)
-  thread_count = thread_count + 1
-end
-
 local function split(text, separator)
   local items = {}
   for item in string.gmatch(text or "", "[^" .. separator .. "]+") do items[#items + 1] = item end

@@ -1,5 +1,5 @@
--- Shared by bench/load.lua and bench/mix.lua (each loads it with dofile): pacing and the
--- result line.
+-- Shared by bench/load.lua and bench/mix.lua (each loads it with dofile): thread numbers
+-- (each thread's `thread_id`, from 0), pacing and the result line.
 --
 -- BENCH_RATE (optional): requests per second for the whole run (BENCH_THREADS threads).
 -- Each thread schedules its requests as a Poisson process at its share of the rate: a
@@ -7,6 +7,13 @@
 -- delay(), in whole milliseconds, rounded at random so the rounding does not bias the rate).
 -- A schedule that falls behind (every connection busy) restarts from now rather than
 -- sending a burst, so a rate the connections cannot sustain shows as a lower achieved rate.
+local thread_count = 0
+
+function setup(thread)
+  thread:set("thread_id", thread_count)
+  thread_count = thread_count + 1
+end
+
 local ffi = require("ffi")
 ffi.cdef [[
 struct bench_timespec { long tv_sec; long tv_nsec; };
