@@ -204,14 +204,14 @@ def adherence(*, user: User, start: date, end: date) -> Adherence:
     `streak`: consecutive days within target, counted back from the latest day of the range
     (not after today) that has a target. Today still in progress does not break it: when
     today is not (yet) within target the count starts from yesterday."""
-    from apps.nutrition.selectors import daily_sums, summarize_days  # nutrition reads; no import cycle at load
+    from apps.nutrition.selectors import daily_sums, totals_by_day  # nutrition reads; no import cycle at load
 
     today = user.local_today()
     target_rows, sums = fetch_together(
         targets_for_range(user=user, start=start, end=end), daily_sums(user=user, start=start, end=end)
     )  # one round trip
     targets = targets_on_days(target_rows, start=start, end=end)
-    totals = {row["date"]: row["totals"] for row in summarize_days(sums, start=start, end=end)}
+    totals = totals_by_day(sums, start=start, end=end)
     days = []
     for day, target in targets.items():
         eaten = totals.get(day, {}).get("energy_kcal", 0.0)

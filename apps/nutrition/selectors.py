@@ -278,10 +278,16 @@ def summarize_days(rows: list[tuple], *, start: date, end: date) -> list[dict]:
 def daily_totals(*, user, start: date, end: date) -> dict[date, dict[str, float]]:
     """Per local day from start to end (inclusive), the nutrients eaten: {day: {"energy_kcal": ..., ...}}.
 
-    Every day in the range is present (zeros when nothing was logged). One query. For the
-    goals app's adherence.
+    Every day in the range is present (zeros when nothing was logged). One query.
     """
-    return {row["date"]: row["totals"] for row in daily_summary(user=user, start=start, end=end)}
+    (rows,) = fetch_together(daily_sums(user=user, start=start, end=end))
+    return totals_by_day(rows, start=start, end=end)
+
+
+def totals_by_day(rows: list[tuple], *, start: date, end: date) -> dict[date, dict[str, float]]:
+    """`daily_totals` from the rows of `daily_sums` (the goals app's adherence fetches them
+    with its targets)."""
+    return {row["date"]: row["totals"] for row in summarize_days(rows, start=start, end=end)}
 
 
 def weekday_name(day: date) -> str:
