@@ -49,8 +49,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import redis
-
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / "bench"
 sys.path.insert(0, str(ROOT))
@@ -67,6 +65,7 @@ from tests.integration.stack import (  # noqa: E402
     start,
     wait_until,
 )
+from tests.servers import redis_server  # noqa: E402
 
 PASSWORD = "bench-password-1"  # noqa: S105 - bench/generate.py's throwaway password
 HIGH = "1000000000/min"
@@ -405,27 +404,22 @@ def endpoint_stats(rows: list[dict], app_rows: list[dict]) -> dict:
     return stats
 
 
-def start_stack(args: argparse.Namespace, env: dict, work: Path, processes: list[Process]) -> tuple[str, dict]:
-    """Redis, two FitHub instances and nginx on loopback; the HTTPS base URL and what was set up."""
+def start_stack(
+    args: argparse.Namespace, env: dict, work: Path, processes: list[Process], cache_url: str
+) -> tuple[str, dict]:
+    """Two FitHub instances sharing the Redis at cache_url, and nginx, on loopback; the HTTPS
+    base URL and what was set up."""
     if not all(shutil.which(tool) or Path("/usr/sbin", tool).exists() for tool in ("nginx", "openssl", "redis-server")):
         log("installing the servers the stack needs (tests/harness/ensure-tools.sh, apt-get)")
         ensure_tools()
     work.chmod(0o755)  # nginx's workers (nobody, under a root master) reach their temp dir in it
     taken: set[int] = set()
     app_ports = (free_port(taken), free_port(taken))
-    http_port, https_port, redis_port = free_port(taken), free_port(taken), free_port(taken)
+    http_port, https_port = free_port(taken), free_port(taken)
 
     # As in production: Redis is the shared cache (throttle counters, read-your-writes pins).
-    redis_server = shutil.which("redis-server") or "/usr/bin/redis-server"
-    redis_args = ["--bind", "127.0.0.1", "--port", str(redis_port), "--save", "", "--appendonly", "no"]
-    redis_args += ["--maxmemory", "256mb", "--maxmemory-policy", "allkeys-lru"]
-    processes.append(start("redis", [redis_server, *redis_args], log=work / "redis.log"))
-    client = redis.Redis(host="127.0.0.1", port=redis_port, socket_timeout=2)
-    wait_until(client.ping, timeout=30, what="redis", process=processes[-1])
-    client.close()
-
-    stack_env = dict(env, CACHE_URL=f"redis://127.0.0.1:{redis_port}/0", NUM_PROXIES="1", BEHIND_TLS_PROXY="1")
-    log(f"FitHub on :{app_ports[0]} and :{app_ports[1]} ({args.stack_workers} workers each), Redis :{redis_port}")
+    stack_env = dict(env, CACHE_URL=cache_url, NUM_PROXIES="1", BEHIND_TLS_PROXY="1")
+    log(f"FitHub on :{app_ports[0]} and :{app_ports[1]} ({args.stack_workers} workers each), Redis {cache_url}")
     for index, port in enumerate(app_ports):
         processes.append(start_gunicorn(f"app{index + 1}", "fithub.wsgi", port, stack_env, work, args.stack_workers))
     for index, port in enumerate(app_ports):
@@ -505,23 +499,24 @@ def stack_phase(args: argparse.Namespace, env: dict, work: Path, wrk_binary: str
             log("  writes: " + ", ".join(f"{name} {e['count']} (p99 {e['p99_ms']} ms)" for name, e in writes.items()))
         return result
 
-    processes: list[Process] = []
-    try:
-        base, setup = start_stack(args, env, work, processes)
-        log("warming up through nginx (reads only)")
-        mix("warm-up", {"summary": 1, "diary": 1, "search": 1}, 3, connections=4)
-        log(f"mix, closed loop (-t{args.threads} -c{args.connections} -d{args.mix_duration}s): the peak")
-        peak = mix("peak", args.mix, args.mix_duration)
-        rated = None
-        if args.rate_fraction:
-            log(f"mix at {args.rate_fraction:.0%} of the peak")
-            rated = at_fraction(
-                lambda rate, duration: mix(f"paced-{rate:.0f}-{duration}s", args.mix, duration, rate),
-                peak, args.rate_fraction, args.mix_duration,
-            )  # fmt: skip
-            log("  " + summary_line(rated))
-    finally:
-        stop_all(processes)
+    with redis_server() as cache_url:
+        processes: list[Process] = []
+        try:
+            base, setup = start_stack(args, env, work, processes, cache_url)
+            log("warming up through nginx (reads only)")
+            mix("warm-up", {"summary": 1, "diary": 1, "search": 1}, 3, connections=4)
+            log(f"mix, closed loop (-t{args.threads} -c{args.connections} -d{args.mix_duration}s): the peak")
+            peak = mix("peak", args.mix, args.mix_duration)
+            rated = None
+            if args.rate_fraction:
+                log(f"mix at {args.rate_fraction:.0%} of the peak")
+                rated = at_fraction(
+                    lambda rate, duration: mix(f"paced-{rate:.0f}-{duration}s", args.mix, duration, rate),
+                    peak, args.rate_fraction, args.mix_duration,
+                )  # fmt: skip
+                log("  " + summary_line(rated))
+        finally:
+            stop_all(processes)
     return {
         **setup,
         "mix": {"weights": args.mix, "users": mix_users, "foods": len(foods), "search_words": list(SEARCH_WORDS)},
