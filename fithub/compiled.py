@@ -11,19 +11,24 @@ Each named value must reach the SQL only as parameters of its own (filter values
 folded into the SQL text (a slice's LIMIT computed from them, say). Compiling checks it:
 the query is built with two sets of sentinel values, which must give the same SQL, with
 every parameter one of the sentinels and every sentinel used; otherwise it is refused.
+
+A `ShapedQuery` does the same for querysets whose SQL takes a few forms (a search with one
+word or three, signed in or not): it is compiled once per form (its shape), its values
+written as `Param`s, and gives model instances as the queryset would.
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import uuid
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from datetime import date
+from collections.abc import Callable, Hashable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, timedelta
 from typing import Any
 
 from django.db import connections, router
-from django.db.models import Field, Model, QuerySet
+from django.db.models import Field, Model, QuerySet, Value
 
 # Sentinels for the common shape: one user's rows between two dates.
 USER_DATE_RANGE = (
@@ -139,3 +144,123 @@ def _fetch_alone(statement: Statement, alias: str) -> list[tuple]:
     with connections[alias].cursor() as cursor:
         cursor.execute(sql, params)
         return statement.query._converted(alias, cursor.fetchall())
+
+
+class Param(Value):
+    """A value by name, for a `ShapedQuery`'s builder: in any queryset it is a plain `Value`;
+    while a `ShapedQuery` compiles, its parameter is a placeholder that each run fills in.
+    Lookups take it as an expression (`search_name__contains=Param(...)` escapes the
+    pattern in SQL, which PostgreSQL folds to a constant before choosing an index)."""
+
+    def __init__(self, name: str, value: Any, output_field: Field | None = None) -> None:
+        super().__init__(value, output_field=output_field)
+        self.name = name
+
+    def as_sql(self, compiler, connection):
+        sql, params = super().as_sql(compiler, connection)
+        if not getattr(_shaping, "active", False):
+            return sql, params
+        if sql != "%s" or len(params) != 1:
+            raise ValueError(f"Param {self.name!r} changes the SQL itself ({sql!r}): make it part of the shape")
+        return sql, [_Slot(self.name, self._output_field_or_none)]
+
+
+@dataclass(frozen=True, slots=True)
+class _Slot:
+    name: str
+    field: Field | None = field(compare=False)
+
+    def bind(self, values: dict[str, Any], connection) -> Any:
+        value = values[self.name]
+        return value if self.field is None else self.field.get_db_prep_value(value, connection)
+
+
+_shaping = threading.local()
+
+
+@contextlib.contextmanager
+def _placeholders() -> Iterator[None]:
+    _shaping.active = True
+    try:
+        yield
+    finally:
+        _shaping.active = False
+
+
+class ShapedQuery:
+    """`build(shape, values)` returns a queryset of `model` whose structure depends on `shape`
+    only (hashable) and which takes each of `values` through a `Param` of that name.
+
+    `instances(shape, values)` gives the model instances, annotations set, that
+    `list(build(shape, values))` gives, from SQL compiled once per shape, database and thread
+    (at most `max_shapes` kept). Compiling builds the query a second time with other values
+    of the same lengths and refuses it (ValueError) unless the SQL and every parameter but
+    the Params come out the same, and every value is used: a value that reached the SQL
+    some other way would otherwise be served to the next caller."""
+
+    def __init__(self, model: type[Model], build: Callable[[Hashable, dict], QuerySet], *, max_shapes: int = 256):
+        self.model, self.build, self.max_shapes = model, build, max_shapes
+        self._local = threading.local()
+
+    def instances(self, shape: Hashable, values: dict[str, Any]) -> list[Model]:
+        alias = router.db_for_read(self.model)
+        connection = connections[alias]
+        sql, template, compiler, converters = self._compiled(shape, alias, values)
+        params = [param.bind(values, connection) if isinstance(param, _Slot) else param for param in template]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+        if converters:
+            rows = compiler.apply_converters(rows, converters)
+        start, end = compiler.klass_info["select_fields"][0], compiler.klass_info["select_fields"][-1] + 1
+        attnames = [column[0].target.attname for column in compiler.select[start:end]]
+        annotations = compiler.annotation_col_map.items()
+        found = []
+        for row in rows:
+            instance = self.model.from_db(alias, attnames, row[start:end])
+            for name, position in annotations:
+                setattr(instance, name, row[position])
+            found.append(instance)
+        return found
+
+    def _compiled(self, shape: Hashable, alias: str, values: dict) -> tuple:
+        cache = self._local.__dict__.setdefault("compiled", {})
+        key = (shape, alias)
+        compiled = cache.get(key)
+        if compiled is None:
+            if len(cache) >= self.max_shapes:
+                del cache[next(iter(cache))]
+            compiled = cache[key] = self._compile(shape, alias, values)
+        return compiled
+
+    def _compile(self, shape: Hashable, alias: str, values: dict) -> tuple:
+        with _placeholders():
+            compiler = self.build(shape, values).query.get_compiler(using=alias)
+            sql, params = compiler.as_sql()
+            other_sql, other_params = self.build(shape, _other(values)).query.get_compiler(using=alias).as_sql()
+        if (sql, list(params)) != (other_sql, list(other_params)):
+            raise ValueError(f"values of shape {shape!r} reach the SQL other than through Params")
+        unused = set(values) - {param.name for param in params if isinstance(param, _Slot)}
+        if unused:
+            raise ValueError(f"values {sorted(unused)} never reach the SQL")
+        if compiler.klass_info is None or compiler.klass_info.get("related_klass_infos"):
+            raise ValueError("a ShapedQuery gives instances of its model only (no values(), no select_related())")
+        converters = compiler.get_converters([column for column, _, _ in compiler.select[: compiler.col_count]])
+        return sql, params, compiler, converters
+
+
+def _other(values: dict[str, Any]) -> dict[str, Any]:
+    """Values unlike `values`, each of the same type (and strings of the same length)."""
+    return {name: _unlike(value) for name, value in values.items()}
+
+
+def _unlike(value: Any) -> Any:
+    if isinstance(value, str):
+        return "".join("y" if char == "x" else "x" for char in value)
+    if isinstance(value, uuid.UUID):
+        return uuid.UUID(int=value.int ^ 1)
+    if isinstance(value, date):
+        return value + timedelta(days=1)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return value + 1
+    raise TypeError(f"no other value for {value!r}: a Param takes strings, numbers, dates and UUIDs")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import date, timedelta
+from typing import Any, NamedTuple
 
 from django.contrib.postgres.aggregates import JSONBAgg
 from django.contrib.postgres.search import TrigramSimilarity, TrigramWordSimilarity
@@ -23,10 +24,13 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Sum,
+    UUIDField,
     Value,
     When,
+    Window,
 )
-from django.db.models.functions import Coalesce, JSONObject, Length
+from django.db.models.functions import Coalesce, JSONObject, Length, Rank
+from django.db.models.lookups import LessThanOrEqual
 
 from apps.nutrition.models import (
     MACRO_FIELDS,
@@ -40,7 +44,7 @@ from apps.nutrition.models import (
     MealItem,
     MealSlot,
 )
-from fithub.compiled import USER_DATE_RANGE, CompiledQuery, Statement, fetch_together
+from fithub.compiled import USER_DATE_RANGE, CompiledQuery, Param, ShapedQuery, Statement, fetch_together
 
 MAX_SUMMARY_DAYS = 366
 
@@ -57,10 +61,21 @@ def _words(query: str) -> list[str]:
 
 def foods_visible_to(user) -> QuerySet[Food]:
     """Public foods plus the user's own custom foods (only public ones for anonymous callers)."""
+    return _visible_foods(_user_param(user))
+
+
+def _visible_foods(user_id: Param | None) -> QuerySet[Food]:
     visible = Q(user__isnull=True)
-    if user is not None and user.is_authenticated:
-        visible |= Q(user=user)
+    if user_id is not None:
+        visible |= Q(user_id=user_id)
     return Food.objects.filter(visible)
+
+
+def _user_param(user) -> Param | None:
+    """The signed-in caller's id as a Param (None for anonymous callers)."""
+    if user is None or not user.is_authenticated:
+        return None
+    return Param("user", user.pk, output_field=UUIDField())
 
 
 def with_portions(queryset: QuerySet[Food]) -> QuerySet[Food]:
@@ -81,17 +96,47 @@ def with_portions(queryset: QuerySet[Food]) -> QuerySet[Food]:
 
 def annotate_preferences(queryset: QuerySet[Food], user) -> QuerySet[Food]:
     """`is_favorite` and `is_allergen` for the caller, as subqueries (no query per row)."""
-    if user is None or not user.is_authenticated:
+    return _with_preferences(queryset, _user_param(user))
+
+
+def _with_preferences(queryset: QuerySet[Food], user_id: Param | None) -> QuerySet[Food]:
+    if user_id is None:
         false = Value(False, output_field=BooleanField())
         return queryset.annotate(is_favorite=false, is_allergen=false)
-    mine = FoodPreference.objects.filter(user=user, food=OuterRef("pk"))
+    mine = FoodPreference.objects.filter(user_id=user_id, food=OuterRef("pk"))
     return queryset.annotate(
         is_favorite=Exists(mine.filter(favorite=True)),
         is_allergen=Exists(mine.filter(allergy=True)),
     )
 
 
-def search_foods(*, user, query: str = "", barcode: str = "", typos: bool | None = None) -> QuerySet[Food]:
+class _Search(NamedTuple):
+    """What decides the search query's SQL, apart from its values (a ShapedQuery's shape)."""
+
+    long_words: tuple[bool, ...]  # per word: 3 letters or more (typo tolerance applies)
+    signed_in: bool
+    barcode: bool
+    typos: bool
+    reads: int | None
+
+
+def _search(*, user, query: str, barcode: str, typos: bool, reads: int | None) -> tuple[_Search, dict[str, Any]]:
+    words = _words(query)
+    values: dict[str, Any] = {f"w{index}": word for index, word in enumerate(words)}
+    if words:
+        values["phrase"] = " ".join(words)
+    if barcode.strip():
+        values["barcode"] = barcode.strip()
+    if _user_param(user) is not None:
+        values["user"] = user.pk
+    typos = typos and connection.vendor == "postgresql" and bool(words)
+    long_words = tuple(len(word) >= 3 for word in words)
+    return _Search(long_words, "user" in values, "barcode" in values, typos, reads), values
+
+
+def search_foods(
+    *, user, query: str = "", barcode: str = "", typos: bool | None = None, reads: int | None = None
+) -> QuerySet[Food]:
     """Foods visible to the user, ranked for a search box.
 
     Order: the user's favorites, then an exact name, then names starting with the query,
@@ -105,25 +150,49 @@ def search_foods(*, user, query: str = "", barcode: str = "", typos: bool | None
     gives the plain matches only and True the fuzzy ones (PostgreSQL), for a caller that has
     already seen the plain matches come back empty (see `tolerates_typos`).
 
+    `reads`: how many leading rows the caller will read (a page's offset plus its size). The
+    trigram closeness, most of the query's time, is then computed only for the rows that can
+    be among them: rows of a (favorite, match, raw) class that starts after row `reads` sort
+    after it whatever their closeness. The order of the first `reads` rows is unchanged.
+
     Names are compared through the stored `search_name` column and its trigram index, for the
     plain match (`LIKE '%word%'`) and the fuzzy one (`search_name %> word`) alike.
     """
-    queryset = annotate_preferences(foods_visible_to(user), user)
-    if barcode:
-        queryset = queryset.filter(barcode=barcode.strip())
-    words = _words(query)
+    search, values = _search(user=user, query=query, barcode=barcode, typos=bool(typos), reads=reads)
+    if typos is None and tolerates_typos(query) and not _ranked_foods(search, values).exists():
+        search = search._replace(typos=True)
+    return _ranked_foods(search, values)
+
+
+def first_search_page(
+    size: int, *, user, query: str = "", barcode: str = "", typos: bool = False
+) -> tuple[list[Food], int]:
+    """The first `size` foods of `search_foods(...)` and how many match in all, in one query
+    compiled once per shape of search (fithub.compiled.ShapedQuery): building and compiling
+    the ranked query cost Django more than PostgreSQL took to run it."""
+    search, values = _search(user=user, query=query, barcode=barcode, typos=typos, reads=size)
+    foods = _FIRST_PAGE.instances((search, size), values)
+    return foods, (foods[0].search_total if foods else 0)
+
+
+def _ranked_foods(search: _Search, values: dict[str, Any]) -> QuerySet[Food]:
+    user_id = Param("user", values["user"], output_field=UUIDField()) if search.signed_in else None
+    queryset = _with_preferences(_visible_foods(user_id), user_id)
+    if search.barcode:
+        queryset = queryset.filter(barcode=Param("barcode", values["barcode"]))
+    words = [Param(f"w{index}", values[f"w{index}"]) for index in range(len(search.long_words))]
     if not words:
         return with_portions(queryset.order_by("-is_favorite", "name", "id"))
 
-    phrase = " ".join(words)
+    phrase = Param("phrase", values["phrase"])
     postgres = connection.vendor == "postgresql"
     all_words = Q()
     for word in words:
         all_words &= Q(search_name__contains=word)
-    closeness = TrigramSimilarity("search_name", Value(phrase)) if postgres else Value(0.0, output_field=FloatField())
+    closeness = TrigramSimilarity("search_name", phrase) if postgres else Value(0.0, output_field=FloatField())
     matches = all_words
-    if postgres and typos is not False and (typos or not queryset.filter(all_words).exists()):
-        matches, closeness = _fuzzy_matches(words, closeness)
+    if search.typos:
+        matches, closeness = _fuzzy_matches(words, search.long_words, closeness)
     raw = Q(search_name__endswith=", raw") | Q(search_name__contains=", raw,") | Q(search_name__contains=", raw ")
     return with_portions(
         queryset.filter(matches)
@@ -136,10 +205,29 @@ def search_foods(*, user, query: str = "", barcode: str = "", typos: bool | None
                 output_field=IntegerField(),
             ),
             raw_rank=Case(When(raw, then=Value(0)), default=Value(1), output_field=IntegerField()),
-            closeness=closeness,
+            closeness=_within_first(
+                search.reads, closeness, by=[F("is_favorite").desc(), F("match_rank"), F("raw_rank")]
+            ),
         )
         .order_by("-is_favorite", "match_rank", "raw_rank", "-closeness", Length("name"), "name", "id")
     )
+
+
+def _within_first(reads: int | None, value, *, by: list):
+    """`value` for rows ranked within the first `reads` by the `by` ordering (ties share a
+    rank), 0 for the rest: PostgreSQL's CASE evaluates `value` only where the rank allows."""
+    if reads is None or connection.vendor != "postgresql":
+        return value
+    rank = Window(Rank(), order_by=by)
+    return Case(When(LessThanOrEqual(rank, reads), then=value), default=Value(0.0), output_field=FloatField())
+
+
+def _first_page(shape: tuple[_Search, int], values: dict[str, Any]) -> QuerySet[Food]:
+    search, size = shape
+    return _ranked_foods(search, values).annotate(search_total=Window(Count("pk")))[:size]
+
+
+_FIRST_PAGE = ShapedQuery(Food, _first_page)
 
 
 def tolerates_typos(query: str) -> bool:
@@ -147,7 +235,7 @@ def tolerates_typos(query: str) -> bool:
     return connection.vendor == "postgresql" and bool(_words(query))
 
 
-def _fuzzy_matches(words: list[str], closeness):
+def _fuzzy_matches(words: list[Param], long_words: tuple[bool, ...], closeness):
     """Every word in the name, or (3 letters or more) within trigram word similarity of it.
 
     `search_name %> word` is word_similarity(word, search_name) >= the session's
@@ -157,12 +245,12 @@ def _fuzzy_matches(words: list[str], closeness):
     per search, and a read that moves to another server keeps it.
     """
     matches = Q()
-    for word in words:
+    for word, long in zip(words, long_words, strict=True):
         word_matches = Q(search_name__contains=word)
-        if len(word) >= 3:
+        if long:
             word_matches |= Q(search_name__trigram_word_similar=word)
         matches &= word_matches
-    similarities = [TrigramWordSimilarity(Value(word), "search_name") for word in words]
+    similarities = [TrigramWordSimilarity(word, "search_name") for word in words]
     return matches, sum(similarities[1:], similarities[0]) + closeness
 
 

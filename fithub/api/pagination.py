@@ -1,3 +1,5 @@
+from collections.abc import Callable
+
 from django.core.paginator import EmptyPage, PageNotAnInteger
 from django.core.paginator import Paginator as DjangoPaginator
 from django.db.models import Count, Window
@@ -42,12 +44,30 @@ class WindowCountPaginator(DjangoPaginator):
             raise EmptyPage("That page contains no results")
         return self._get_page(rows, number, self)
 
+    def first_page(self, rows: list, count: int):
+        """Page 1 made of `rows`, read by the caller, out of `count` rows in all."""
+        self.__dict__["count"] = count
+        return self._get_page(rows, 1, self)
+
 
 class WindowCountPagination(PageNumberPagination):
     """PageNumberPagination (same parameters and response) whose pages carry their count in the
     page query: one query per page instead of two."""
 
     django_paginator_class = WindowCountPaginator
+
+    def first_page(self, fetch: Callable[[int], tuple[list, int]], request) -> list:
+        """Page 1 from rows the caller reads itself: `fetch(page_size)` gives the page's rows and
+        how many rows there are in all. The page, its links and response are what
+        `paginate_queryset` gives for page 1 of a queryset."""
+        self.request = request
+        page_size = self.get_page_size(request)
+        rows, count = fetch(page_size)
+        paginator = self.django_paginator_class(rows, page_size)
+        self.page = paginator.first_page(rows, count)
+        if paginator.num_pages > 1 and self.template is not None:
+            self.display_page_controls = True
+        return list(self.page)
 
 
 class TimeCursorPagination(pagination.CursorPagination):

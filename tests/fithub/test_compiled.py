@@ -7,7 +7,7 @@ import pytest
 from django.db.models import Count
 
 from apps.nutrition.models import DiaryEntry
-from fithub.compiled import USER_DATE_RANGE, CompiledQuery, fetch_together
+from fithub.compiled import USER_DATE_RANGE, CompiledQuery, Param, ShapedQuery, fetch_together
 from tests.nutrition.factories import QuickAddEntryFactory
 from tests.users.factories import UserFactory
 
@@ -110,3 +110,108 @@ def test_with_server_side_parameters_statements_run_one_by_one(monkeypatch, djan
         first, second = fetch_together(statement, statement)
     assert first == second == list(_entries(user_id=user.pk, **november))
     assert first
+
+
+# --- ShapedQuery: compiled once per shape, values as Params -------------------------------
+
+
+def _foods(shape, values):
+    """Foods named like a word, the caller's own with `mine` (the shape), with a computed column."""
+    from django.db.models import F, Q, UUIDField
+
+    from apps.nutrition.models import Food
+
+    (mine,) = shape
+    visible = Q(user__isnull=True)
+    if mine:
+        visible |= Q(user_id=Param("user", values["user"], output_field=UUIDField()))
+    return (
+        Food.objects.filter(visible, name__icontains=Param("word", values["word"]))
+        .annotate(double=F("energy_kcal") * 2)
+        .order_by("name")
+    )
+
+
+def _shaped_foods():
+    from apps.nutrition.models import Food
+
+    return ShapedQuery(Food, _foods)
+
+
+def test_shaped_instances_are_the_querysets_for_every_value_and_shape():
+    from tests.nutrition.factories import CustomFoodFactory, PublicFoodFactory
+
+    me, them = UserFactory(), UserFactory()
+    PublicFoodFactory(name="Bean 50%_off, raw", energy_kcal=100)
+    PublicFoodFactory(name="Beans, raw", energy_kcal=120)
+    CustomFoodFactory(user=me, name="My bean soup", energy_kcal=80)
+    CustomFoodFactory(user=them, name="Their bean stew")
+    shaped = _shaped_foods()
+    cases = [
+        ((True,), {"user": me.pk, "word": "bean"}),
+        ((True,), {"user": them.pk, "word": "BEAN"}),
+        ((False,), {"word": "bean"}),
+        ((False,), {"word": "50%_"}),  # LIKE's wildcards in the value match only themselves
+        ((False,), {"word": "50%x"}),
+        ((True,), {"user": me.pk, "word": "rice"}),
+    ]
+    for shape, values in cases:
+        expected = list(_foods(shape, values))
+        found = shaped.instances(shape, values)
+        assert [(food.pk, food.name, food.double, food.created_at) for food in found] == [
+            (food.pk, food.name, food.double, food.created_at) for food in expected
+        ]
+        assert all(isinstance(food.created_at, dt.datetime) and food.created_at.tzinfo for food in found)
+    assert [food.name for food in shaped.instances((True,), {"user": me.pk, "word": "bean"})] == [
+        "Bean 50%_off, raw",
+        "Beans, raw",
+        "My bean soup",
+    ]
+    assert [food.name for food in shaped.instances((False,), {"word": "50%_"})] == ["Bean 50%_off, raw"]
+    assert shaped.instances((False,), {"word": "50%x"}) == []
+
+
+def test_a_shape_is_built_and_compiled_once_per_thread(django_assert_num_queries):
+    from apps.nutrition.models import Food
+
+    builds = []
+
+    def counted(shape, values):
+        builds.append(shape)
+        return _foods(shape, values)
+
+    shaped = ShapedQuery(Food, counted, max_shapes=2)
+    user = UserFactory()
+    for word in ("bean", "rice", "oats"):
+        with django_assert_num_queries(1):
+            shaped.instances((True,), {"user": user.pk, "word": word})
+    assert builds == [(True,), (True,)]  # built twice (the second time with other values), once
+    shaped.instances((False,), {"word": "bean"})
+    shaped.instances((None,), {"word": "bean"})  # a third shape: the oldest one goes
+    shaped.instances((True,), {"user": user.pk, "word": "bean"})
+    assert builds.count((True,)) == 4
+
+
+def _refused_shape(build, values, match: str) -> None:
+    from apps.nutrition.models import Food
+
+    with pytest.raises(ValueError, match=match):
+        ShapedQuery(Food, build).instances((True,), values)
+
+
+def test_a_value_that_reaches_the_sql_outside_a_param_is_refused():
+    def leaky(shape, values):
+        return _foods(shape, values).filter(name__icontains=values["word"])  # would serve the first caller's word
+
+    _refused_shape(leaky, {"user": uuid.uuid4(), "word": "bean"}, "other than through Params")
+
+
+def test_a_value_that_does_not_reach_the_sql_is_refused_by_a_shaped_query():
+    _refused_shape(_foods, {"user": uuid.uuid4(), "word": "bean", "extra": "x"}, "never reach the SQL")
+
+
+def test_a_param_that_would_change_the_sql_is_refused():
+    def null_user(shape, values):
+        return _foods(shape, values | {"user": None})  # NULL is SQL text, not a parameter
+
+    _refused_shape(null_user, {"user": uuid.uuid4(), "word": "bean"}, "changes the SQL itself")

@@ -125,3 +125,26 @@ def test_the_food_representation_is_the_model_serializers(user):
         assert list(fast) == list(reference) == FoodSerializer.Meta.fields
         assert json.dumps(fast) == json.dumps(reference)  # same order of keys and same types (60.0, not 60)
     assert [portion["grams"] for portion in FoodSerializer(foods.get(pk=full.pk)).data["portions"]] == [15.5, 240.0]
+
+
+@pytest.mark.parametrize("query", ["chicken", "cheese", "chiken brest"])
+def test_pages_rank_as_the_whole_list_does_though_closeness_is_computed_for_the_first_rows_only(
+    auth_client, user, query
+):
+    from django.core.management import call_command
+
+    from apps.nutrition import selectors
+    from apps.nutrition.models import Food
+
+    call_command("load_foods", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    for food in Food.objects.filter(search_name__contains="chicken, broiler")[:3]:
+        FoodPreferenceFactory(user=user, food=food, favorite=True)
+    typos = " " in query
+    ranked = [food.name for food in selectors.search_foods(user=user, query=query, typos=typos)]
+    assert len(ranked) > 40  # several classes, each longer than a page
+    pages = []
+    for page in (1, 2, 3, 4):
+        with CaptureQueriesContext(connections["default"]) as queries:
+            pages += names(auth_client.get(FOODS, {"search": query, "page_size": 7, "page": page}))
+        assert "RANK() OVER" in queries.captured_queries[-1]["sql"]
+    assert pages == ranked[:28]

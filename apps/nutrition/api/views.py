@@ -1,3 +1,5 @@
+from functools import partial
+
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view, inline_serializer
 from drf_standardized_errors.openapi_utils import get_flat_serializer_fields, get_serializer_fields_with_error_codes
@@ -254,19 +256,26 @@ class FoodViewSet(OwnedModelViewSet):
             "query": params.validated_data.get("search", ""),
             "barcode": params.validated_data.get("barcode", ""),
         }
-        # The first page asks for the plain matches straight away (no EXISTS probe) and turns to
-        # typo tolerance only when there are none; later pages let the selector probe.
-        first_page = self._first_page(request)
-        page = self.paginate_queryset(selectors.search_foods(**search, typos=False if first_page else None))
-        if first_page and not page and selectors.tolerates_typos(search["query"]):
-            page = self.paginate_queryset(selectors.search_foods(**search, typos=True))
+        # The first page, most searches' only one, runs SQL compiled once per shape of search,
+        # asks for the plain matches straight away (no EXISTS probe) and turns to typo
+        # tolerance only when there are none; later pages let the selector probe.
+        page_number = self._page_number(request)
+        if page_number == 1:
+            page = self.paginator.first_page(partial(selectors.first_search_page, **search, typos=False), request)
+            if not page and selectors.tolerates_typos(search["query"]):
+                page = self.paginator.first_page(partial(selectors.first_search_page, **search, typos=True), request)
+        else:
+            reads = page_number * self.paginator.get_page_size(request) if page_number else None
+            page = self.paginate_queryset(selectors.search_foods(**search, reads=reads))
         return self.get_paginated_response(FoodSerializer(page, many=True, context=self.get_serializer_context()).data)
 
-    def _first_page(self, request) -> bool:
+    def _page_number(self, request) -> int | None:
+        """The page asked for, None when it is not a positive number (`last`, or the 404 to come)."""
         try:
-            return int(request.query_params.get(self.paginator.page_query_param) or 1) == 1
+            number = int(request.query_params.get(self.paginator.page_query_param) or 1)
         except ValueError:
-            return False
+            return None
+        return number if number >= 1 else None
 
     def retrieve(self, request, *args, **kwargs):
         visible = selectors.with_portions(
