@@ -295,6 +295,16 @@ def direct_phase(args: argparse.Namespace, env: dict, work: Path, wrk_binary: st
                 load[name][server] = wrk(wrk_binary, base, paths, tokens_for, args)
                 log("  " + summary_line(load[name][server]))
 
+        # The search target is a latency one: one client typing, nothing queued in front of it.
+        search_paths = scenarios["food_search"][0]
+        log("wrk food_search on fithub, one client")
+        alone = run_wrk(
+            wrk_binary, fithub, "load.lua",
+            {"BENCH_TOKENS": str(token_file), "BENCH_PATHS": "|".join(search_paths), "BENCH_THREADS": "1"},
+            threads=1, connections=1, duration=args.duration,
+        )  # fmt: skip
+        log("  " + summary_line(alone))
+
         rated = {}
         if args.rate_fraction:
             for name in ("diary_list", "day_summary"):
@@ -310,7 +320,7 @@ def direct_phase(args: argparse.Namespace, env: dict, work: Path, wrk_binary: st
                 log("  " + summary_line(rated[name]))
     finally:
         stop_all(processes)
-    return {"load": load, "rated": rated}
+    return {"load": load, "rated": rated, "search_alone": alone}
 
 
 # --- stack: nginx in front of two instances, the mobile-day mix ------------------------------
@@ -551,6 +561,14 @@ def markdown_direct(report: dict) -> list[str]:
                 f"| {name} | {server} | {r['rps']} | {r['p50_ms']:.1f} | {r['p95_ms']:.1f} | {r['p99_ms']:.1f} "
                 f"| {r['non_2xx']} | {ratio} | {r.get('loadavg_1m_after', '')} |"
             )
+    alone = report.get("search_alone")
+    if alone:
+        lines += [
+            "",
+            f"Food search, one client (`wrk -t1 -c1 -d{report['wrk']['duration']}s`, the same four words, full USDA "
+            f"table): {alone['rps']} req/s, p50 {alone['p50_ms']:.1f} ms, p95 {alone['p95_ms']:.1f} ms, "
+            f"p99 {alone['p99_ms']:.1f} ms (target: p95 under 20 ms).",
+        ]
     years = report.get("long_years")
     if report.get("long_users") and f"diary_list_{years}y" in report["load"]:
         lines += ["", f"### 1 year vs {years} years of history per user (FitHub; 10y/1y)", ""]
@@ -779,6 +797,7 @@ def main() -> None:
         "wrk": {"threads": args.threads, "connections": args.connections, "duration": args.duration},
         "load": direct["load"] if direct else None,
         "direct": {"rated": direct["rated"]} if direct else None,
+        "search_alone": direct["search_alone"] if direct else None,
         "stack": stack,
         "queries": json.loads(queries.stdout.strip().splitlines()[-1]),
         "runtime_s": round(time.monotonic() - started, 1),
