@@ -140,7 +140,9 @@ def _validate_entry(entry: DiaryEntry) -> None:
     )
 
 
-@transaction.atomic
+# No savepoint inside a caller's transaction (the API's create): an error here fails the
+# whole request anyway, and a savepoint costs two round trips.
+@transaction.atomic(savepoint=False)
 def log_food(
     *,
     user,

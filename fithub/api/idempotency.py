@@ -56,10 +56,16 @@ def idempotent(handler):
         fingerprint = _fingerprint(request)
         expired_before = timezone.now() - timedelta(hours=settings.IDEMPOTENCY_KEY_TTL_HOURS)
         with transaction.atomic():
-            IdempotencyRecord.objects.filter(user=request.user, key=key, created_at__lt=expired_before).delete()
             record, created = IdempotencyRecord.objects.get_or_create(
                 user=request.user, key=key, defaults={"fingerprint": fingerprint}
             )
+            if not created and record.created_at < expired_before:
+                # An expired key starts afresh. Looked up again after the delete: a concurrent
+                # request may have renewed it first (its row is then the one that counts).
+                IdempotencyRecord.objects.filter(pk=record.pk).delete()
+                record, created = IdempotencyRecord.objects.get_or_create(
+                    user=request.user, key=key, defaults={"fingerprint": fingerprint}
+                )
             if not created:
                 if record.fingerprint != fingerprint:
                     raise IdempotencyKeyReused()

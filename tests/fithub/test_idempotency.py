@@ -1,6 +1,7 @@
 """Idempotency-Key on creates: a retried POST replays its first response and creates nothing."""
 
 import threading
+from collections import Counter
 
 import pytest
 from django.urls import reverse
@@ -67,6 +68,31 @@ def test_an_expired_key_can_be_used_again(auth_client, user, settings):
     assert Measurement.objects.filter(user=user).count() == 2
 
 
+def test_an_expired_key_can_be_used_again_for_another_request(auth_client, user):
+    assert post(auth_client).status_code == 201
+    IdempotencyRecord.objects.update(created_at="2020-01-01T00:00:00Z")
+    response = post(auth_client, {**BODY, "value": 79.5})
+    assert response.status_code == 201
+    assert "Idempotent-Replayed" not in response
+    assert sorted(Measurement.objects.filter(user=user).values_list("value", flat=True)) == [79.5, 81.25]
+    assert IdempotencyRecord.objects.get().response_body["value"] == 79.5
+
+
+def test_a_keyed_create_deletes_nothing_up_front_and_its_service_takes_no_savepoint(
+    auth_client, user, django_assert_num_queries
+):
+    """The transaction (a savepoint inside the test's), the key's lookup and insert (in a
+    savepoint: a concurrent insert of the same key is caught), the create's savepoint (a
+    client-chosen id's conflict is recovered from), the type, the measurement, the user's
+    row, the goals it may reach, the response stored. An expired key is deleted only when
+    found, and the service joins the view's savepoint: 16 statements before."""
+    post(auth_client, key="warm-up")
+    with django_assert_num_queries(13) as captured:
+        assert post(auth_client).status_code == 201
+    assert sum("SAVEPOINT" in query["sql"] for query in captured.captured_queries) == 6
+    assert not any(query["sql"].startswith("DELETE") for query in captured.captured_queries)
+
+
 @pytest.mark.parametrize("key", ["", "x" * 256, "naïve-ключ", "tab\there"])
 def test_malformed_keys_are_400(auth_client, key):
     response = post(auth_client, key=key)
@@ -86,7 +112,7 @@ def test_a_retried_bulk_batch_without_ids_is_written_once(auth_client, user):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_retries_create_one_row():
+def test_concurrent_retries_create_one_row(builtin_types):
     """Two requests with one key at the same moment: one creates, the other replays."""
     user = UserFactory()
     statuses, barrier = [], threading.Barrier(4)
@@ -105,3 +131,28 @@ def test_concurrent_retries_create_one_row():
         thread.join()
     assert statuses == [201, 201, 201, 201]
     assert Measurement.objects.filter(user=user).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_retries_of_an_expired_key_create_one_new_row(builtin_types):
+    """Requests reusing an expired key at the same moment: one renews it, the others replay."""
+    user = UserFactory()
+    assert post(client_for(user)).status_code == 201
+    IdempotencyRecord.objects.update(created_at="2020-01-01T00:00:00Z")
+    statuses, barrier = [], threading.Barrier(4)
+
+    def send():
+        barrier.wait()
+        response = post(client_for(user), {**BODY, "value": 70})
+        statuses.append((response.status_code, response.get("Idempotent-Replayed")))
+        from django.db import connections
+
+        connections.close_all()
+
+    threads = [threading.Thread(target=send) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert Counter(statuses) == {(201, None): 1, (201, "true"): 3}
+    assert sorted(Measurement.objects.filter(user=user).values_list("value", flat=True)) == [70, 81.25]
