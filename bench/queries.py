@@ -5,7 +5,8 @@
 Each endpoint is requested through Django's test client with a real access token, with
 CaptureQueriesContext on every database alias (primary and replicas), once per given user
 (users with different amounts of history show whether the count is constant). The SQL
-FitHub sent for the diary list and the day summary is then EXPLAINed on the primary.
+FitHub sent for the diary list, the day summary and food search is then EXPLAINed on the
+primary, each statement of a round trip on its own.
 """
 
 from __future__ import annotations
@@ -63,6 +64,20 @@ def measure(email: str) -> tuple[dict, dict]:
     return counts, sql
 
 
+def statements_of(sql: str) -> list[str]:
+    """The statements of one execute: fithub.compiled.fetch_together sends several, joined
+    by "; ". Split outside quoted literals."""
+    parts, start, quoted = [], 0, False
+    for index, char in enumerate(sql):
+        if char == "'":
+            quoted = not quoted  # a doubled quote inside a literal flips twice
+        elif char == ";" and not quoted:
+            parts.append(sql[start:index].strip())
+            start = index + 1
+    parts.append(sql[start:].strip())
+    return [part for part in parts if part]
+
+
 def explain(statement: str) -> str:
     with connections["default"].cursor() as cursor:
         cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + statement)
@@ -78,11 +93,11 @@ def main() -> None:
         result["per_user"][email] = {"diary_entries": entries, "endpoints": counts}
     explained = {
         "diary_list": "nutrition_diaryentry",
-        "day_summary": "nutrition_diaryentry",
+        "day_summary": "FROM",
         "food_search": 'FROM "nutrition_food"',
     }
     for name, table in explained.items():
-        statements = [s for s in last_sql.get(name, []) if table in s]
+        statements = [s for sent in last_sql.get(name, []) for s in statements_of(sent) if table in s]
         result["explain"][name] = [{"sql": s, "plan": explain(s)} for s in statements]
     print(json.dumps(result))
 
