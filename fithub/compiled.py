@@ -108,8 +108,21 @@ class CompiledQuery:
 
 @dataclass(frozen=True, slots=True)
 class Statement:
-    query: CompiledQuery
+    """A compiled query with its values (and, for a ShapedQuery, its shape), ready to run."""
+
+    query: CompiledQuery | ShapedQuery
     values: dict[str, Any]
+    shape: Hashable = None
+
+    def sql_and_params(self, alias: str) -> tuple[str, list]:
+        if isinstance(self.query, ShapedQuery):
+            return self.query._sql_and_params(self.shape, alias, self.values)
+        return self.query._sql_and_params(alias, self.values)
+
+    def converted(self, alias: str, fetched: Iterable) -> list[tuple]:
+        if isinstance(self.query, ShapedQuery):
+            return self.query._converted(self.shape, alias, self.values, fetched)
+        return self.query._converted(alias, fetched)
 
 
 def fetch_together(*statements: Statement) -> list[list[tuple]]:
@@ -128,22 +141,22 @@ def fetch_together(*statements: Statement) -> list[list[tuple]]:
     )
     if not together:
         return [_fetch_alone(statement, alias) for statement, alias in zip(statements, aliases, strict=True)]
-    parts = [statement.query._sql_and_params(alias, statement.values) for statement in statements]
+    parts = [statement.sql_and_params(alias) for statement in statements]
     results = []
     with connection.cursor() as cursor:
         cursor.execute("; ".join(sql for sql, _ in parts), [param for _, params in parts for param in params])
         for index, statement in enumerate(statements):
             if index:
                 cursor.nextset()
-            results.append(statement.query._converted(alias, cursor.fetchall()))
+            results.append(statement.converted(alias, cursor.fetchall()))
     return results
 
 
 def _fetch_alone(statement: Statement, alias: str) -> list[tuple]:
-    sql, params = statement.query._sql_and_params(alias, statement.values)
+    sql, params = statement.sql_and_params(alias)
     with connections[alias].cursor() as cursor:
         cursor.execute(sql, params)
-        return statement.query._converted(alias, cursor.fetchall())
+        return statement.converted(alias, cursor.fetchall())
 
 
 class Param(Value):
@@ -192,7 +205,8 @@ class ShapedQuery:
     only (hashable) and which takes each of `values` through a `Param` of that name.
 
     `instances(shape, values)` gives the model instances, annotations set, that
-    `list(build(shape, values))` gives, from SQL compiled once per shape, database and thread
+    `list(build(shape, values))` gives (`rows()` the tuples of a `values_list()` queryset,
+    `bind()` a Statement for `fetch_together`), from SQL compiled once per shape, database and thread
     (at most `max_shapes` kept). Compiling builds the query a second time with other values
     of the same lengths and refuses it (ValueError) unless the SQL and every parameter but
     the Params come out the same, and every value is used: a value that reached the SQL
@@ -202,16 +216,31 @@ class ShapedQuery:
         self.model, self.build, self.max_shapes = model, build, max_shapes
         self._local = threading.local()
 
+    def rows(self, shape: Hashable, values: dict[str, Any]) -> list[tuple]:
+        """The converted rows of a `values_list()` queryset, as `list(build(shape, values))`."""
+        return fetch_together(self.bind(shape, values))[0]
+
+    def bind(self, shape: Hashable, values: dict[str, Any]) -> Statement:
+        """This query with its shape and values, to run with others in one round trip (`fetch_together`)."""
+        return Statement(self, values, shape)
+
+    def _sql_and_params(self, shape: Hashable, alias: str, values: dict) -> tuple[str, list]:
+        sql, template, _, _ = self._compiled(shape, alias, values)
+        connection = connections[alias]
+        return sql, [param.bind(values, connection) if isinstance(param, _Slot) else param for param in template]
+
+    def _converted(self, shape: Hashable, alias: str, values: dict, fetched: Iterable) -> list[tuple]:
+        _, _, compiler, converters = self._compiled(shape, alias, values)
+        if converters:
+            fetched = compiler.apply_converters(fetched, converters)
+        return [tuple(row) for row in fetched]
+
     def instances(self, shape: Hashable, values: dict[str, Any]) -> list[Model]:
         alias = router.db_for_read(self.model)
-        connection = connections[alias]
-        sql, template, compiler, converters = self._compiled(shape, alias, values)
-        params = [param.bind(values, connection) if isinstance(param, _Slot) else param for param in template]
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            rows = cursor.fetchall()
-        if converters:
-            rows = compiler.apply_converters(rows, converters)
+        _, _, compiler, _ = self._compiled(shape, alias, values)
+        if compiler.klass_info is None or compiler.klass_info.get("related_klass_infos"):
+            raise ValueError("instances() takes a queryset of model instances (no values(), no select_related())")
+        rows = _fetch_alone(self.bind(shape, values), alias)
         start, end = compiler.klass_info["select_fields"][0], compiler.klass_info["select_fields"][-1] + 1
         attnames = [column[0].target.attname for column in compiler.select[start:end]]
         annotations = compiler.annotation_col_map.items()
@@ -243,8 +272,6 @@ class ShapedQuery:
         unused = set(values) - {param.name for param in params if isinstance(param, _Slot)}
         if unused:
             raise ValueError(f"values {sorted(unused)} never reach the SQL")
-        if compiler.klass_info is None or compiler.klass_info.get("related_klass_infos"):
-            raise ValueError("a ShapedQuery gives instances of its model only (no values(), no select_related())")
         converters = compiler.get_converters([column for column, _, _ in compiler.select[: compiler.col_count]])
         return sql, params, compiler, converters
 

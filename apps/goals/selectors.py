@@ -12,7 +12,7 @@ from django.db.models import QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
 from apps.goals.models import Goal, NutritionTarget
-from apps.measurements.selectors import daily_trend, latest_measurement
+from apps.measurements.selectors import daily_means, latest_value, trend_history_start, trend_points
 from apps.users.models import User
 from fithub.compiled import USER_DATE_RANGE, CompiledQuery, Statement, fetch_together
 
@@ -41,7 +41,8 @@ def _one_decimal(value: Decimal) -> Decimal:
 
 
 def goal_progress(*, goal: Goal) -> GoalProgress:
-    """How far along a goal is. Two queries: the latest measurement and the daily trend.
+    """How far along a goal is. Two queries in one round trip: the latest measurement and the
+    daily means the trend comes from (both compiled once, fithub.compiled).
 
     - `percent_complete`: (current - start) / (target - start), as a percentage clamped to
       0..100, so it works for goals that go down (weight loss) and up; 100 once achieved.
@@ -53,8 +54,13 @@ def goal_progress(*, goal: Goal) -> GoalProgress:
     """
     user = goal.user
     today = user.local_today()
-    latest = latest_measurement(user=user, measurement_type=goal.type)
-    current = latest.value if latest is not None else goal.start_value
+    start = today - timedelta(days=PROJECTION_WINDOW_DAYS - 1)
+    latest_rows, means = fetch_together(
+        latest_value(user=user, measurement_type=goal.type),
+        daily_means(user=user, measurement_type=goal.type, start=trend_history_start(start), end=today),
+    )
+    latest, latest_at = latest_rows[0] if latest_rows else (None, None)
+    current = latest if latest_rows else goal.start_value
     direction = goal.direction
     span = goal.target_value - goal.start_value
     achieved = goal.status == Goal.Status.ACHIEVED
@@ -66,12 +72,7 @@ def goal_progress(*, goal: Goal) -> GoalProgress:
         percent = min(Decimal(100), max(Decimal(0), (current - goal.start_value) / span * 100))
         remaining = abs(goal.target_value - current)
 
-    points = daily_trend(
-        user=user,
-        measurement_type=goal.type,
-        start=today - timedelta(days=PROJECTION_WINDOW_DAYS - 1),
-        end=today,
-    )
+    points = trend_points(means, start=start)
     last = points[-1] if points else None
     trend_value = last.trend if last else None
     rate = last.rate_per_week if last else None
@@ -80,7 +81,7 @@ def goal_progress(*, goal: Goal) -> GoalProgress:
     if achieved and goal.achieved_at is not None:
         projected = goal.achieved_at.astimezone(user.zone).date()
     elif goal.is_reached_by(current):
-        projected = latest.measured_at.astimezone(user.zone).date() if latest else today
+        projected = latest_at.astimezone(user.zone).date() if latest_rows else today
     elif last is not None and rate and (rate > 0) == (direction > 0):
         days = (goal.target_value - last.trend) * 7 / rate
         if days <= 0:
@@ -93,7 +94,7 @@ def goal_progress(*, goal: Goal) -> GoalProgress:
         goal=goal,
         direction="down" if direction < 0 else "up",
         current_value=current,
-        current_measured_at=latest.measured_at if latest else None,
+        current_measured_at=latest_at,
         percent_complete=_one_decimal(percent),
         remaining=remaining,
         trend_value=trend_value,

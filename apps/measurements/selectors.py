@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import uuid
+import zoneinfo
 from collections import deque
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Avg, Count, F, Q, QuerySet, Window
+from django.db.models import Avg, Count, F, Q, QuerySet, UUIDField, Window
 from django.db.models.functions import RowNumber, TruncDate
 
 from apps.measurements.models import Measurement, MeasurementType
 from apps.users.models import User
+from fithub.compiled import Param, ShapedQuery, Statement, fetch_together
 
 TREND_WINDOW_DAYS = 7
 RATE_LOOKBACK_DAYS = 7
@@ -75,27 +77,67 @@ class TrendPoint:
     rate_per_week: Decimal | None
 
 
-def _daily_means(*, user: User, measurement_type: MeasurementType, start: date, end: date) -> list[tuple]:
-    """(local day, mean value, count) for each day with a measurement: one grouped query."""
-    zone = user.zone
-    rows = (
+def _daily_means(shape: str, values: dict) -> QuerySet:
+    """(local day, mean value, count) for each day with a measurement: one grouped query.
+    The shape is the user's time zone (its name reaches the SQL as the grouping's zone)."""
+    return (
         Measurement.objects.filter(
-            user=user,
-            type=measurement_type,
-            measured_at__gte=datetime.combine(start, time.min, tzinfo=zone),
-            measured_at__lt=datetime.combine(end + timedelta(days=1), time.min, tzinfo=zone),
+            user_id=Param("user", values["user"], output_field=UUIDField()),
+            type_id=Param("type", values["type"], output_field=UUIDField()),
+            measured_at__gte=Param("from", values["from"]),
+            measured_at__lt=Param("until", values["until"]),
         )
-        .annotate(day=TruncDate("measured_at", tzinfo=zone))
+        .annotate(day=TruncDate("measured_at", tzinfo=zoneinfo.ZoneInfo(shape)))
         .values("day")
         .annotate(mean=Avg("value"), count=Count("id"))
         .order_by("day")
         .values_list("day", "mean", "count")
     )
-    return list(rows)
+
+
+# Compiled once per time zone (fithub.compiled): building and compiling it cost Django more
+# than PostgreSQL took to run it.
+_DAILY_MEANS = ShapedQuery(Measurement, _daily_means)
+
+
+def daily_means(*, user: User, measurement_type: MeasurementType, start: date, end: date) -> Statement:
+    """The daily means from `start` to `end` (local days), to run with fetch_together."""
+    zone = user.zone
+    values = {
+        "user": user.pk,
+        "type": measurement_type.pk,
+        "from": datetime.combine(start, time.min, tzinfo=zone),
+        "until": datetime.combine(end + timedelta(days=1), time.min, tzinfo=zone),
+    }
+    return _DAILY_MEANS.bind(user.timezone, values)
+
+
+def _latest_value(shape: None, values: dict) -> QuerySet:
+    return (
+        Measurement.objects.filter(
+            user_id=Param("user", values["user"], output_field=UUIDField()),
+            type_id=Param("type", values["type"], output_field=UUIDField()),
+        )
+        .order_by("-measured_at", "-id")
+        .values_list("value", "measured_at")[:1]
+    )
+
+
+_LATEST_VALUE = ShapedQuery(Measurement, _latest_value)
+
+
+def latest_value(*, user: User, measurement_type: MeasurementType) -> Statement:
+    """The latest (value, measured_at) of the type, or no row: to run with fetch_together."""
+    return _LATEST_VALUE.bind(None, {"user": user.pk, "type": measurement_type.pk})
 
 
 def _q(value: Decimal) -> Decimal:
     return Decimal(value).quantize(Decimal("0.0001"))
+
+
+def trend_history_start(start: date) -> date:
+    """The first day whose daily mean the points from `start` on depend on."""
+    return start - timedelta(days=TREND_WINDOW_DAYS - 1 + RATE_LOOKBACK_DAYS)
 
 
 def daily_trend(*, user: User, measurement_type: MeasurementType, start: date, end: date) -> list[TrendPoint]:
@@ -111,10 +153,15 @@ def daily_trend(*, user: User, measurement_type: MeasurementType, start: date, e
     One query (daily means grouped in SQL, reaching 13 days before `start` so the first
     points have their history), then one linear pass with two sliding windows.
     """
-    history_days = TREND_WINDOW_DAYS - 1 + RATE_LOOKBACK_DAYS
-    rows = _daily_means(
-        user=user, measurement_type=measurement_type, start=start - timedelta(days=history_days), end=end
+    (rows,) = fetch_together(
+        daily_means(user=user, measurement_type=measurement_type, start=trend_history_start(start), end=end)
     )
+    return trend_points(rows, start=start)
+
+
+def trend_points(rows: list[tuple], *, start: date) -> list[TrendPoint]:
+    """The trend points from `start` on, from the daily means (`daily_means`) reaching back to
+    `trend_history_start(start)`."""
     window: deque[tuple[date, Decimal]] = deque()
     window_sum = Decimal(0)
     computed: deque[tuple[date, Decimal]] = deque()  # (day, trend) of recent days, for the rate

@@ -215,3 +215,28 @@ def test_a_param_that_would_change_the_sql_is_refused():
         return _foods(shape, values | {"user": None})  # NULL is SQL text, not a parameter
 
     _refused_shape(null_user, {"user": uuid.uuid4(), "word": "bean"}, "changes the SQL itself")
+
+
+def _food_names(shape, values):
+    return _foods(shape, values).values_list("name", "energy_kcal")
+
+
+def test_shaped_rows_go_together_with_compiled_statements_in_one_round_trip(django_assert_num_queries):
+    from apps.nutrition.models import Food
+    from tests.nutrition.factories import PublicFoodFactory
+
+    PublicFoodFactory(name="Bean, raw", energy_kcal=100)
+    PublicFoodFactory(name="Rice, raw", energy_kcal=130)
+    user = UserFactory()
+    QuickAddEntryFactory(user=user, local_date=dt.date(2026, 11, 2), meal="lunch")
+    names = ShapedQuery(Food, _food_names)
+    counts = CompiledQuery(DiaryEntry, _counts, fields=FIELDS, sentinels=SENTINELS)
+    november = {"start": dt.date(2026, 11, 1), "end": dt.date(2026, 11, 30)}
+    assert names.rows((False,), {"word": "bean"}) == [("Bean, raw", 100.0)]
+    with django_assert_num_queries(1):
+        beans, lunches, rice = fetch_together(
+            names.bind((False,), {"word": "bean"}),
+            counts.bind(user_id=user.pk, **november),
+            names.bind((False,), {"word": "RICE"}),
+        )
+    assert (beans, lunches, rice) == ([("Bean, raw", 100.0)], [("lunch", 1)], [("Rice, raw", 130.0)])

@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from apps.measurements.selectors import daily_trend
 from tests.measurements.factories import MeasurementFactory
+from tests.users.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -102,3 +103,21 @@ def test_blank_type_is_a_documented_400(auth_client):
     assert response.status_code == 400
     assert response.json()["errors"][0]["attr"] == "type"
     assert response.json()["errors"][0]["code"] == "blank"
+
+
+def test_users_in_different_zones_share_no_compiled_grouping(builtin_types):
+    """The daily means are compiled once per time zone: each user's days stay their own."""
+    moment = dt.datetime(2026, 10, 5, 23, 30, tzinfo=dt.UTC)  # Oct 5 in New York, Oct 6 in Tokyo
+    days = {}
+    for zone in ("America/New_York", "Asia/Tokyo", "America/New_York", "UTC"):
+        user = UserFactory(timezone=zone)
+        MeasurementFactory(user=user, value=Decimal(70), measured_at=moment)
+        points = daily_trend(
+            user=user, measurement_type=builtin_types["weight"], start=dt.date(2026, 10, 1), end=dt.date(2026, 10, 9)
+        )
+        days.setdefault(zone, set()).update(point.date for point in points)
+    assert days == {
+        "America/New_York": {dt.date(2026, 10, 5)},
+        "Asia/Tokyo": {dt.date(2026, 10, 6)},
+        "UTC": {dt.date(2026, 10, 5)},
+    }
