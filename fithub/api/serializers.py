@@ -1,6 +1,7 @@
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, tzinfo
+from operator import attrgetter
 from typing import Any
 
 from django.conf import settings
@@ -38,8 +39,8 @@ _CASTS = (
 @dataclass(frozen=True, slots=True)
 class _Column:
     key: str  # in the representation
-    column: str  # the model field: the key of a .values() row
-    attname: str  # the attribute of a model instance (food_id for the foreign key food)
+    column: str  # the model field: the key of a .values() row (type__unit across a foreign key)
+    attname: str  # the attribute of a model instance (food_id for the foreign key food; type.unit)
     convert: Callable[..., Any] | None  # None: the value as it is
     method: str | None = None  # a SerializerMethodField's method, called with the row
     zoned: bool = False  # convert(value, zone): a time, shown in the current time zone
@@ -52,8 +53,9 @@ class FlatReadSerializer(serializers.ModelSerializer):
     worked out once per class from its declared fields, instead of DRF's per-field,
     per-row machinery; OwnedModelViewSet's list selects rows as dicts for it, so a page
     builds no model instances either. The output is DRF's, value for value
-    (tests/fithub/test_flat_serializers.py compares them). Fields must be model fields
-    (no dotted or "*" sources), foreign keys as their ids, or SerializerMethodFields.
+    (tests/fithub/test_flat_serializers.py compares them). Fields must be model fields,
+    a field of a foreign key's row (`source="type.unit"`: the `type__unit` column of a row;
+    select_related for instances), foreign keys as their ids, or SerializerMethodFields.
     """
 
     @classmethod
@@ -75,7 +77,7 @@ class FlatReadSerializer(serializers.ModelSerializer):
         cached = cls.__dict__.get("_steps_cache")
         if cached is None:
             cached = tuple(
-                (c.key, c.column, c.attname, c.method or c.convert, _kind(c)) for c in cls.plan()
+                (c.key, c.column, attrgetter(c.attname), c.method or c.convert, _kind(c)) for c in cls.plan()
             )  # fmt: skip
             cls._steps_cache = cached
         return cached
@@ -86,11 +88,11 @@ class FlatReadSerializer(serializers.ModelSerializer):
         if zone is None:  # once per serializer (a list's rows share it): a context-local lookup
             zone = self.__dict__["_zone"] = _Zone(timezone.get_current_timezone())
         out = {}
-        for key, column, attname, convert, kind in self._steps():
+        for key, column, attribute, convert, kind in self._steps():
             if kind is _METHOD:
                 out[key] = getattr(self, convert)(row)
                 continue
-            value = row[column] if is_dict else getattr(row, attname)
+            value = row[column] if is_dict else attribute(row)
             if value is None or kind is _AS_IS_KIND:
                 out[key] = value
             elif kind is _ZONED:
@@ -127,9 +129,19 @@ def _column(name: str, field: serializers.Field, serializer: type) -> _Column:
     if isinstance(field, serializers.SerializerMethodField):
         return _Column(name, name, name, None, method=field.method_name or f"get_{name}")
     source = field.source or name
-    if "." in source or source == "*":
+    if source.count(".") > 1 or source == "*":
         raise TypeError(f"{serializer.__name__}.{name}: FlatReadSerializer takes model fields only, not {source!r}")
-    attname = serializer.Meta.model._meta.get_field(source).attname
+    if "." in source:  # a field of the row a foreign key points to
+        relation, related = source.split(".")
+        foreign_key = serializer.Meta.model._meta.get_field(relation)
+        if not foreign_key.many_to_one:
+            raise TypeError(f"{serializer.__name__}.{name}: {relation!r} is not a foreign key")
+        target = foreign_key.related_model._meta.get_field(related)
+        return _column_of(name, field, f"{relation}__{related}", f"{relation}.{target.attname}")
+    return _column_of(name, field, source, serializer.Meta.model._meta.get_field(source).attname)
+
+
+def _column_of(name: str, field: serializers.Field, source: str, attname: str) -> _Column:
     if isinstance(field, serializers.DateTimeField):
         return _Column(name, source, attname, _datetime_converter(field), zoned=True)
     if getattr(field, "uuid_format", "hex_verbose") != "hex_verbose":

@@ -61,10 +61,13 @@ class OwnedModelViewSet(OwnedViewSetMixin, viewsets.ModelViewSet):
     # unfiltered list (the most common read: "my latest entries") then runs a statement
     # compiled once (fithub.compiled) instead of building and compiling the query each time.
     compiled_first_page = False
+    # A FlatReadSerializer giving the list what get_serializer_class()'s serializer would,
+    # when that one is also the write serializer (the schema keeps documenting it).
+    flat_list_serializer_class: type[FlatReadSerializer] | None = None
 
     def list(self, request, *args, **kwargs):
         """A page of the caller's rows. A FlatReadSerializer gets them as dicts (`.values()`)."""
-        serializer_class = self.get_serializer_class()
+        serializer_class = self.flat_list_serializer_class or self.get_serializer_class()
         if issubclass(serializer_class, FlatReadSerializer) and self._compiled_first_page_applies():
             return self._compiled_first_page(serializer_class)
         queryset = self.filter_queryset(self.get_queryset())

@@ -1,6 +1,7 @@
 """FlatReadSerializer gives DRF's representation, value for value, from instances and rows."""
 
 import datetime as dt
+from decimal import Decimal
 
 import orjson
 import pytest
@@ -86,9 +87,34 @@ def test_targets_in_force_are_represented_as_drf_does(user):
     assert TargetInForceSerializer(bare).data["protein_g"] is None
 
 
-def test_a_field_that_is_not_a_model_field_is_refused():
+@pytest.mark.parametrize("zone", ["UTC", "Asia/Kathmandu"])
+def test_measurements_are_listed_as_the_measurement_serializer_shows_them(builtin_types, zone):
+    from apps.measurements.api.serializers import MeasurementListSerializer, MeasurementSerializer
+    from apps.measurements.models import Measurement
+    from tests.measurements.factories import MeasurementFactory, MeasurementTypeFactory
+
+    user = UserFactory()
+    pounds = MeasurementFactory(
+        user=user, value=Decimal("72.5748"), entered_value=Decimal("160"), entered_unit="lb", note="after a run",
+        measured_at=dt.datetime(2026, 11, 21, 6, 15, 30, 250000, tzinfo=dt.UTC),
+    )  # fmt: skip
+    own = MeasurementFactory(user=user, type=MeasurementTypeFactory(user=user, unit="mm"), value=Decimal("12.3"))
+    rows = {row["id"]: row for row in Measurement.objects.values(*MeasurementListSerializer.columns())}
+    with timezone.override(zone):
+        for measurement in Measurement.objects.filter(pk__in=[pounds.pk, own.pk]).select_related("type"):
+            expected = MeasurementSerializer(measurement).data
+            from_row = MeasurementListSerializer(rows[measurement.pk]).data
+            from_instance = MeasurementListSerializer(measurement).data
+            assert from_row == from_instance == expected
+            assert list(from_row) == list(expected)
+            assert [type(value) for value in from_row.values()] == [type(value) for value in expected.values()]
+            assert orjson.dumps(from_row, default=float) == orjson.dumps(expected, default=float)
+    assert rows[own.pk]["type__unit"] == "mm"
+
+
+def test_a_field_across_more_than_one_relation_is_refused():
     class Dotted(FlatReadSerializer):
-        owner_email = serializers.CharField(source="user.email")
+        owner_email = serializers.CharField(source="food.user.email")
 
         class Meta:
             model = DiaryEntry
@@ -96,6 +122,18 @@ def test_a_field_that_is_not_a_model_field_is_refused():
 
     with pytest.raises(TypeError, match="model fields only"):
         Dotted.plan()
+
+
+def test_a_dotted_field_must_follow_a_foreign_key():
+    class NotARelation(FlatReadSerializer):
+        year = serializers.IntegerField(source="created_at.year")
+
+        class Meta:
+            model = DiaryEntry
+            fields = ["id", "year"]
+
+    with pytest.raises(TypeError, match="not a foreign key"):
+        NotARelation.plan()
 
 
 @pytest.mark.parametrize("zone", ["UTC", "America/St_Johns"])

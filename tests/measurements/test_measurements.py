@@ -200,3 +200,38 @@ def test_offsets_postgresql_does_not_accept_still_filter(auth_client, user, buil
     assert len(response.json()["results"]) == 1
     response = auth_client.get(reverse("measurement-list"), {"start": "1990-01-01T12:00:01-21:00"})
     assert response.json()["results"] == []
+
+
+@pytest.mark.parametrize("params", [{}, {"page_size": 4}, {"type": "weight", "page_size": 3}])
+def test_list_pages_are_what_the_measurement_serializer_pages_were(
+    user, builtin_types, monkeypatch, django_assert_num_queries, params
+):
+    """The list runs the compiled first page and MeasurementListSerializer's rows; with both
+    off it is DRF's own path through MeasurementSerializer. Every page answers the same."""
+    from apps.measurements.api.views import MeasurementViewSet
+
+    start = dt.datetime(2026, 11, 1, 7, tzinfo=dt.UTC)
+    for n in range(9):  # every third one at the time of the one before: the id breaks the tie
+        when = start + dt.timedelta(hours=7 * (n - n % 3 // 2))
+        MeasurementFactory(user=user, value=Decimal(80) - n, measured_at=when, entered_unit="lb" if n % 2 else "kg")
+        MeasurementFactory(user=user, type=builtin_types["waist"], value=Decimal(90) + n, measured_at=when)
+    MeasurementFactory(value=Decimal(100))  # someone else's
+    client = client_for(user)
+
+    def pages(fast: bool) -> list[dict]:
+        with monkeypatch.context() as patch:
+            if not fast:
+                patch.setattr(MeasurementViewSet, "compiled_first_page", False)
+                patch.setattr(MeasurementViewSet, "flat_list_serializer_class", None)
+            found, url, query = [], LIST, params
+            while url:
+                body = client.get(url, query).json()
+                found.append(body)
+                url, query = body["next"], None
+            return found
+
+    fast, plain = pages(fast=True), pages(fast=False)
+    assert fast == plain
+    assert sum(len(page["results"]) for page in fast) == (9 if "type" in params else 18)
+    with django_assert_num_queries(1):  # the page (the user comes from the token)
+        client.get(LIST)

@@ -6,7 +6,7 @@ from rest_framework import serializers
 
 from apps.measurements.models import VALUE_DIGITS, VALUE_PLACES, Measurement, MeasurementType
 from apps.measurements.selectors import visible_measurement_types
-from fithub.api.serializers import OwnedModelSerializer
+from fithub.api.serializers import FlatReadSerializer, OwnedModelSerializer
 
 
 def value_field(**kwargs) -> serializers.DecimalField:
@@ -126,6 +126,35 @@ class MeasurementSerializer(OwnedModelSerializer):
         if self.instance is not None and not isinstance(self.instance, list):
             fields["type"].read_only = True
         return fields
+
+
+class MeasurementListSerializer(FlatReadSerializer):
+    """MeasurementSerializer's representation, value for value, for list pages of `.values()`
+    rows (fithub.api.serializers.FlatReadSerializer); the schema documents MeasurementSerializer."""
+
+    id = serializers.UUIDField()
+    type = serializers.UUIDField(source="type_id")
+    type_key = serializers.CharField(source="type.key")
+    value = value_field()
+    stored_unit = serializers.CharField(source="type.unit")
+    entered_value = value_field()
+
+    class Meta:
+        model = Measurement
+        fields = [
+            "id",
+            "type",
+            "type_key",
+            "value",
+            "stored_unit",
+            "entered_value",
+            "entered_unit",
+            "measured_at",
+            "note",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
 
 
 class MeasurementBulkSerializer(serializers.Serializer):
