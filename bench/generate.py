@@ -47,7 +47,7 @@ def log(message: str) -> None:
 
 @functools.cache
 def password_hash() -> str:
-    return make_password(BENCH_PASSWORD)  # once: PBKDF2 is slow on purpose
+    return make_password(BENCH_PASSWORD)  # once: password hashing is slow on purpose
 
 
 def run(sql: str, params: dict | None = None) -> int:

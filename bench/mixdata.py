@@ -5,7 +5,7 @@
     -> stdout: one JSON object {"users": N, "foods": [public food ids]}
 
 Tokens are minted in process with simplejwt (the same signed JWTs as POST /api/v1/auth/token/
-returns, each refresh token recorded as outstanding), so thousands of users cost no PBKDF2;
+returns, each refresh token recorded as outstanding), so thousands of users cost no password hashing;
 the mix still logs in over HTTP at its own share. `today` is the user's local day (their
 profile's time zone), `month_start` 29 days before it. The foods are, per search word, the
 first public food whose name contains it: what a user who searched would log.

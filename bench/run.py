@@ -72,7 +72,7 @@ HIGH = "1000000000/min"
 PHASES = ("direct", "stack")
 # The mobile day, per 1,000 requests: the day's summary on every app open, the diary, food
 # search (type-ahead) then logging a food, a weight now and then, the weight trend and the
-# goal's progress, token refreshes (15-minute access tokens) and 1 login in 200 (PBKDF2, ~0.3 s
+# goal's progress, token refreshes (15-minute access tokens) and 1 login in 200 (Argon2, ~0.16 s
 # of CPU each by design).
 MIX = {
     "summary": 370,
@@ -263,7 +263,7 @@ def direct_phase(args: argparse.Namespace, env: dict, work: Path, wrk_binary: st
         wait_http(f"{floor}/", processes[1])
 
         count = min(args.login_users, args.users)
-        log(f"logging {count} users in once (PBKDF2 each)")
+        log(f"logging {count} users in once (a password hash each)")
         tokens = [login(fithub, f"bench{n}@bench.example") for n in range(1, count + 1)]
         token_file = work / "tokens.txt"
         token_file.write_text("\n".join(tokens) + "\n")
@@ -745,7 +745,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers per server (direct)")
-    parser.add_argument("--login-users", type=int, default=64, help="users logged in over HTTP (PBKDF2; direct)")
+    parser.add_argument("--login-users", type=int, default=64, help="users logged in over HTTP (a password hash each; direct)")
     parser.add_argument("--rate-fraction", type=float, default=0.7, help="the fraction of the peak rate (0: skip)")
     parser.add_argument("--stack-workers", type=int, default=2, help="gunicorn sync workers per instance (stack)")
     parser.add_argument("--mix-duration", type=int, default=30, help="seconds per wrk run of the mix (stack)")

@@ -58,6 +58,25 @@ def test_login_is_case_insensitive_and_returns_a_token_pair(api_client, user):
     assert me.json()["email"] == user.email
 
 
+def test_production_hashes_with_argon2_and_upgrades_older_hashes_at_login(api_client, settings):
+    """The test suite hashes with MD5 for speed; production's list puts Argon2 first. A user
+    whose password was hashed with PBKDF2 logs in as before and is rehashed with Argon2."""
+    from django.contrib.auth.hashers import identify_hasher, make_password
+
+    from fithub.settings import PREFERRED_HASHERS
+
+    settings.PASSWORD_HASHERS = PREFERRED_HASHERS.split(",")
+    assert identify_hasher(make_password("correct horse battery")).algorithm == "argon2"
+    user = UserFactory()
+    user.password = make_password(PASSWORD, hasher="pbkdf2_sha256")
+    user.save(update_fields=["password"])
+    assert login(api_client, user.email).status_code == 200
+    user.refresh_from_db()
+    assert user.password.startswith("argon2$argon2id$")
+    assert login(api_client, user.email).status_code == 200
+    assert login(api_client, user.email, "wrong-password").status_code == 401
+
+
 def test_login_with_a_wrong_password_is_401(api_client, user):
     response = login(api_client, user.email, "wrong-password")
     assert response.status_code == 401
