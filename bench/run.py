@@ -745,7 +745,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers per server (direct)")
-    parser.add_argument("--login-users", type=int, default=64, help="users logged in over HTTP (a password hash each; direct)")
+    parser.add_argument("--login-users", type=int, default=64, help="users logged in over HTTP (one hash each; direct)")
     parser.add_argument("--rate-fraction", type=float, default=0.7, help="the fraction of the peak rate (0: skip)")
     parser.add_argument("--stack-workers", type=int, default=2, help="gunicorn sync workers per instance (stack)")
     parser.add_argument("--mix-duration", type=int, default=30, help="seconds per wrk run of the mix (stack)")
