@@ -5,6 +5,10 @@ from django.core.paginator import Paginator as DjangoPaginator
 from django.db.models import Count, Window
 from rest_framework import pagination
 
+# PostgreSQL's bigint: no OFFSET or row number goes past it, and a page that would start
+# beyond it cannot hold a row (a larger OFFSET is a database error, not an empty page).
+MAX_ROWS = 2**63 - 1
+
 
 class PageNumberPagination(pagination.PageNumberPagination):
     """`?page=N&page_size=M` (at most 200) with `count`, `next`, `previous`, `results`."""
@@ -33,6 +37,8 @@ class WindowCountPaginator(DjangoPaginator):
         if number < 1:
             raise EmptyPage("That page number is less than 1")
         bottom = (number - 1) * self.per_page
+        if bottom + self.per_page > MAX_ROWS:
+            raise EmptyPage("That page contains no results")
         rows = list(
             self.object_list.annotate(**{self.total_annotation: Window(Count("pk"))})[bottom : bottom + self.per_page]
         )

@@ -148,3 +148,11 @@ def test_pages_rank_as_the_whole_list_does_though_closeness_is_computed_for_the_
             pages += names(auth_client.get(FOODS, {"search": query, "page_size": 7, "page": page}))
         assert "RANK() OVER" in queries.captured_queries[-1]["sql"]
     assert pages == ranked[:28]
+
+
+@pytest.mark.parametrize("search", ["", "bean", "beann"])
+@pytest.mark.parametrize("page", [str(2**31), str(2**63), "290971984851451797887258580890054295552"])
+def test_a_page_number_beyond_any_count_is_404_not_a_database_error(auth_client, search, page):
+    PublicFoodFactory(name="Bean, raw")
+    response = auth_client.get(FOODS, {"search": search, "page": page, "page_size": 200})
+    assert response.status_code == 404, response.content

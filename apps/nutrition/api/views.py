@@ -33,7 +33,7 @@ from apps.nutrition.api.serializers import (
 from apps.nutrition.filters import DiaryEntryFilter
 from apps.nutrition.models import NUTRIENT_FIELDS, DiaryEntry, Food, FoodPreference, Meal
 from fithub.api.idempotency import idempotent
-from fithub.api.pagination import TimeCursorPagination, WindowCountPagination
+from fithub.api.pagination import MAX_ROWS, TimeCursorPagination, WindowCountPagination
 from fithub.api.viewsets import OwnedModelViewSet
 from fithub.compiled import fetch_together
 
@@ -266,6 +266,8 @@ class FoodViewSet(OwnedModelViewSet):
                 page = self.paginator.first_page(partial(selectors.first_search_page, **search, typos=True), request)
         else:
             reads = page_number * self.paginator.get_page_size(request) if page_number else None
+            if reads is not None and reads > MAX_ROWS:
+                reads = None  # a page past any row: the paginator answers 404
             page = self.paginate_queryset(selectors.search_foods(**search, reads=reads))
         return self.get_paginated_response(FoodSerializer(page, many=True, context=self.get_serializer_context()).data)
 
