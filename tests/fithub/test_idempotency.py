@@ -78,19 +78,19 @@ def test_an_expired_key_can_be_used_again_for_another_request(auth_client, user)
     assert IdempotencyRecord.objects.get().response_body["value"] == 79.5
 
 
-def test_a_keyed_create_deletes_nothing_up_front_and_its_service_takes_no_savepoint(
-    auth_client, user, django_assert_num_queries
-):
-    """The transaction (a savepoint inside the test's), the key's lookup and insert (in a
-    savepoint: a concurrent insert of the same key is caught), the create's savepoint (a
-    client-chosen id's conflict is recovered from), the type, the measurement, the user's
-    row, the goals it may reach, the response stored. An expired key is deleted only when
-    found, and the service joins the view's savepoint: 16 statements before."""
+def test_a_keyed_create_claims_its_key_in_one_statement(auth_client, user, django_assert_num_queries):
+    """The transaction (a savepoint inside the test's), the key claimed (one INSERT ... ON
+    CONFLICT DO NOTHING), the create's savepoint (a client-chosen id's conflict is recovered
+    from), the type, the measurement, the user's row, the goals it may reach, the response
+    stored. No expired-key delete up front, no lookup and savepoint around the key's insert,
+    none in the service: 16 statements before."""
     post(auth_client, key="warm-up")
-    with django_assert_num_queries(13) as captured:
+    with django_assert_num_queries(10) as captured:
         assert post(auth_client).status_code == 201
-    assert sum("SAVEPOINT" in query["sql"] for query in captured.captured_queries) == 6
-    assert not any(query["sql"].startswith("DELETE") for query in captured.captured_queries)
+    statements = [query["sql"] for query in captured.captured_queries]
+    assert sum("SAVEPOINT" in sql for sql in statements) == 4
+    assert sum("ON CONFLICT" in sql for sql in statements) == 1
+    assert not any(sql.startswith("DELETE") for sql in statements)
 
 
 @pytest.mark.parametrize("key", ["", "x" * 256, "naïve-ключ", "tab\there"])
