@@ -263,10 +263,12 @@ class ShapedQuery:
         return compiled
 
     def _compile(self, shape: Hashable, alias: str, values: dict) -> tuple:
+        # The compiler kept (for its converters) is the one built with the made-up values: the
+        # cache holds nothing of the first caller's (their words, their id).
         with _placeholders():
-            compiler = self.build(shape, values).query.get_compiler(using=alias)
-            sql, params = compiler.as_sql()
-            other_sql, other_params = self.build(shape, _other(values)).query.get_compiler(using=alias).as_sql()
+            sql, params = self.build(shape, values).query.get_compiler(using=alias).as_sql()
+            compiler = self.build(shape, _other(values)).query.get_compiler(using=alias)
+            other_sql, other_params = compiler.as_sql()
         if (sql, list(params)) != (other_sql, list(other_params)):
             raise ValueError(f"values of shape {shape!r} reach the SQL other than through Params")
         unused = set(values) - {param.name for param in params if isinstance(param, _Slot)}

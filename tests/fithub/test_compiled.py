@@ -240,3 +240,15 @@ def test_shaped_rows_go_together_with_compiled_statements_in_one_round_trip(djan
             names.bind((False,), {"word": "RICE"}),
         )
     assert (beans, lunches, rice) == ([("Bean, raw", 100.0)], [("lunch", 1)], [("Rice, raw", 130.0)])
+
+
+def test_the_compiled_shape_keeps_nothing_of_its_first_callers_values():
+    shaped = _shaped_foods()
+    user = UserFactory()
+    shaped.instances((True,), {"user": user.pk, "word": "private-words"})
+    ((sql, _, compiler, _),) = shaped._local.compiled.values()
+    with_values = str(compiler.query)  # the SQL with the values of the query the cache holds
+    assert "private-words" not in with_values
+    assert user.pk.hex not in with_values
+    assert str(user.pk) not in with_values
+    assert "%s" in sql
