@@ -94,16 +94,21 @@ class CompiledQuery:
             compiled = cache[alias] = self._compile(alias)
         return compiled
 
-    def _sql_and_params(self, alias: str, values: dict) -> tuple[str, list]:
+    def _sql_and_params(self, statement: Statement, alias: str) -> tuple[str, list]:
         sql, order, _, _ = self._compiled(alias)
         connection = connections[alias]
-        return sql, [self._adapt(name, values[name], connection) for name in order]
+        return sql, [self._adapt(name, statement.values[name], connection) for name in order]
 
-    def _converted(self, alias: str, fetched: Iterable) -> list[tuple]:
+    def _converted(self, statement: Statement, alias: str, fetched: Iterable) -> list[tuple]:
         _, _, compiler, converters = self._compiled(alias)
-        if converters:
-            fetched = compiler.apply_converters(fetched, converters)
-        return [tuple(row) for row in fetched]
+        return _convert(compiler, converters, fetched)
+
+
+def _convert(compiler, converters: list, fetched: Iterable) -> list[tuple]:
+    """The fetched rows as the compiler's queryset gives them (its converters applied)."""
+    if converters:
+        fetched = compiler.apply_converters(fetched, converters)
+    return [tuple(row) for row in fetched]
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,14 +120,10 @@ class Statement:
     shape: Hashable = None
 
     def sql_and_params(self, alias: str) -> tuple[str, list]:
-        if isinstance(self.query, ShapedQuery):
-            return self.query._sql_and_params(self.shape, alias, self.values)
-        return self.query._sql_and_params(alias, self.values)
+        return self.query._sql_and_params(self, alias)
 
     def converted(self, alias: str, fetched: Iterable) -> list[tuple]:
-        if isinstance(self.query, ShapedQuery):
-            return self.query._converted(self.shape, alias, self.values, fetched)
-        return self.query._converted(alias, fetched)
+        return self.query._converted(self, alias, fetched)
 
 
 def fetch_together(*statements: Statement) -> list[list[tuple]]:
@@ -224,16 +225,15 @@ class ShapedQuery:
         """This query with its shape and values, to run with others in one round trip (`fetch_together`)."""
         return Statement(self, values, shape)
 
-    def _sql_and_params(self, shape: Hashable, alias: str, values: dict) -> tuple[str, list]:
-        sql, template, _, _ = self._compiled(shape, alias, values)
+    def _sql_and_params(self, statement: Statement, alias: str) -> tuple[str, list]:
+        sql, template, _, _ = self._compiled(statement.shape, alias, statement.values)
         connection = connections[alias]
+        values = statement.values
         return sql, [param.bind(values, connection) if isinstance(param, _Slot) else param for param in template]
 
-    def _converted(self, shape: Hashable, alias: str, values: dict, fetched: Iterable) -> list[tuple]:
-        _, _, compiler, converters = self._compiled(shape, alias, values)
-        if converters:
-            fetched = compiler.apply_converters(fetched, converters)
-        return [tuple(row) for row in fetched]
+    def _converted(self, statement: Statement, alias: str, fetched: Iterable) -> list[tuple]:
+        _, _, compiler, converters = self._compiled(statement.shape, alias, statement.values)
+        return _convert(compiler, converters, fetched)
 
     def instances(self, shape: Hashable, values: dict[str, Any]) -> list[Model]:
         alias = router.db_for_read(self.model)

@@ -77,13 +77,20 @@ class TrendPoint:
     rate_per_week: Decimal | None
 
 
+def _of_user_and_type(values: dict) -> QuerySet[Measurement]:
+    """The measurements of `values["user"]` and `values["type"]`, both as Params."""
+    return Measurement.objects.filter(
+        user_id=Param("user", values["user"], output_field=UUIDField()),
+        type_id=Param("type", values["type"], output_field=UUIDField()),
+    )
+
+
 def _daily_means(shape: str, values: dict) -> QuerySet:
     """(local day, mean value, count) for each day with a measurement: one grouped query.
     The shape is the user's time zone (its name reaches the SQL as the grouping's zone)."""
     return (
-        Measurement.objects.filter(
-            user_id=Param("user", values["user"], output_field=UUIDField()),
-            type_id=Param("type", values["type"], output_field=UUIDField()),
+        _of_user_and_type(values)
+        .filter(
             measured_at__gte=Param("from", values["from"]),
             measured_at__lt=Param("until", values["until"]),
         )
@@ -113,14 +120,7 @@ def daily_means(*, user: User, measurement_type: MeasurementType, start: date, e
 
 
 def _latest_value(shape: None, values: dict) -> QuerySet:
-    return (
-        Measurement.objects.filter(
-            user_id=Param("user", values["user"], output_field=UUIDField()),
-            type_id=Param("type", values["type"], output_field=UUIDField()),
-        )
-        .order_by("-measured_at", "-id")
-        .values_list("value", "measured_at")[:1]
-    )
+    return _of_user_and_type(values).order_by("-measured_at", "-id").values_list("value", "measured_at")[:1]
 
 
 _LATEST_VALUE = ShapedQuery(Measurement, _latest_value)

@@ -71,11 +71,17 @@ def _visible_foods(user_id: Param | None) -> QuerySet[Food]:
     return Food.objects.filter(visible)
 
 
+def _signed_in(user) -> bool:
+    return user is not None and user.is_authenticated
+
+
 def _user_param(user) -> Param | None:
     """The signed-in caller's id as a Param (None for anonymous callers)."""
-    if user is None or not user.is_authenticated:
-        return None
-    return Param("user", user.pk, output_field=UUIDField())
+    return _user_id_param(user.pk) if _signed_in(user) else None
+
+
+def _user_id_param(user_id) -> Param:
+    return Param("user", user_id, output_field=UUIDField())
 
 
 def with_portions(queryset: QuerySet[Food]) -> QuerySet[Food]:
@@ -127,7 +133,7 @@ def _search(*, user, query: str, barcode: str, typos: bool, reads: int | None) -
         values["phrase"] = " ".join(words)
     if barcode.strip():
         values["barcode"] = barcode.strip()
-    if _user_param(user) is not None:
+    if _signed_in(user):
         values["user"] = user.pk
     typos = typos and connection.vendor == "postgresql" and bool(words)
     long_words = tuple(len(word) >= 3 for word in words)
@@ -176,7 +182,7 @@ def first_search_page(
 
 
 def _ranked_foods(search: _Search, values: dict[str, Any]) -> QuerySet[Food]:
-    user_id = Param("user", values["user"], output_field=UUIDField()) if search.signed_in else None
+    user_id = _user_id_param(values["user"]) if search.signed_in else None
     queryset = _with_preferences(_visible_foods(user_id), user_id)
     if search.barcode:
         queryset = queryset.filter(barcode=Param("barcode", values["barcode"]))

@@ -141,19 +141,8 @@ class MeasurementListSerializer(FlatReadSerializer):
 
     class Meta:
         model = Measurement
-        fields = [
-            "id",
-            "type",
-            "type_key",
-            "value",
-            "stored_unit",
-            "entered_value",
-            "entered_unit",
-            "measured_at",
-            "note",
-            "created_at",
-            "updated_at",
-        ]
+        # MeasurementSerializer's fields in its order, but the write-only `unit`.
+        fields = [name for name in MeasurementSerializer.Meta.fields if name != "unit"]
         read_only_fields = fields
 
 
