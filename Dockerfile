@@ -39,8 +39,8 @@ COPY --from=build /app /app
 RUN mkdir -p /tmp/fithub-prometheus && chown fithub:fithub /tmp/fithub-prometheus
 USER 10001:10001
 EXPOSE 8000
-# gunicorn handles SIGTERM gracefully (graceful_timeout in fithub/gunicorn_conf.py).
+# gunicorn handles SIGTERM gracefully (graceful_timeout in fithub/ops/gunicorn_conf.py).
 STOPSIGNAL SIGTERM
 HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 \
     CMD ["python", "-c", "import sys, urllib.request; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/health/live/', timeout=4).status != 200)"]
-CMD ["gunicorn", "--config", "fithub/gunicorn_conf.py", "fithub.wsgi"]
+CMD ["gunicorn", "--config", "fithub/ops/gunicorn_conf.py", "fithub.wsgi"]

@@ -1,7 +1,7 @@
 # ruff: noqa: S608 - benchmark tooling: constant SQL identifiers, our own commands, loopback URLs
 """The floor: the diary list and day summary served by a minimal WSGI app, raw psycopg and hand-written SQL.
 
-    DATABASE_URL=... gunicorn -c fithub/gunicorn_conf.py bench.floor:app
+    DATABASE_URL=... gunicorn -c fithub/ops/gunicorn_conf.py bench.floor:app
 
 Same JSON shapes as FitHub's GET /api/v1/diary/ (first cursor page, 50 newest entries) and
 GET /api/v1/diary/summary/?start=&end=. The user id is taken from the JWT's `user_id` claim

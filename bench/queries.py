@@ -65,7 +65,7 @@ def measure(email: str) -> tuple[dict, dict]:
 
 
 def statements_of(sql: str) -> list[str]:
-    """The statements of one execute: fithub.compiled.fetch_together sends several, joined
+    """The statements of one execute: fithub.db.statements.fetch_together sends several, joined
     by "; ". Split outside quoted literals."""
     parts, start, quoted = [], 0, False
     for index, char in enumerate(sql):

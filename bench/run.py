@@ -8,7 +8,7 @@ Runs against the PostgreSQL primary + replica in DATABASE_URL / DATABASE_REPLICA
 (with-postgres.sh starts throwaway ones). Steps: migrate, load the USDA foods, generate the
 data (bench/generate.py), then the phases:
 
-direct: FitHub (gunicorn, fithub/gunicorn_conf.py, --workers sync workers, reads on the
+direct: FitHub (gunicorn, fithub/ops/gunicorn_conf.py, --workers sync workers, reads on the
     replica) against the floor (bench/floor.py, same gunicorn settings, reading the replica
     too), no nginx: log --login-users users in once over HTTP, run wrk (`-t2 -c16` by
     default, bench/load.lua) per endpoint on each server; then the diary list and the day
@@ -142,7 +142,7 @@ def start_gunicorn(name: str, app: str, port: int, env: dict, work: Path, worker
     env = dict(env, GUNICORN_BIND=f"127.0.0.1:{port}", GUNICORN_WORKERS=str(workers), GUNICORN_PROC_NAME=name)
     env["PROMETHEUS_MULTIPROC_DIR"] = str(work / f"prometheus-{port}")
     env["GUNICORN_ACCESS_LOG"] = str(work / f"{name}-access.log")
-    command = [sys.executable, "-m", "gunicorn", "-c", "fithub/gunicorn_conf.py", app]
+    command = [sys.executable, "-m", "gunicorn", "-c", "fithub/ops/gunicorn_conf.py", app]
     return start(name, command, log=work / f"{name}.log", env=env)
 
 
@@ -614,7 +614,7 @@ def markdown_stack(stack: dict) -> list[str]:
         "## Production stack: a mobile day's mix through nginx",
         "",
         f"{stack['instances']} FitHub instances x {stack['workers_per_instance']} sync workers "
-        "(fithub/gunicorn_conf.py), "
+        "(fithub/ops/gunicorn_conf.py), "
         f"Redis as the shared cache, reads on the replica, behind nginx: {stack['nginx']['config']}, "
         f"{stack['nginx']['scheme'].upper()}. Changed in the bench's copy only, so one address can load it: "
         + "; ".join(f"`{change}`" for change in stack["nginx"]["changes_in_the_bench_copy"])
@@ -698,7 +698,7 @@ def markdown(report: dict) -> str:
         lines += markdown_stack(report["stack"])
     lines += markdown_rated(report)
     lines += ["## SQL round trips per request (in process, every alias)", ""]
-    lines += ["Each `execute` counts once: the day summary sends its two statements in one (fithub.compiled).", ""]
+    lines += ["Each `execute` counts once: the day summary sends its two statements in one (fithub.db.statements).", ""]
     per_user = report["queries"]["per_user"]
     emails = list(per_user)
     lines.append("| endpoint | " + " | ".join(f"{per_user[e]['diary_entries']} entries" for e in emails) + " |")

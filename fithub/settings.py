@@ -67,11 +67,11 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
-    "fithub.request_id.RequestIdMiddleware",
+    "fithub.ops.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
-    "fithub.middleware.PrimaryForUnsafeMethodsMiddleware",
+    "fithub.db.middleware.PrimaryForUnsafeMethodsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -103,13 +103,13 @@ TEMPLATES = [
 
 # --- Databases -------------------------------------------------------------------------
 # DATABASE_URL is the primary (all writes and migrations). DATABASE_REPLICA_URLS is a
-# comma-separated list of streaming replicas; fithub.db_router sends reads there.
+# comma-separated list of streaming replicas; fithub.db.router sends reads there.
 # The django-prometheus backends are the stock ones plus query metrics; PostgreSQL's
-# (fithub/db_backend) also loads times with psycopg's C loader.
+# (fithub/db/backends/postgresql) also loads times with psycopg's C loader.
 _ENGINES = {
-    "postgres": "fithub.db_backend",
-    "postgresql": "fithub.db_backend",
-    "pgsql": "fithub.db_backend",
+    "postgres": "fithub.db.backends.postgresql",
+    "postgresql": "fithub.db.backends.postgresql",
+    "pgsql": "fithub.db.backends.postgresql",
     "sqlite": "django_prometheus.db.backends.sqlite3",
 }
 DB_CONNECT_TIMEOUT = env_int("DB_CONNECT_TIMEOUT", 2)
@@ -141,13 +141,13 @@ DATABASE_REPLICAS: list[str] = []
 for _index, _url in enumerate(env_list("DATABASE_REPLICA_URLS")):
     _alias = f"replica_{_index}"
     DATABASES[_alias] = _database(_url)
-    # Answers from the primary when the replica fails (fithub/replica_backend).
-    DATABASES[_alias]["ENGINE"] = "fithub.replica_backend"
+    # Answers from the primary when the replica fails (fithub/db/backends/replica).
+    DATABASES[_alias]["ENGINE"] = "fithub.db.backends.replica"
     # In tests the replica alias reads the primary's test database through replication.
     DATABASES[_alias]["TEST"] = {"MIRROR": "default"}
     DATABASE_REPLICAS.append(_alias)
-DATABASE_ROUTERS = ["fithub.db_router.PrimaryReplicaRouter"]
-# Replica health (fithub/db_router.py): lag is measured at most every CHECK seconds per
+DATABASE_ROUTERS = ["fithub.db.router.PrimaryReplicaRouter"]
+# Replica health (fithub/db/router.py): lag is measured at most every CHECK seconds per
 # process; a replica lagging more than MAX_LAG is skipped; a failed one is retried after a
 # back-off from RETRY to RETRY_MAX seconds. After a user writes, their reads go to the
 # primary for READ_YOUR_WRITES_SECONDS (the pin lives in the shared cache).
@@ -330,16 +330,16 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = DEBUG
 
-# One JSON object per line with the request id (fithub/logs.py); LOG_FORMAT=plain for humans.
+# One JSON object per line with the request id (fithub/ops/logs.py); LOG_FORMAT=plain for humans.
 LOG_FORMAT = os.environ.get("LOG_FORMAT") or ("plain" if DEBUG else "json")
 if LOG_FORMAT not in {"json", "plain"}:
     raise ImproperlyConfigured("LOG_FORMAT must be json or plain.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "fithub.logs.RequestIdFilter"}},
+    "filters": {"request_id": {"()": "fithub.ops.logs.RequestIdFilter"}},
     "formatters": {
-        "json": {"()": "fithub.logs.JsonFormatter"},
+        "json": {"()": "fithub.ops.logs.JsonFormatter"},
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["request_id"], "formatter": LOG_FORMAT}},

@@ -2,8 +2,8 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from fithub import health
-from fithub.metrics import metrics_view
+from fithub import views
+from fithub.ops import health
 
 api_v1 = [
     path("", include("apps.users.api.urls")),
@@ -21,7 +21,7 @@ urlpatterns = [
     path("health/ready/", health.ready, name="health-ready"),
     path("admin/", admin.site.urls),
     # The whole instance (all gunicorn workers) in one scrape; nginx does not expose it.
-    path("metrics", metrics_view, name="prometheus-django-metrics"),
+    path("metrics", views.metrics, name="prometheus-django-metrics"),
 ]
 
 handler400 = "fithub.views.bad_request"

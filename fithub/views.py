@@ -1,6 +1,11 @@
-"""Django-level error pages in the API's error shape, for paths DRF does not handle."""
+"""Views outside the API: Django-level errors in the API's error shape, and the metrics scrape."""
 
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
+from django.views.decorators.cache import never_cache
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+
+from fithub.db.replicas import ReplicaLagCollector
+from fithub.ops.metrics import registry
 
 
 def _error(status: int, code: str, detail: str) -> JsonResponse:
@@ -27,3 +32,13 @@ def bad_request(request, exception=None):
 
 def permission_denied(request, exception=None):
     return _error(403, "permission_denied", "You do not have permission to perform this action.")
+
+
+@never_cache
+def metrics(request) -> HttpResponse:
+    """Prometheus text format for the whole instance: every worker's counters, plus the
+    replica gauges measured now."""
+    live = CollectorRegistry(auto_describe=False)
+    live.register(ReplicaLagCollector())
+    body = generate_latest(registry()) + generate_latest(live)
+    return HttpResponse(body, content_type=CONTENT_TYPE_LATEST)

@@ -14,7 +14,7 @@ from django.db.models.functions import Coalesce
 from apps.goals.models import Goal, NutritionTarget
 from apps.measurements.selectors import daily_means, latest_value, trend_history_start, trend_points
 from apps.users.models import User
-from fithub.compiled import USER_DATE_RANGE, CompiledQuery, Statement, fetch_together
+from fithub.db.statements import USER_DATE_RANGE, CompiledQuery, Statement, fetch_together
 
 # The trend used for projections looks at the last four weeks.
 PROJECTION_WINDOW_DAYS = 28
@@ -42,7 +42,7 @@ def _one_decimal(value: Decimal) -> Decimal:
 
 def goal_progress(*, goal: Goal) -> GoalProgress:
     """How far along a goal is. Two queries in one round trip: the latest measurement and the
-    daily means the trend comes from (both compiled once, fithub.compiled).
+    daily means the trend comes from (both compiled once, fithub.db.statements).
 
     - `percent_complete`: (current - start) / (target - start), as a percentage clamped to
       0..100, so it works for goals that go down (weight loss) and up; 100 once achieved.
@@ -134,7 +134,7 @@ def _targets_for_range(*, user_id, start: date, end: date) -> QuerySet:
     )
 
 
-# Compiled once (fithub/compiled.py): building it cost more than running it.
+# Compiled once (fithub/db/statements.py): building it cost more than running it.
 _TARGETS_FOR_RANGE = CompiledQuery(
     NutritionTarget,
     _targets_for_range,
@@ -153,7 +153,7 @@ def targets_by_day(*, user: User, start: date, end: date) -> dict[date, Nutritio
 
 
 def targets_for_range(*, user: User, start: date, end: date) -> Statement:
-    """The query of `targets_by_day`, to fetch with others (fithub.compiled)."""
+    """The query of `targets_by_day`, to fetch with others (fithub.db.statements)."""
     return _TARGETS_FOR_RANGE.bind(user_id=user.pk, start=start, end=end)
 
 

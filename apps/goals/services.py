@@ -15,7 +15,7 @@ from apps.goals.models import Goal, NutritionTarget
 from apps.measurements.models import Measurement, MeasurementType
 from apps.measurements.selectors import latest_measurement
 from apps.users.models import User
-from fithub.integrity import save_or_conflict
+from fithub.db.integrity import save_or_conflict
 
 ONE_ACTIVE_GOAL = {"goal_one_active_per_type": "You already have an active goal for this measurement type."}
 ONE_TARGET_PER_DATE = {"nutritiontarget_one_per_user_per_date": "A target already takes effect on this date."}

@@ -14,7 +14,7 @@ from django.db.models.functions import RowNumber, TruncDate
 
 from apps.measurements.models import Measurement, MeasurementType
 from apps.users.models import User
-from fithub.compiled import Param, ShapedQuery, Statement, fetch_together
+from fithub.db.statements import Param, ShapedQuery, Statement, fetch_together
 
 TREND_WINDOW_DAYS = 7
 RATE_LOOKBACK_DAYS = 7
@@ -102,7 +102,7 @@ def _daily_means(shape: str, values: dict) -> QuerySet:
     )
 
 
-# Compiled once per time zone (fithub.compiled): building and compiling it cost Django more
+# Compiled once per time zone (fithub.db.statements): building and compiling it cost Django more
 # than PostgreSQL took to run it.
 _DAILY_MEANS = ShapedQuery(Measurement, _daily_means)
 

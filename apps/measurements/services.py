@@ -13,7 +13,7 @@ from django.utils import timezone
 from apps.goals.services import achieve_reached_goals
 from apps.measurements.models import Measurement, MeasurementType
 from apps.users.models import User
-from fithub.integrity import save_or_conflict
+from fithub.db.integrity import save_or_conflict
 
 # Clocks drift: a reading up to a day ahead of the server is accepted.
 FUTURE_TOLERANCE = timedelta(days=1)

@@ -44,7 +44,7 @@ from apps.nutrition.models import (
     MealItem,
     MealSlot,
 )
-from fithub.compiled import USER_DATE_RANGE, CompiledQuery, Param, ShapedQuery, Statement, fetch_together
+from fithub.db.statements import USER_DATE_RANGE, CompiledQuery, Param, ShapedQuery, Statement, fetch_together
 
 MAX_SUMMARY_DAYS = 366
 
@@ -174,7 +174,7 @@ def first_search_page(
     size: int, *, user, query: str = "", barcode: str = "", typos: bool = False
 ) -> tuple[list[Food], int]:
     """The first `size` foods of `search_foods(...)` and how many match in all, in one query
-    compiled once per shape of search (fithub.compiled.ShapedQuery): building and compiling
+    compiled once per shape of search (fithub.db.statements.ShapedQuery): building and compiling
     the ranked query cost Django more than PostgreSQL took to run it."""
     search, values = _search(user=user, query=query, barcode=barcode, typos=typos, reads=size)
     foods = _FIRST_PAGE.instances((search, size), values)
@@ -310,7 +310,7 @@ def _daily_sums(*, user_id, start: date, end: date) -> QuerySet:
     )
 
 
-# The summary's query, compiled once (fithub/compiled.py): building it cost four times
+# The summary's query, compiled once (fithub/db/statements.py): building it cost four times
 # what running it does.
 _DAILY_SUMS = CompiledQuery(
     DiaryEntry,
@@ -337,7 +337,7 @@ def daily_summary(*, user, start: date, end: date) -> list[dict]:
 
 
 def daily_sums(*, user, start: date, end: date) -> Statement:
-    """The summary's grouped query for the user's days, to fetch with others (fithub.compiled)."""
+    """The summary's grouped query for the user's days, to fetch with others (fithub.db.statements)."""
     return _DAILY_SUMS.bind(user_id=user.pk, start=start, end=end)
 
 

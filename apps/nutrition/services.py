@@ -18,7 +18,7 @@ from apps.nutrition.models import (
     Meal,
     MealItem,
 )
-from fithub.metrics import record_diary_entries_logged
+from fithub.ops.metrics import record_diary_entries_logged
 
 FOOD_FIELDS = ("name", "brand", "barcode", "food_group", *NUTRIENT_FIELDS)
 MAX_GRAMS = 100_000.0

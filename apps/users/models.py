@@ -13,7 +13,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from rest_framework.exceptions import AuthenticationFailed
 
-from fithub.db_router import reads_pinned_to_primary, use_primary
+from fithub.db.router import reads_pinned_to_primary, use_primary
 from fithub.models import new_id
 
 

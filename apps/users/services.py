@@ -8,7 +8,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from apps.users.models import User
-from fithub import metrics
+from fithub.ops import metrics
 
 PROFILE_FIELDS = ("display_name", "sex", "birth_date", "height_cm", "activity_level", "timezone", "unit_system")
 

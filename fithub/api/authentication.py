@@ -30,7 +30,7 @@ from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidTok
 from rest_framework_simplejwt.settings import api_settings
 
 from apps.users.models import TokenUser, User
-from fithub.db_router import pin_current_context_to_primary, pin_key
+from fithub.db.router import pin_current_context_to_primary, pin_key
 
 
 def _revoked_key(user_id) -> str:

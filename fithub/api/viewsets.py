@@ -15,12 +15,12 @@ from django.db.models import QuerySet
 from rest_framework import status, viewsets
 from rest_framework.response import Response
 
-from fithub import metrics
 from fithub.api.exceptions import Conflict
 from fithub.api.idempotency import idempotent
 from fithub.api.pagination import TimeCursorPagination
 from fithub.api.serializers import FlatReadSerializer
-from fithub.compiled import CompiledQuery
+from fithub.db.statements import CompiledQuery
+from fithub.ops import metrics
 
 
 class OwnedViewSetMixin:
@@ -59,7 +59,7 @@ class OwnedModelViewSet(OwnedViewSetMixin, viewsets.ModelViewSet):
     # A viewset whose list is a FlatReadSerializer over TimeCursorPagination, and whose
     # get_base_queryset() is the same for every request, may set this: the first page of an
     # unfiltered list (the most common read: "my latest entries") then runs a statement
-    # compiled once (fithub.compiled) instead of building and compiling the query each time.
+    # compiled once (fithub.db.statements) instead of building and compiling the query each time.
     compiled_first_page = False
     # A FlatReadSerializer giving the list what get_serializer_class()'s serializer would,
     # when that one is also the write serializer (the schema keeps documenting it).

@@ -7,7 +7,7 @@ import pytest
 from django.db.models import Count
 
 from apps.nutrition.models import DiaryEntry
-from fithub.compiled import USER_DATE_RANGE, CompiledQuery, Param, ShapedQuery, fetch_together
+from fithub.db.statements import USER_DATE_RANGE, CompiledQuery, Param, ShapedQuery, fetch_together
 from tests.nutrition.factories import QuickAddEntryFactory
 from tests.users.factories import UserFactory
 

@@ -1,4 +1,4 @@
-"""fithub.db_backend: psycopg's own (C) timestamptz loader instead of Django's Python one,
+"""fithub.db.backends.postgresql: psycopg's own (C) timestamptz loader instead of Django's Python one,
 with the same values."""
 
 from datetime import UTC, datetime
@@ -8,7 +8,7 @@ from django.db import connection, connections
 from django.db.backends.postgresql.psycopg_any import register_tzloader
 from psycopg.pq import Format
 
-from fithub.db_backend.base import TIMESTAMPTZ_OID, UtcTimestamptzLoader
+from fithub.db.backends.postgresql.base import TIMESTAMPTZ_OID, UtcTimestamptzLoader
 
 pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="a PostgreSQL backend")
 

@@ -14,8 +14,8 @@ from django.urls import reverse
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from apps.users.models import User
-from fithub import metrics
-from fithub.db_router import replica_selector
+from fithub.db.replicas import replica_selector
+from fithub.ops import metrics
 from tests.fithub.test_routing import wait_until_replicated
 from tests.servers import PostgresServer, gunicorn, last_queries_on, wait_for_replay
 from tests.users.factories import UserFactory

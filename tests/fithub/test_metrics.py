@@ -9,7 +9,7 @@ from django.urls import reverse
 from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 
-from fithub import metrics
+from fithub.ops import metrics
 from tests.users.factories import PASSWORD
 
 TOKEN = reverse("auth-token")

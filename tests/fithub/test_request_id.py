@@ -5,8 +5,8 @@ import re
 import pytest
 from django.urls import reverse
 
-from fithub.logs import JsonFormatter, RequestIdFilter
-from fithub.request_id import get_request_id
+from fithub.ops.logs import JsonFormatter, RequestIdFilter
+from fithub.ops.request_id import get_request_id
 
 LIVE = reverse("health-live")
 

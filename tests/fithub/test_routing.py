@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from apps.users.models import User
-from fithub import metrics
+from fithub.ops import metrics
 from tests.servers import replica_has_row, wait_for_replay
 from tests.users.factories import PASSWORD, UserFactory
 

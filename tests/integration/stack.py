@@ -297,7 +297,7 @@ def _start(stack: Stack) -> None:
     for index, port in enumerate(stack.app_ports):
         process = start(
             f"app{index + 1}",
-            [gunicorn, "-c", "fithub/gunicorn_conf.py", "fithub.wsgi"],
+            [gunicorn, "-c", "fithub/ops/gunicorn_conf.py", "fithub.wsgi"],
             log=work / f"app{index + 1}.log",
             env=app_env(work, index, port),
         )

@@ -1,4 +1,4 @@
-"""fithub/gunicorn_conf.py under a real gunicorn: graceful shutdown and the JSON access log."""
+"""fithub/ops/gunicorn_conf.py under a real gunicorn: graceful shutdown and the JSON access log."""
 
 import json
 import signal
@@ -23,7 +23,7 @@ def one_worker(tools, stack, work_dir):
     port = free_port(set(stack.app_ports))
     env = {**app_env(work, 0, port), "GUNICORN_WORKERS": "1"}
     gunicorn = str(Path(sys.executable).with_name("gunicorn"))
-    args = [gunicorn, "-c", "fithub/gunicorn_conf.py", "fithub.wsgi"]
+    args = [gunicorn, "-c", "fithub/ops/gunicorn_conf.py", "fithub.wsgi"]
     process = start("graceful", args, log=work / "out.log", env=env)
     try:
         wait_until(lambda: request(f"http://127.0.0.1:{port}/health/live/").status == 200, timeout=60, what="gunicorn")

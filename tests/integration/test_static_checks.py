@@ -41,7 +41,7 @@ def test_dockerfile_is_multi_stage_slim_non_root_with_healthcheck():
     assert "\nUSER 10001:10001\n" in text
     assert "HEALTHCHECK" in text
     assert "/health/live/" in text
-    assert 'CMD ["gunicorn", "--config", "fithub/gunicorn_conf.py", "fithub.wsgi"]' in text
+    assert 'CMD ["gunicorn", "--config", "fithub/ops/gunicorn_conf.py", "fithub.wsgi"]' in text
 
 
 @pytest.mark.parametrize("name", COMPOSE_FILES)

@@ -35,7 +35,7 @@ from apps.nutrition.models import NUTRIENT_FIELDS, DiaryEntry, Food, FoodPrefere
 from fithub.api.idempotency import idempotent
 from fithub.api.pagination import MAX_ROWS, TimeCursorPagination, WindowCountPagination
 from fithub.api.viewsets import OwnedModelViewSet
-from fithub.compiled import fetch_together
+from fithub.db.statements import fetch_together
 
 FOOD_ID = "0193a1c2-7e5f-7a3b-8c4d-2e1f0a9b8c7d"
 FOOD_EXAMPLE = OpenApiExample(

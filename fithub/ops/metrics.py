@@ -1,8 +1,9 @@
 """FitHub's own Prometheus metrics, beside django-prometheus's request, latency and database ones.
 
 Under gunicorn every worker is a separate process: with PROMETHEUS_MULTIPROC_DIR set (see
-fithub/gunicorn_conf.py) the counters below live in per-process files in that directory, and
-`metrics_view` sums all of them, so one scrape of `/metrics` reports the whole instance.
+fithub/ops/gunicorn_conf.py) the counters below live in per-process files in that directory, and
+`registry()` sums all of them, so one scrape of `/metrics` (`fithub.views.metrics`) reports
+the whole instance.
 
 Call the `record_*` functions from the code that does the work:
 
@@ -21,26 +22,20 @@ are not counted. `_deletes_total` counts the deletes the API makes (`record_dele
 through `post_delete`: a receiver for every model would stop Django from deleting in bulk
 (each cascaded or filtered delete would first SELECT every row, to signal it: two seconds
 to delete an account with ten years of diary). The replica lag
-gauge is not stored: it is measured on each scrape (`ReplicaLagCollector`).
+gauge is not stored: it is measured on each scrape (`fithub.db.replicas.ReplicaLagCollector`).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from typing import Literal
 
 from django.apps import apps
-from django.conf import settings
 from django.contrib.auth.signals import user_login_failed
 from django.db.models.signals import post_save
 from django.dispatch import receiver
-from django.http import HttpResponse
-from django.views.decorators.cache import never_cache
 from django_prometheus.models import model_deletes, model_inserts, model_updates
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, generate_latest, multiprocess
-from prometheus_client.core import GaugeMetricFamily
-from prometheus_client.registry import Collector
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, multiprocess
 
 ReadTarget = Literal["replica", "primary"]
 READ_TARGETS: tuple[ReadTarget, ...] = ("replica", "primary")
@@ -68,7 +63,7 @@ def record_replica_fallback() -> None:
     REPLICA_FALLBACKS.inc()
 
 
-@receiver(user_login_failed, dispatch_uid="fithub.metrics.count_failed_login")
+@receiver(user_login_failed, dispatch_uid="fithub.ops.metrics.count_failed_login")
 def _count_failed_login(sender, credentials=None, request=None, **kwargs) -> None:
     LOGINS_FAILED.inc()
 
@@ -78,7 +73,7 @@ def _model_label(model) -> str:
     return model._meta.concrete_model._meta.label_lower
 
 
-@receiver(post_save, dispatch_uid="fithub.metrics.count_model_save")
+@receiver(post_save, dispatch_uid="fithub.ops.metrics.count_model_save")
 def _count_model_save(sender, created=False, raw=False, **kwargs) -> None:
     if raw:  # loaddata
         return
@@ -97,43 +92,10 @@ def start_model_series_at_zero() -> None:
                 counter.labels(_model_label(model))
 
 
-# Safe to import before django.setup() (the router may): fithub/wsgi.py calls it again after.
-if apps.ready:
-    start_model_series_at_zero()
-
-
-class ReplicaLagCollector(Collector):
-    """Measures each replica when scraped: `fithub_replica_up` (1 when it answers as a standby)
-    and `fithub_replica_lag_seconds` (replay lag, 0 when all received WAL is replayed)."""
-
-    def collect(self) -> Iterator[GaugeMetricFamily]:
-        from fithub.db_router import replica_state
-
-        up = GaugeMetricFamily("fithub_replica_up", "1 when the replica answers as a standby.", labels=["replica"])
-        lag = GaugeMetricFamily("fithub_replica_lag_seconds", "Replica replay lag in seconds.", labels=["replica"])
-        for alias in settings.DATABASE_REPLICAS:
-            state = replica_state(alias)
-            healthy = state["ok"] and state.get("in_recovery", False)
-            up.add_metric([alias], 1.0 if healthy else 0.0)
-            if state["ok"]:
-                lag.add_metric([alias], state["lag_seconds"])
-        yield up
-        yield lag
-
-
-def _registry() -> CollectorRegistry:
+def registry() -> CollectorRegistry:
+    """The instance's registry: every worker's files under PROMETHEUS_MULTIPROC_DIR, else this process's."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
         return registry
     return REGISTRY
-
-
-@never_cache
-def metrics_view(request) -> HttpResponse:
-    """Prometheus text format for the whole instance: every worker's counters, plus the
-    replica gauges measured now."""
-    live = CollectorRegistry(auto_describe=False)
-    live.register(ReplicaLagCollector())
-    body = generate_latest(_registry()) + generate_latest(live)
-    return HttpResponse(body, content_type=CONTENT_TYPE_LATEST)

@@ -1,4 +1,4 @@
-"""gunicorn settings for FitHub: `gunicorn -c fithub/gunicorn_conf.py fithub.wsgi`.
+"""gunicorn settings for FitHub: `gunicorn -c fithub/ops/gunicorn_conf.py fithub.wsgi`.
 
 Every value can be overridden from the environment (GUNICORN_* below). Metrics: each
 instance keeps its workers' Prometheus counters in PROMETHEUS_MULTIPROC_DIR (one directory
@@ -60,11 +60,11 @@ if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
 
 class JsonLogger(Logger):
     """gunicorn's logger writing JSON: access lines with the request id, and its own messages
-    (booting, worker exits, timeouts) in the same shape as Django's (fithub/logs.py)."""
+    (booting, worker exits, timeouts) in the same shape as Django's (fithub/ops/logs.py)."""
 
     def setup(self, cfg):
         super().setup(cfg)
-        from fithub.logs import JsonFormatter
+        from fithub.ops.logs import JsonFormatter
 
         for handler in self.error_log.handlers:
             handler.setFormatter(JsonFormatter())

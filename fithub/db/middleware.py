@@ -1,6 +1,6 @@
 """Request-wide middleware of our own."""
 
-from fithub.db_router import pin_user_to_primary, routing_scope
+from fithub.db.router import pin_user_to_primary, routing_scope
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -12,7 +12,7 @@ class PrimaryForUnsafeMethodsMiddleware:
     the object before writing it, and from a lagging replica it would write back stale
     data; login straight after signup must find the new user. After a successful write,
     the user is pinned to the primary for a few seconds across requests and instances
-    (see fithub.db_router.pin_user_to_primary and fithub.api.authentication).
+    (see fithub.db.router.pin_user_to_primary and fithub.api.authentication).
     """
 
     def __init__(self, get_response):

@@ -3,7 +3,7 @@
 nginx sets `X-Request-ID` (its `$request_id`); without a usable one, a new id is made. The id
 is echoed in the response's `X-Request-ID` header (gunicorn's access log records it from
 there) and attached to every log record written while the request runs
-(`fithub.logs.RequestIdFilter`).
+(`fithub.ops.logs.RequestIdFilter`).
 """
 
 from __future__ import annotations
@@ -38,12 +38,12 @@ def request_id_from(meta: dict) -> str:
 
 # Set when the request starts and cleared when it is finished, not in the middleware: Django
 # logs 4xx and 5xx responses (django.request) after the middleware chain has returned.
-@receiver(request_started, dispatch_uid="fithub.request_id.start")
+@receiver(request_started, dispatch_uid="fithub.ops.request_id.start")
 def _start(sender, environ=None, **kwargs) -> None:
     _request_id.set(request_id_from(environ or {}))
 
 
-@receiver(request_finished, dispatch_uid="fithub.request_id.finish")
+@receiver(request_finished, dispatch_uid="fithub.ops.request_id.finish")
 def _finish(sender, **kwargs) -> None:
     _request_id.set(None)
 

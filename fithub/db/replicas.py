@@ -1,16 +1,9 @@
-"""Send writes to the primary and reads to a streaming replica that is up and fresh.
+"""The replicas' state in this process: which one serves a read, and how far behind it is.
 
-Reads stay on the primary when a replica could give a stale answer that matters:
-- inside an atomic block (a read that decides a write);
-- for the whole of a request that writes (POST, PUT, PATCH, DELETE), so such a request
-  always reads its own writes (`fithub.middleware.PrimaryForUnsafeMethodsMiddleware`);
-- for a few seconds after a user wrote, across requests and instances (read-your-writes:
-  `pin_user_to_primary`, kept in the shared cache).
-
-`ReplicaSelector` decides which replica serves a read. It measures each replica's replay
-lag at most every REPLICA_CHECK_SECONDS per process and skips replicas lagging more than
-REPLICA_MAX_LAG_SECONDS. A replica that fails (at connect or mid-query, see
-`fithub.replica_backend`) is marked down and retried after an exponential back-off.
+`ReplicaSelector` measures each replica's replay lag at most every REPLICA_CHECK_SECONDS
+per process and skips replicas lagging more than REPLICA_MAX_LAG_SECONDS. A replica that
+fails (at connect or mid-query, see `fithub.db.backends.replica`) is marked down and
+retried after an exponential back-off.
 """
 
 from __future__ import annotations
@@ -21,20 +14,14 @@ import random
 import threading
 import time
 from collections.abc import Iterator
-from contextvars import ContextVar
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.cache import cache
-from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
-
-from fithub import metrics
-
-PRIMARY = DEFAULT_DB_ALIAS
+from django.db import DatabaseError, connections
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
 
 logger = logging.getLogger(__name__)
-
-_use_primary: ContextVar[bool] = ContextVar("fithub_use_primary", default=False)
 
 # 0 when the replica has replayed everything it received; otherwise the age of the last
 # replayed transaction (the timestamp alone keeps growing while the primary is idle).
@@ -46,43 +33,6 @@ SELECT pg_is_in_recovery(),
             ELSE COALESCE(EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()), 0)
        END
 """
-
-
-@contextlib.contextmanager
-def routing_scope(*, primary: bool) -> Iterator[None]:
-    """A scope (a request) whose reads start on the primary or not; whatever the scope pins
-    with pin_current_context_to_primary() ends with it."""
-    token = _use_primary.set(primary)
-    try:
-        yield
-    finally:
-        _use_primary.reset(token)
-
-
-def use_primary() -> contextlib.AbstractContextManager[None]:
-    """Route every read in this block (this thread or task) to the primary."""
-    return routing_scope(primary=True)
-
-
-def pin_current_context_to_primary() -> None:
-    """Send the rest of this request's reads to the primary (reset by the middleware)."""
-    _use_primary.set(True)
-
-
-def reads_pinned_to_primary() -> bool:
-    return _use_primary.get()
-
-
-def pin_key(user_id) -> str:
-    """The shared-cache key that pins a user's reads to the primary (read by the JWT authentication)."""
-    return f"fithub:read-your-writes:{user_id}"
-
-
-def pin_user_to_primary(user_id) -> None:
-    """After a write, this user's reads go to the primary for READ_YOUR_WRITES_SECONDS."""
-    seconds = settings.READ_YOUR_WRITES_SECONDS
-    if seconds > 0 and settings.DATABASE_REPLICAS:
-        cache.set(pin_key(user_id), 1, timeout=seconds)
 
 
 @dataclass
@@ -170,27 +120,18 @@ class ReplicaSelector:
 replica_selector = ReplicaSelector()
 
 
-class PrimaryReplicaRouter:
-    def db_for_read(self, model, **hints) -> str:
-        if _use_primary.get() or connections[PRIMARY].in_atomic_block:
-            metrics.record_read("primary")
-            return PRIMARY
-        replica = replica_selector.choose()
-        if replica is None:
-            if settings.DATABASE_REPLICAS:
-                # Meant for a replica, but none is up and fresh enough.
-                metrics.record_replica_fallback()
-            metrics.record_read("primary")
-            return PRIMARY
-        metrics.record_read("replica")
-        return replica
+class ReplicaLagCollector(Collector):
+    """Measures each replica when scraped: `fithub_replica_up` (1 when it answers as a standby)
+    and `fithub_replica_lag_seconds` (replay lag, 0 when all received WAL is replayed)."""
 
-    def db_for_write(self, model, **hints) -> str:
-        return PRIMARY
-
-    def allow_relation(self, obj1, obj2, **hints) -> bool:
-        # Replicas hold the same data as the primary.
-        return True
-
-    def allow_migrate(self, db: str, app_label: str, model_name: str | None = None, **hints) -> bool:
-        return db == PRIMARY
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        up = GaugeMetricFamily("fithub_replica_up", "1 when the replica answers as a standby.", labels=["replica"])
+        lag = GaugeMetricFamily("fithub_replica_lag_seconds", "Replica replay lag in seconds.", labels=["replica"])
+        for alias in settings.DATABASE_REPLICAS:
+            state = replica_state(alias)
+            healthy = state["ok"] and state.get("in_recovery", False)
+            up.add_metric([alias], 1.0 if healthy else 0.0)
+            if state["ok"]:
+                lag.add_metric([alias], state["lag_seconds"])
+        yield up
+        yield lag

@@ -1,7 +1,7 @@
 """Structured logs: one JSON object per line, with the request id of the request being served.
 
 Used by `LOGGING` in settings (LOG_FORMAT=json, the default outside DEBUG) and by
-gunicorn's JSON access log (fithub/gunicorn_conf.py).
+gunicorn's JSON access log (fithub/ops/gunicorn_conf.py).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import logging
 
 from pythonjsonlogger.json import JsonFormatter as _JsonFormatter
 
-from fithub.request_id import get_request_id
+from fithub.ops.request_id import get_request_id
 
 
 class RequestIdFilter(logging.Filter):

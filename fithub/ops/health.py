@@ -6,7 +6,8 @@ from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from fithub.db_router import PRIMARY, replica_state
+from fithub.db.replicas import replica_state
+from fithub.db.router import PRIMARY
 
 
 @never_cache

@@ -13,9 +13,10 @@ from django.db import DatabaseError, OperationalError, connections
 from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
 from psycopg import OperationalError as PsycopgOperationalError
 
-from fithub.db_backend.base import DatabaseWrapper as PostgresDatabaseWrapper
-from fithub.db_router import PRIMARY, replica_selector
-from fithub.metrics import record_replica_fallback
+from fithub.db.backends.postgresql.base import DatabaseWrapper as PostgresDatabaseWrapper
+from fithub.db.replicas import replica_selector
+from fithub.db.router import PRIMARY
+from fithub.ops.metrics import record_replica_fallback
 
 
 class _FallbackMixin:
