@@ -8,13 +8,13 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import QuerySet, Subquery, Value
+from django.db.models import DateField, QuerySet, Subquery, UUIDField
 from django.db.models.functions import Coalesce
 
 from apps.goals.models import Goal, NutritionTarget
 from apps.measurements.selectors import daily_means, latest_value, trend_history_start, trend_points
 from apps.users.models import User
-from fithub.db.statements import USER_DATE_RANGE, CompiledQuery, Statement, fetch_together
+from fithub.db.statements import CachedQuery, Param, Statement, fetch_together
 
 # The trend used for projections looks at the last four weeks.
 PROJECTION_WINDOW_DAYS = 28
@@ -116,8 +116,11 @@ def target_in_force(*, user: User, day: date) -> NutritionTarget | None:
 _TARGET_COLUMNS = [field.attname for field in NutritionTarget._meta.concrete_fields]
 
 
-def _targets_for_range(*, user_id, start: date, end: date) -> QuerySet:
+def _targets_for_range(shape: None, values: dict) -> QuerySet:
     """The targets that start within the range, and the one in force on `start`."""
+    user_id = Param("user", values["user"], output_field=UUIDField())
+    start = Param("start", values["start"], output_field=DateField())
+    end = Param("end", values["end"], output_field=DateField())
     in_force_at_start = (
         NutritionTarget.objects.filter(user_id=user_id, effective_from__lte=start)
         .order_by("-effective_from")
@@ -127,20 +130,14 @@ def _targets_for_range(*, user_id, start: date, end: date) -> QuerySet:
         NutritionTarget.objects.filter(
             user_id=user_id,
             effective_from__lte=end,
-            effective_from__gte=Coalesce(Subquery(in_force_at_start), Value(start)),
+            effective_from__gte=Coalesce(Subquery(in_force_at_start), start),
         )
         .order_by("effective_from")
         .values_list(*_TARGET_COLUMNS)
     )
 
 
-# Compiled once (fithub/db/statements.py): building it cost more than running it.
-_TARGETS_FOR_RANGE = CompiledQuery(
-    NutritionTarget,
-    _targets_for_range,
-    fields={"user_id": "user", "start": "effective_from", "end": "effective_from"},
-    sentinels=USER_DATE_RANGE,
-)
+_TARGETS_FOR_RANGE = CachedQuery(NutritionTarget, _targets_for_range)
 
 
 def targets_by_day(*, user: User, start: date, end: date) -> dict[date, NutritionTarget | None]:
@@ -154,7 +151,7 @@ def targets_by_day(*, user: User, start: date, end: date) -> dict[date, Nutritio
 
 def targets_for_range(*, user: User, start: date, end: date) -> Statement:
     """The query of `targets_by_day`, to fetch with others (fithub.db.statements)."""
-    return _TARGETS_FOR_RANGE.bind(user_id=user.pk, start=start, end=end)
+    return _TARGETS_FOR_RANGE.bind(None, {"user": user.pk, "start": start, "end": end})
 
 
 def targets_on_days(rows: list[tuple], *, start: date, end: date) -> dict[date, NutritionTarget | None]:

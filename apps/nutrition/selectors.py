@@ -14,6 +14,7 @@ from django.db.models import (
     BooleanField,
     Case,
     Count,
+    DateField,
     Exists,
     F,
     FloatField,
@@ -44,7 +45,8 @@ from apps.nutrition.models import (
     MealItem,
     MealSlot,
 )
-from fithub.db.statements import USER_DATE_RANGE, CompiledQuery, Param, ShapedQuery, Statement, fetch_together
+from fithub.api.pagination import TOTAL
+from fithub.db.statements import CachedQuery, Param, Statement, fetch_together
 
 MAX_SUMMARY_DAYS = 366
 
@@ -117,7 +119,7 @@ def _with_preferences(queryset: QuerySet[Food], user_id: Param | None) -> QueryS
 
 
 class _Search(NamedTuple):
-    """What decides the search query's SQL, apart from its values (a ShapedQuery's shape)."""
+    """What decides the search query's SQL, apart from its values (a CachedQuery's shape)."""
 
     long_words: tuple[bool, ...]  # per word: 3 letters or more (typo tolerance applies)
     signed_in: bool
@@ -170,15 +172,13 @@ def search_foods(
     return _ranked_foods(search, values)
 
 
-def first_search_page(
-    size: int, *, user, query: str = "", barcode: str = "", typos: bool = False
-) -> tuple[list[Food], int]:
-    """The first `size` foods of `search_foods(...)` and how many match in all, in one query
-    compiled once per shape of search (fithub.db.statements.ShapedQuery): building and compiling
-    the ranked query cost Django more than PostgreSQL took to run it."""
-    search, values = _search(user=user, query=query, barcode=barcode, typos=typos, reads=size)
-    foods = _FIRST_PAGE.instances((search, size), values)
-    return foods, (foods[0].search_total if foods else 0)
+def search_page(*, user, query: str = "", barcode: str = "", typos: bool = False, offset: int, size: int) -> list[Food]:
+    """Foods `offset` to `offset + size` of `search_foods(..., typos=typos)`, each annotated
+    with how many match in all (`pagination_total`), in one query from the statement cache:
+    its SQL depends on the shape of the search (word count, signed in, barcode, typos) and
+    the page."""
+    search, values = _search(user=user, query=query, barcode=barcode, typos=typos, reads=offset + size)
+    return _SEARCH_PAGE.results((search, offset, size), values)
 
 
 def _ranked_foods(search: _Search, values: dict[str, Any]) -> QuerySet[Food]:
@@ -228,12 +228,12 @@ def _within_first(reads: int | None, value, *, by: list):
     return Case(When(LessThanOrEqual(rank, reads), then=value), default=Value(0.0), output_field=FloatField())
 
 
-def _first_page(shape: tuple[_Search, int], values: dict[str, Any]) -> QuerySet[Food]:
-    search, size = shape
-    return _ranked_foods(search, values).annotate(search_total=Window(Count("pk")))[:size]
+def _search_page(shape: tuple[_Search, int, int], values: dict[str, Any]) -> QuerySet[Food]:
+    search, offset, size = shape
+    return _ranked_foods(search, values).annotate(**{TOTAL: Window(Count("pk"))})[offset : offset + size]
 
 
-_FIRST_PAGE = ShapedQuery(Food, _first_page)
+_SEARCH_PAGE = CachedQuery(Food, _search_page)
 
 
 def tolerates_typos(query: str) -> bool:
@@ -300,24 +300,21 @@ def planned_meals(*, user, day: date) -> QuerySet[Meal]:
     )
 
 
-def _daily_sums(*, user_id, start: date, end: date) -> QuerySet:
+def _daily_sums(shape: None, values: dict) -> QuerySet:
     """Per local day and meal slot: the entry count and the sum of every nutrient."""
     return (
-        DiaryEntry.objects.filter(user_id=user_id, local_date__gte=start, local_date__lte=end)
+        DiaryEntry.objects.filter(
+            user_id=_user_id_param(values["user"]),
+            local_date__gte=Param("start", values["start"], output_field=DateField()),
+            local_date__lte=Param("end", values["end"], output_field=DateField()),
+        )
         .order_by()
         .values_list("local_date", "meal")
         .annotate(Count("id"), *(Sum(name) for name in NUTRIENT_FIELDS))
     )
 
 
-# The summary's query, compiled once (fithub/db/statements.py): building it cost four times
-# what running it does.
-_DAILY_SUMS = CompiledQuery(
-    DiaryEntry,
-    _daily_sums,
-    fields={"user_id": "user", "start": "local_date", "end": "local_date"},
-    sentinels=USER_DATE_RANGE,
-)
+_DAILY_SUMS = CachedQuery(DiaryEntry, _daily_sums)
 
 
 def daily_summary(*, user, start: date, end: date) -> list[dict]:
@@ -338,7 +335,7 @@ def daily_summary(*, user, start: date, end: date) -> list[dict]:
 
 def daily_sums(*, user, start: date, end: date) -> Statement:
     """The summary's grouped query for the user's days, to fetch with others (fithub.db.statements)."""
-    return _DAILY_SUMS.bind(user_id=user.pk, start=start, end=end)
+    return _DAILY_SUMS.bind(None, {"user": user.pk, "start": start, "end": end})
 
 
 def summarize_days(rows: list[tuple], *, start: date, end: date) -> list[dict]:

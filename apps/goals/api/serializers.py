@@ -2,7 +2,7 @@ from rest_framework import serializers
 
 from apps.goals.models import Goal, NutritionTarget
 from apps.measurements.api.serializers import MeasurementTypeRefField, value_field
-from fithub.api.serializers import FlatReadSerializer, OwnedModelSerializer
+from fithub.api.serializers import FastRepresentation, OwnedModelSerializer
 
 
 class GoalSerializer(OwnedModelSerializer):
@@ -102,8 +102,7 @@ class NutritionTargetSerializer(OwnedModelSerializer):
         read_only_fields = ["created_at", "updated_at"]
 
 
-# Flat: the diary summary represents one on every request.
-class TargetInForceSerializer(FlatReadSerializer):
+class TargetInForceSerializer(FastRepresentation, serializers.ModelSerializer):
     """The nutrition target that applies on a day (the latest one effective on or before it)."""
 
     energy_kcal = serializers.DecimalField(max_digits=7, decimal_places=1, coerce_to_string=False)

@@ -24,7 +24,6 @@ from apps.measurements.api.pagination import MeasurementCursorPagination
 from apps.measurements.api.serializers import (
     MeasurementBulkResultSerializer,
     MeasurementBulkSerializer,
-    MeasurementListSerializer,
     MeasurementSerializer,
     MeasurementTrendQuerySerializer,
     MeasurementTrendSerializer,
@@ -108,8 +107,6 @@ class MeasurementViewSet(OwnedModelViewSet):
 
     queryset = Measurement.objects.all()
     serializer_class = MeasurementSerializer
-    flat_list_serializer_class = MeasurementListSerializer
-    compiled_first_page = True
     filterset_class = MeasurementFilter
     pagination_class = MeasurementCursorPagination
 

@@ -1,5 +1,3 @@
-from functools import partial
-
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
 from drf_standardized_errors.openapi_utils import get_flat_serializer_fields, get_serializer_fields_with_error_codes
@@ -11,7 +9,6 @@ from rest_framework.generics import get_object_or_404
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
-from apps.goals.api.serializers import TargetInForceSerializer
 from apps.goals.selectors import targets_for_range, targets_on_days
 from apps.nutrition import selectors, services
 from apps.nutrition.api.examples import (
@@ -51,7 +48,7 @@ from apps.nutrition.api.serializers import (
 from apps.nutrition.filters import DiaryEntryFilter
 from apps.nutrition.models import NUTRIENT_FIELDS, DiaryEntry, Food, FoodPreference, Meal
 from fithub.api.idempotency import idempotent
-from fithub.api.pagination import MAX_ROWS, TimeCursorPagination, WindowCountPagination
+from fithub.api.pagination import PageNumberPagination, TimeCursorPagination
 from fithub.api.viewsets import OwnedModelViewSet
 from fithub.db.statements import fetch_together
 
@@ -99,7 +96,7 @@ def _nutrients(data: dict) -> dict:
 # --- Foods ------------------------------------------------------------------------------
 
 
-class FoodPagination(WindowCountPagination):
+class FoodPagination(PageNumberPagination):
     """20 foods a page by default (`page_size` up to 200): a search box shows the best few,
     and each food carries its portions."""
 
@@ -140,7 +137,6 @@ class FoodViewSet(OwnedModelViewSet):
     queryset = Food.objects.all()
     serializer_class = FoodSerializer
     filter_backends: list = []
-    # Search pages carry their count in the page query (the ranking sorts every match anyway).
     pagination_class = FoodPagination
 
     def get_permissions(self):
@@ -177,28 +173,20 @@ class FoodViewSet(OwnedModelViewSet):
             "query": params.validated_data.get("search", ""),
             "barcode": params.validated_data.get("barcode", ""),
         }
-        # The first page, most searches' only one, runs SQL compiled once per shape of search,
-        # asks for the plain matches straight away (no EXISTS probe) and turns to typo
-        # tolerance only when there are none; later pages let the selector probe.
-        page_number = self._page_number(request)
-        if page_number == 1:
-            page = self.paginator.first_page(partial(selectors.first_search_page, **search, typos=False), request)
-            if not page and selectors.tolerates_typos(search["query"]):
-                page = self.paginator.first_page(partial(selectors.first_search_page, **search, typos=True), request)
-        else:
-            reads = page_number * self.paginator.get_page_size(request) if page_number else None
-            if reads is not None and reads > MAX_ROWS:
-                reads = None  # a page past any row: the paginator answers 404
-            page = self.paginate_queryset(selectors.search_foods(**search, reads=reads))
-        return self.get_paginated_response(FoodSerializer(page, many=True, context=self.get_serializer_context()).data)
-
-    def _page_number(self, request) -> int | None:
-        """The page asked for, None when it is not a positive number (`last`, or the 404 to come)."""
-        try:
-            number = int(request.query_params.get(self.paginator.page_query_param) or 1)
-        except ValueError:
-            return None
-        return number if number >= 1 else None
+        paginator = self.paginator
+        (_, offset, size), _ = paginator.plan(request, count=lambda: selectors.search_foods(**search).count())
+        # Typo tolerance only when nothing matches as typed. The first page asks for the plain
+        # matches and learns it from an empty page; a later page, which may just be past the
+        # end, asks first.
+        typos = offset > 0 and selectors.tolerates_typos(search["query"])
+        if typos:
+            typos = not selectors.search_foods(**search, typos=False).exists()
+        foods = selectors.search_page(**search, typos=typos, offset=offset, size=size)
+        if not foods and offset == 0 and selectors.tolerates_typos(search["query"]):
+            foods = selectors.search_page(**search, typos=True, offset=offset, size=size)
+        page = paginator.page_of(foods)
+        data = FoodSerializer(page, many=True, context=self.get_serializer_context()).data
+        return paginator.get_paginated_response(data)
 
     def retrieve(self, request, *args, **kwargs):
         visible = selectors.with_portions(
@@ -402,7 +390,6 @@ class DiaryEntryViewSet(OwnedModelViewSet):
     serializer_class = DiaryEntrySerializer
     filterset_class = DiaryEntryFilter
     pagination_class = DiaryPagination
-    compiled_first_page = True
 
     def get_serializer_class(self):
         if self.action in ("create", "partial_update"):
@@ -441,14 +428,7 @@ class DiaryEntryViewSet(OwnedModelViewSet):
         )
         days = selectors.summarize_days(sums, start=start, end=end)
         targets = targets_on_days(target_rows, start=start, end=end)
-        # The selector's rows are already DiarySummarySerializer's representation (the schema
-        # documents that serializer; tests check the answers against it): only the dates and
-        # the few distinct targets need representing, so it is not run row by row.
-        represented: dict = {}
         for day in days:
-            target = targets.get(day["date"])
-            if target is not None and target.pk not in represented:
-                represented[target.pk] = TargetInForceSerializer(target).data
-            day["target"] = None if target is None else represented[target.pk]
-            day["date"] = day["date"].isoformat()
-        return Response({"start": start.isoformat(), "end": end.isoformat(), "days": days})
+            day["target"] = targets.get(day["date"])
+        summary = {"start": start, "end": end, "days": days}
+        return Response(DiarySummarySerializer(summary, context=self.get_serializer_context()).data)
