@@ -212,7 +212,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     # orjson: the same JSON as DRF's renderer (compact, UTF-8), for less CPU a response.
     "DEFAULT_RENDERER_CLASSES": ["drf_orjson_renderer.renderers.ORJSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["fithub.api.parsers.JSONParser"],
     "DEFAULT_FILTER_BACKENDS": ["fithub.api.filters.FilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "fithub.api.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
