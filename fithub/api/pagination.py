@@ -22,7 +22,7 @@ from django.db.models import Count, F, Window
 from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
 from django.utils.dateparse import parse_datetime
 from rest_framework import pagination
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import ErrorDetail, NotFound, ValidationError
 from rest_framework.utils.urls import replace_query_param
 
 from fithub.db.statements import Param
@@ -37,7 +37,27 @@ def _get(row, name: str):
     return row[name] if isinstance(row, dict) else getattr(row, name)
 
 
-class PageNumberPagination(pagination.PageNumberPagination):
+def _invalid(param: str, message: str) -> ValidationError:
+    return ValidationError({param: [ErrorDetail(message, code="invalid")]})
+
+
+class _PageSize:
+    """`page_size`, when given, is a whole number of at least 1 (more than the maximum is the
+    maximum); anything else is a 400 naming it, not a silent default."""
+
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+    def get_page_size(self, request) -> int:
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:
+            raise _invalid(self.page_size_query_param, f"A whole number from 1 to {self.max_page_size}.")
+        return min(int(raw), self.max_page_size)
+
+
+class PageNumberPagination(_PageSize, pagination.PageNumberPagination):
     """`?page=N&page_size=M` (at most 200) with `count`, `next`, `previous`, `results`. The
     count comes from `COUNT(*) OVER ()` beside each row of the page: one query a page, not
     a `COUNT(*)` and then the page. `page=last` needs the count first and costs one more."""
@@ -49,15 +69,15 @@ class PageNumberPagination(pagination.PageNumberPagination):
         """`count()` gives the number of rows, for `page=last` only."""
         self.request = request
         self.size = self.get_page_size(request)
-        number = request.query_params.get(self.page_query_param) or 1
+        number = request.query_params.get(self.page_query_param, 1)
         if number in self.last_page_strings:
             number = max(1, -(-count() // self.size)) if count is not None else 1
-        try:
-            self.number = int(number)
-        except (TypeError, ValueError):
-            raise NotFound(self.invalid_page_message.format(page_number=number, message="")) from None
+        text = str(number)
+        if not (text.isascii() and text.isdigit()) or int(text) < 1:
+            raise _invalid(self.page_query_param, "A whole number of at least 1, or `last`.")
+        self.number = int(text)
         offset = (self.number - 1) * self.size
-        if self.number < 1 or offset + self.size > MAX_ROWS:
+        if offset + self.size > MAX_ROWS:
             raise NotFound(self.invalid_page_message.format(page_number=number, message=""))
         return ("page", offset, self.size), {}
 
@@ -92,16 +112,14 @@ class PageNumberPagination(pagination.PageNumberPagination):
         return self.page_of(list(self.shaped(queryset, shape, values)))
 
 
-class TimeCursorPagination(pagination.CursorPagination):
+class TimeCursorPagination(_PageSize, pagination.CursorPagination):
     """Cursor pages for time series, newest first: an insert never shifts a page.
 
     The cursor holds the position of the row a page continues from (its time and id, which
     together order every row) and the direction; a page is the rows after it in `ordering`
     (`(time, id) < (position)`, answered from the (user, time, id) index). A cursor that
-    does not decode to a time PostgreSQL can compare and an id is an invalid cursor (404)."""
+    does not decode to a time PostgreSQL can compare and an id is a 400 naming `cursor`."""
 
-    page_size_query_param = "page_size"
-    max_page_size = 200
     ordering = ("-created_at", "-id")
 
     @classmethod
@@ -188,7 +206,7 @@ class TimeCursorPagination(pagination.CursorPagination):
             row_id = uuid.UUID(fields["i"][0])
             reverse = fields.get("r", ["0"])[0] == "1"
         except (KeyError, IndexError, ValueError, OverflowError, UnicodeError, binascii.Error):
-            raise NotFound(self.invalid_cursor_message) from None
+            raise _invalid(self.cursor_query_param, "Invalid cursor: use a next or previous link as it is.") from None
         return time, row_id, reverse
 
     def encode_cursor(self, cursor):  # DRF's offset cursors are not used

@@ -101,18 +101,31 @@ class AutoSchema(StandardizedErrorsAutoSchema):
     def _has_delete_body(self) -> bool:
         return self.method == "DELETE" and self.get_request_serializer() is not None
 
-    def _should_add_validation_error_response(self) -> bool:
-        # A DELETE that takes a body (the password, to delete an account) validates it too.
-        return self._has_delete_body() or super()._should_add_validation_error_response()
-
     def _determine_fields_with_error_codes(self):
         if self._has_delete_body():
             fields = get_flat_serializer_fields(self.get_request_serializer())
             return get_serializer_fields_with_error_codes(fields)
         return super()._determine_fields_with_error_codes()
 
+    def _page_parameters(self) -> list[str]:
+        """The page parameters of a paginated list: a bad value of one is a 400 naming it."""
+        paginator = self._get_paginator() if self._is_list_view() else None
+        if paginator is None:
+            return []
+        names = [getattr(paginator, "page_size_query_param", None)]
+        names.append(getattr(paginator, "cursor_query_param", None) or getattr(paginator, "page_query_param", None))
+        return [name for name in names if name]
+
+    def _should_add_validation_error_response(self) -> bool:
+        # A DELETE that takes a body (the password, to delete an account) validates it too.
+        return (
+            self._has_delete_body() or bool(self._page_parameters()) or super()._should_add_validation_error_response()
+        )
+
     def _get_extra_validation_errors(self):
         extra = super()._get_extra_validation_errors()
+        for name in self._page_parameters():
+            extra.setdefault(name, set()).add("invalid")
         if self._is_idempotent():
             extra.setdefault("Idempotency-Key", set()).add("invalid")
         if self.method in {"POST", "PUT", "PATCH"} or self._has_delete_body():

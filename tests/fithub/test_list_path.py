@@ -11,6 +11,8 @@ from decimal import Decimal
 
 import pytest
 from django_filters.utils import translate_validation
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
 from apps.goals.api.views import GoalViewSet
@@ -189,10 +191,10 @@ def test_each_page_is_one_statement_built_once_per_shape(
     ],
 )
 @pytest.mark.parametrize("url", [DIARY, MEASUREMENTS])
-def test_a_forged_cursor_is_an_invalid_cursor(url, cursor):
+def test_a_forged_cursor_is_a_400_naming_cursor(url, cursor):
     response = client_for(UserFactory()).get(url, {"cursor": cursor})
-    assert response.status_code == 404
-    assert response.json()["errors"][0]["detail"] == "Invalid cursor"
+    assert response.status_code == 400
+    assert [(e["attr"], e["code"]) for e in response.json()["errors"]] == [("cursor", "invalid")]
 
 
 def test_a_cursor_time_with_an_offset_postgresql_refuses_is_read_in_utc(diary_user):
@@ -226,3 +228,33 @@ def test_page_number_lists_count_in_the_page_query(builtin_types, django_assert_
         == (client.get(body["next"]).json()["results"][0]["id"])
     )
     assert Goal.objects.filter(user=user).count() == 3
+
+
+LISTS = [DIARY, MEASUREMENTS, GOALS, "/api/v1/meals/", "/api/v1/measurement-types/", "/api/v1/foods/"]
+
+
+@pytest.mark.parametrize("url", LISTS)
+@pytest.mark.parametrize(
+    ("param", "value"),
+    [("page_size", "null"), ("page_size", ""), ("page_size", "0"), ("page_size", "-1"), ("page_size", "1.5"),
+     ("page_size", "٣"), ("page", ""), ("page", "0"), ("page", "x"), ("page", "²")],
+)  # fmt: skip
+def test_a_bad_page_parameter_is_a_400_naming_it(url, param, value):
+    response = client_for(UserFactory()).get(url, {param: value})
+    if param == "page" and url in (DIARY, MEASUREMENTS):  # cursor lists have no page: ignored
+        assert response.status_code == 200
+        return
+    assert response.status_code == 400, response.json()
+    assert [(e["attr"], e["code"]) for e in response.json()["errors"]] == [(param, "invalid")]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    url=st.sampled_from(LISTS),
+    params=st.dictionaries(st.sampled_from(["page", "page_size", "cursor"]), st.text(max_size=40), max_size=3),
+)
+def test_any_page_parameters_are_a_4xx_or_a_page(user, url, params):
+    response = client_for(user).get(url, params)
+    assert response.status_code in (200, 400, 404), response.content[:300]
+    if response.status_code == 400:
+        assert {e["attr"] for e in response.json()["errors"]} <= set(params) | {"search", "barcode"}

@@ -72,4 +72,3 @@ def test_any_json_is_a_4xx_or_an_answer(user, value, url, nest):
     response = _post(client_for(user), url, body)
     assert response.status_code < 500, response.content[:300]
     assert response["Content-Type"].startswith("application/json")
-

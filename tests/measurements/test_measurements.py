@@ -171,8 +171,8 @@ def test_times_beyond_the_storable_range_are_400s(auth_client, params):
 @pytest.mark.parametrize("position", [b"p=garbage", b"p=9999-12-31 23:59:59-23:59", b"p=2026-11-20 06:15:00"])
 def test_forged_cursor_positions_are_invalid_cursors(auth_client, position):
     response = auth_client.get(reverse("measurement-list"), {"cursor": base64.b64encode(position).decode()})
-    assert response.status_code == 404
-    assert response.json()["errors"][0]["detail"] == "Invalid cursor"
+    assert response.status_code == 400
+    assert [(e["attr"], e["code"]) for e in response.json()["errors"]] == [("cursor", "invalid")]
 
 
 def test_a_real_next_cursor_still_works(auth_client, user, builtin_types):

@@ -34,13 +34,14 @@ def test_search_pages_carry_the_count_of_every_match(auth_client):
     assert names(auth_client.get(FOODS, {"search": "bean", "page_size": 5, "page": "last"})) == pages[2]
 
 
-@pytest.mark.parametrize("page", ["4", "0", "-1", "abc", "1.5"])
-def test_a_page_past_the_end_or_malformed_is_404(auth_client, page):
+@pytest.mark.parametrize(("page", "status"), [("4", 404), ("0", 400), ("-1", 400), ("abc", 400), ("1.5", 400)])
+def test_a_page_past_the_end_is_404_and_a_malformed_one_400(auth_client, page, status):
     for index in range(6):
         PublicFoodFactory(name=f"Bean {index}, raw")
     response = auth_client.get(FOODS, {"search": "bean", "page_size": 2, "page": page})
-    assert response.status_code == 404
-    assert response.json()["type"] == "client_error"
+    assert response.status_code == status
+    if status == 400:
+        assert [(e["attr"], e["code"]) for e in response.json()["errors"]] == [("page", "invalid")]
 
 
 def test_no_match_is_an_empty_first_page(auth_client):
