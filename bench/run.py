@@ -1,7 +1,7 @@
 # ruff: noqa: S603, S310 - benchmark tooling: constant SQL identifiers, our own commands, loopback URLs
 """`make bench`: data, the servers on loopback, wrk against them, results files.
 
-    tests/harness/with-postgres.sh uv run python bench/run.py [--users N] [--scale 10] [--duration 15]
+    harness/with-postgres.sh uv run python -m bench.run [--users N] [--scale 10] [--duration 15]
         [--phases direct,stack]
 
 Runs against the PostgreSQL primary + replica in DATABASE_URL / DATABASE_REPLICA_URLS
@@ -15,7 +15,7 @@ direct: FitHub (gunicorn, fithub/ops/gunicorn_conf.py, --workers sync workers, r
     summary on FitHub again at --rate-fraction (70%) of their peak rate.
 stack: the production shape on loopback: two FitHub instances (--stack-workers sync workers
     each, Redis as the shared cache) behind nginx running the production nginx/nginx.conf
-    mapped to loopback (tests.integration.stack.mapped_nginx_conf; HTTPS with a self-signed
+    mapped to loopback (harness.servers.mapped_nginx_conf; HTTPS with a self-signed
     certificate), its limit_req rates raised in the bench's copy only. wrk drives a "mobile
     day" mix through it (bench/mix.lua, weights in MIX), closed loop (the peak), then at
     --rate-fraction of that peak; per-endpoint latencies come from nginx's JSON access log.
@@ -53,19 +53,24 @@ ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / "bench"
 sys.path.insert(0, str(ROOT))
 
-from tests.integration.stack import (  # noqa: E402
+from harness.servers import (  # noqa: E402
     Process,
     ensure_tools,
     free_port,
     make_certificate,
     mapped_nginx_conf,
-    nginx_binary,
     nginx_test,
+    redis_server,
     request,
     start,
     wait_until,
 )
-from tests.servers import redis_server  # noqa: E402
+from harness.servers import binary as _binary  # noqa: E402
+
+
+def nginx_binary() -> str:
+    return _binary("nginx")
+
 
 PASSWORD = "bench-password-1"  # noqa: S105 - bench/generate.py's throwaway password
 HIGH = "1000000000/min"
@@ -420,7 +425,7 @@ def start_stack(
     """Two FitHub instances sharing the Redis at cache_url, and nginx, on loopback; the HTTPS
     base URL and what was set up."""
     if not all(shutil.which(tool) or Path("/usr/sbin", tool).exists() for tool in ("nginx", "openssl", "redis-server")):
-        log("installing the servers the stack needs (tests/harness/ensure-tools.sh, apt-get)")
+        log("installing the servers the stack needs (harness/ensure-tools.sh, apt-get)")
         ensure_tools()
     work.chmod(0o755)  # nginx's workers (nobody, under a root master) reach their temp dir in it
     taken: set[int] = set()
@@ -454,7 +459,7 @@ def start_stack(
         "workers_per_instance": args.stack_workers,
         "cache": "redis",
         "nginx": {
-            "config": "nginx/nginx.conf mapped to loopback (tests.integration.stack.mapped_nginx_conf)",
+            "config": "nginx/nginx.conf mapped to loopback (harness.servers.mapped_nginx_conf)",
             "scheme": "https",
             "changes_in_the_bench_copy": changes,
         },
@@ -757,7 +762,7 @@ def main() -> None:
     parser.add_argument("--keep-logs", action="store_true", help="keep the servers' logs (temporary directory)")
     args = parser.parse_args()
     if "DATABASE_URL" not in os.environ:
-        sys.exit("DATABASE_URL is not set: run me through tests/harness/with-postgres.sh (or `make bench`)")
+        sys.exit("DATABASE_URL is not set: run me through harness/with-postgres.sh (or `make bench`)")
     # A TERM (with-postgres.sh stopping, a CI timeout) unwinds through the finally blocks that
     # stop the servers, which run in their own sessions.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))

@@ -4,32 +4,23 @@ import json
 import signal
 import socket
 import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 
-from tests.integration.stack import app_env, free_port, request, start, wait_until
+from harness.servers import free_port, start_gunicorn, wait_until
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def one_worker(tools, stack, work_dir):
+def one_worker(tools, stack, work_dir, app_env):
     """A third instance with a single worker, on the database the stack migrated."""
     work = work_dir / "graceful"
     work.mkdir()
     port = free_port(set(stack.app_ports))
-    env = {**app_env(work, 0, port), "GUNICORN_WORKERS": "1"}
-    gunicorn = str(Path(sys.executable).with_name("gunicorn"))
-    args = [gunicorn, "-c", "fithub/ops/gunicorn_conf.py", "fithub.wsgi"]
-    process = start("graceful", args, log=work / "out.log", env=env)
-    try:
-        wait_until(lambda: request(f"http://127.0.0.1:{port}/health/live/").status == 200, timeout=60, what="gunicorn")
+    with start_gunicorn("app1", port, work, app_env, workers=1) as process:
         yield process, port, work
-    finally:
-        process.stop()
 
 
 def _accepted_by_a_worker(server_port: int, client_port: int) -> bool:
@@ -76,7 +67,8 @@ def test_sigterm_lets_the_request_in_flight_finish(one_worker):
     assert entry["duration_ms"] > 1000  # it waited for the body across the shutdown
 
     # gunicorn's own messages are JSON too, like Django's.
-    lines = [line for line in (work / "out.log").read_text().splitlines() if line.strip()]
+    lines = [line for line in (work / "app1.log").read_text().splitlines() if line.strip()]
     records = [json.loads(line) for line in lines]
     assert any(record["logger"] == "gunicorn.error" and "Booting worker" in record["message"] for record in records)
     assert {"timestamp", "level", "logger", "message"} <= set(records[0])
+
