@@ -1,6 +1,7 @@
 """fithub/ops/gunicorn_conf.py under a real gunicorn: graceful shutdown and the JSON access log."""
 
 import json
+import re
 import signal
 import socket
 import subprocess
@@ -8,7 +9,7 @@ import time
 
 import pytest
 
-from harness.servers import free_port, start_gunicorn, wait_until
+from harness.servers import free_port, gunicorn_workers, json_lines, request, start_gunicorn, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -72,3 +73,37 @@ def test_sigterm_lets_the_request_in_flight_finish(one_worker):
     assert any(record["logger"] == "gunicorn.error" and "Booting worker" in record["message"] for record in records)
     assert {"timestamp", "level", "logger", "message"} <= set(records[0])
 
+
+WARMED = re.compile(r"worker (\d+) warmed in \d+ ms: (\{.*\})$")
+
+
+def test_a_recycled_worker_warms_up_before_its_first_request(tools, stack, work_dir, app_env):
+    """With max_requests, gunicorn replaces a worker after that many requests. The new one
+    loads the URLconf, DRF's settings and the serializers and opens its database connections
+    in post_worker_init (fithub/ops/warmup.py), before it accepts: its first client does not
+    wait for them."""
+    work = work_dir / "recycle"
+    work.mkdir()
+    port = free_port(set(stack.app_ports))
+    env = {**app_env, "GUNICORN_MAX_REQUESTS": "4", "GUNICORN_MAX_REQUESTS_JITTER": "0", "GUNICORN_LOG_LEVEL": "info"}
+    with start_gunicorn("recycle", port, work, env, workers=1) as process:
+        first = gunicorn_workers(process.pid)
+        for _ in range(10):
+            assert request(f"http://127.0.0.1:{port}/health/live/").status == 200
+        wait_until(lambda: gunicorn_workers(process.pid) - first, timeout=30, what="a recycled worker")
+    served = [row for row in json_lines(work / "recycle-access.log") if row["path"] == "/health/live/"]
+    first_request = {}
+    for row in served:
+        first_request.setdefault(row["pid"], row["timestamp"])
+    assert len(first_request) >= 2  # the worker was recycled at least once
+    warmed = {}
+    for record in json_lines(work / "recycle.log"):
+        if match := WARMED.search(record.get("message", "")):
+            warmed[int(match.group(1))] = (record["timestamp"], json.loads(match.group(2)))
+    for pid, served_at in first_request.items():
+        assert pid in warmed, f"worker {pid} served without warming up"
+        warmed_at, done = warmed[pid]
+        assert warmed_at < served_at
+        assert done["views"] > 50
+        assert done["serializers"] > 5
+        assert set(done["databases"].values()) == {"ok"}, done
