@@ -16,6 +16,11 @@ def fmt(value: float | None, digits: int = 1) -> str:
     return "" if value is None else f"{value:.{digits}f}"
 
 
+def row(*cells) -> str:
+    """A Markdown table row."""
+    return "| " + " | ".join(str(cell) for cell in cells) + " |"
+
+
 def cpu_ratios(load: dict) -> dict[str, float | None]:
     """FitHub's worker CPU per request over the floor's, per endpoint served by both."""
     return {
@@ -173,11 +178,9 @@ def markdown_recycle(results: dict) -> list[str]:
         "|---|---:|---:|---:|---:|---:|---|---:|---:|",
     ]
     for variant, v in recycle["variants"].items():
-        lines.append(
-            f"| {variant} | {v['recycled']} | {fmt(v['rps'])} | {fmt(v['p50_ms'])} | {fmt(v['p99_ms'])} "
-            f"| {fmt(v['cpu_ms_per_request'], 2)} | {', '.join(fmt(run['p99_ms']) for run in v['runs'])} "
-            f"| {v['non_2xx']} | {v['socket_errors']} |"
-        )
+        per_round = ", ".join(fmt(run["p99_ms"]) for run in v["runs"])
+        figures = (fmt(v["rps"]), fmt(v["p50_ms"]), fmt(v["p99_ms"]), fmt(v["cpu_ms_per_request"], 2))
+        lines.append(row(variant, v["recycled"], *figures, per_round, v["non_2xx"], v["socket_errors"]))
     return [*lines, ""]
 
 
@@ -193,7 +196,7 @@ def markdown_mix_table(endpoints: dict) -> list[str]:
         cells += [fmt(e[key], 0) for key in ("p50_ms", "p95_ms", "p99_ms", "upstream_p50_ms", "upstream_p99_ms")]
         cells += [fmt(e["app_p50_ms"]), fmt(e["app_p99_ms"])]
         cells.append(f"{e['non_2xx']} {bad}" if bad else "0")
-        lines.append("| " + " | ".join(cells) + " |")
+        lines.append(row(*cells))
     writes = {name: e for name, e in endpoints.items() if not name.startswith("GET ")}
     failed = {name: e["non_2xx"] for name, e in writes.items() if e["non_2xx"]}
     count = sum(e["count"] - e["client_closed_499"] for e in writes.values())
@@ -280,11 +283,9 @@ def markdown_rated(results: dict) -> list[str]:
         "|---|" + "---:|" * 11,
     ]
     for name, peak, r in rows:
-        lines.append(
-            f"| {name} | {peak['rps']} | {peak['p50_ms']:.1f} | {peak['p99_ms']:.1f} | {r['target_rps']} | {r['rps']} "
-            f"| {r['pct_of_peak']}% | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {fmt(r.get('cpu_ms_per_request'), 2)} "
-            f"| {r['non_2xx']} | {calibration_note(r['calibration'])} |"
-        )
+        peak_cells = (peak["rps"], fmt(peak["p50_ms"]), fmt(peak["p99_ms"]), r["target_rps"], r["rps"])
+        cells = (f"{r['pct_of_peak']}%", fmt(r["p50_ms"]), fmt(r["p99_ms"]), fmt(r.get("cpu_ms_per_request"), 2))
+        lines.append(row(name, *peak_cells, *cells, r["non_2xx"], calibration_note(r["calibration"])))
     return [*lines, ""]
 
 
