@@ -6,6 +6,7 @@ import signal
 import socket
 import subprocess
 import time
+from datetime import datetime
 
 import pytest
 
@@ -94,12 +95,12 @@ def test_a_recycled_worker_warms_up_before_its_first_request(tools, stack, work_
     served = [row for row in json_lines(work / "recycle-access.log") if row["path"] == "/health/live/"]
     first_request = {}
     for row in served:
-        first_request.setdefault(row["pid"], row["timestamp"])
+        first_request.setdefault(row["pid"], datetime.fromisoformat(row["timestamp"]))
     assert len(first_request) >= 2  # the worker was recycled at least once
     warmed = {}
     for record in json_lines(work / "recycle.log"):
         if match := WARMED.search(record.get("message", "")):
-            warmed[int(match.group(1))] = (record["timestamp"], json.loads(match.group(2)))
+            warmed[int(match.group(1))] = (datetime.fromisoformat(record["timestamp"]), json.loads(match.group(2)))
     for pid, served_at in first_request.items():
         assert pid in warmed, f"worker {pid} served without warming up"
         warmed_at, done = warmed[pid]
