@@ -169,18 +169,20 @@ def markdown_recycle(results: dict) -> list[str]:
         f"(`wrk -t{results['wrk']['threads']} -c{results['wrk']['connections']}`); medians over the rounds. "
         "Lazy: GUNICORN_WARM_UP=0, a new worker imports and builds Django's URLconf, DRF's settings and the "
         "serializers on its first request, as before the warm-up; warmed: the config as it is, which does that "
-        "in post_worker_init before the worker accepts (fithub/ops/warmup.py), with a jitter of half of "
-        "max_requests. Recycled: workers that served beyond the first ones, from the access log's pids. "
-        "Worker CPU includes the new workers' start-up.",
+        "in post_worker_init before the worker accepts (fithub/ops/warmup.py). Jitter: a worker's limit is "
+        "max_requests plus a random share of it; the config's is half of max_requests, the one before was 2,000. "
+        "Recycled: workers that served beyond the first ones, from the access log's pids (per run, summed). "
+        "Max: the slowest request of a run (wrk). Worker CPU includes the new workers' start-up.",
         "",
-        "| variant | recycled | req/s | p50 ms | p99 ms | worker CPU ms/req | p99 per round | non-2xx "
-        "| socket errors |",
-        "|---|---:|---:|---:|---:|---:|---|---:|---:|",
+        "| variant | recycled | req/s | p50 ms | p99 ms | max ms | worker CPU ms/req | p99 per round "
+        "| max per round | non-2xx | socket errors |",
+        "|---|---:|---:|---:|---:|---:|---:|---|---|---:|---:|",
     ]
     for variant, v in recycle["variants"].items():
-        per_round = ", ".join(fmt(run["p99_ms"]) for run in v["runs"])
-        figures = (fmt(v["rps"]), fmt(v["p50_ms"]), fmt(v["p99_ms"]), fmt(v["cpu_ms_per_request"], 2))
-        lines.append(row(variant, v["recycled"], *figures, per_round, v["non_2xx"], v["socket_errors"]))
+        per_round = [", ".join(fmt(run[key]) for run in v["runs"]) for key in ("p99_ms", "max_ms")]
+        figures = (fmt(v["rps"]), fmt(v["p50_ms"]), fmt(v["p99_ms"]), fmt(v.get("max_ms")))
+        cells = (*figures, fmt(v["cpu_ms_per_request"], 2), *per_round, v["non_2xx"], v["socket_errors"])
+        lines.append(row(variant, v["recycled"], *cells))
     return [*lines, ""]
 
 

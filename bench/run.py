@@ -93,12 +93,14 @@ NGINX_RATE_CHANGES = (
     ("zone=token:10m rate=10r/m", "zone=token:10m rate=100000r/s"),
 )
 # The recycling scenario: the same FitHub under each gunicorn setting, in interleaved rounds.
-# "lazy" is the config before workers warmed up (its jitter was a fixed 2,000).
+# The config before the warm-up had lazy workers and a fixed jitter of 2,000; "lazy, the
+# config's jitter" differs from the config by the warm-up alone.
 RECYCLE_VARIANTS = {
     "no recycling": {"GUNICORN_MAX_REQUESTS": "0"},
-    "lazy workers, jitter 2000": {"GUNICORN_WARM_UP": "0", "GUNICORN_MAX_REQUESTS_JITTER": "2000"},
-    "lazy workers, no jitter": {"GUNICORN_WARM_UP": "0", "GUNICORN_MAX_REQUESTS_JITTER": "0"},
-    "warmed workers (the config)": {},
+    "lazy, no jitter": {"GUNICORN_WARM_UP": "0", "GUNICORN_MAX_REQUESTS_JITTER": "0"},
+    "lazy, jitter 2000 (before)": {"GUNICORN_WARM_UP": "0", "GUNICORN_MAX_REQUESTS_JITTER": "2000"},
+    "lazy, the config's jitter": {"GUNICORN_WARM_UP": "0"},
+    "warmed (the config)": {},
 }
 
 

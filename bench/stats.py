@@ -78,7 +78,7 @@ def endpoint_stats(rows: list[dict], app_rows: list[dict]) -> dict:
 
 def rounds_summary(runs: list[dict]) -> dict:
     """Interleaved short runs of one workload: the median over rounds of each figure."""
-    keys = ("rps", "p50_ms", "p99_ms", "cpu_ms_per_request")
+    keys = ("rps", "p50_ms", "p99_ms", "max_ms", "cpu_ms_per_request")
     return {
         "rounds": len(runs),
         **{key: median(run.get(key) for run in runs) for key in keys},
