@@ -4,7 +4,10 @@ Django imports the URLconf (every view, serializer and DRF class), builds its re
 DRF's settings lazily, on the first request: a worker that gunicorn has just started or
 recycled made its first client wait for all of it. `warm()` does that work up front, in
 the worker (after the fork, never in the master: the connections and pools are the
-worker's own), and says what it did.
+worker's own), and says what it did. It goes through public interfaces only (the URLconf,
+DRF's settings and views, serializers' fields, the connections), so it keeps working
+whatever the views do inside; what a view builds per class on its first real request
+(compiled statements, representation plans) stays lazy and is small.
 """
 
 from __future__ import annotations
@@ -46,7 +49,6 @@ def _serializer_classes(callback) -> set[type]:
 
 def warm() -> dict:
     """Import and build what the first request would, and open the database connections."""
-    from fithub.api.serializers import FlatReadSerializer
     from fithub.db.replicas import replica_selector
 
     done: dict = {}
@@ -60,10 +62,7 @@ def warm() -> dict:
     serializers = set().union(*(_serializer_classes(callback) for callback in callbacks))
     for serializer in serializers:
         try:
-            if issubclass(serializer, FlatReadSerializer):
-                serializer._steps()  # the per-class plan of converters
-            else:
-                serializer().fields  # noqa: B018 - the model introspection of a ModelSerializer
+            serializer().fields  # noqa: B018 - the model introspection of a ModelSerializer, its field classes
         except Exception as exc:  # a serializer that needs its view's context: built on first use instead
             logger.debug("not warmed: %s (%r)", serializer.__name__, exc)
     done["serializers"] = len(serializers)

@@ -7,7 +7,6 @@ from django.urls import clear_url_caches, get_resolver
 from prometheus_client import REGISTRY
 from rest_framework.settings import api_settings
 
-from apps.measurements.api.serializers import MeasurementListSerializer
 from fithub.ops.warmup import warm
 
 pytestmark = pytest.mark.django_db(databases="__all__")
@@ -15,11 +14,9 @@ pytestmark = pytest.mark.django_db(databases="__all__")
 REQUESTS = "django_http_requests_before_middlewares_total"
 
 
-def test_warm_builds_the_resolver_drf_settings_serializer_plans_and_connections(monkeypatch):
+def test_warm_builds_the_resolver_drf_settings_serializers_and_connections():
     clear_url_caches()
     api_settings.reload()
-    for cached in ("_plan", "_steps_cache"):
-        monkeypatch.delattr(MeasurementListSerializer, cached, raising=False)
     for alias in connections:
         connections[alias].close()
     counted = REGISTRY.get_sample_value(REQUESTS)
@@ -30,9 +27,9 @@ def test_warm_builds_the_resolver_drf_settings_serializer_plans_and_connections(
     assert "url_patterns" in resolver.__dict__
     assert resolver._populated
     assert set(api_settings.defaults) <= api_settings._cached_attrs
-    assert "_steps_cache" in MeasurementListSerializer.__dict__
     assert connections["default"].connection is not None
     assert done["views"] > 50
-    assert done["databases"]["default"] == "ok"
+    assert done["serializers"] > 5
+    assert set(done["databases"].values()) == {"ok"}
     # Its requests go round the middleware: the metrics count clients' requests only.
     assert REGISTRY.get_sample_value(REQUESTS) == counted
