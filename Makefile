@@ -32,7 +32,7 @@ run: deps ## Migrate, load the food database and demo data, serve on :8000 (SQLi
 	DEBUG=$${DEBUG:-1} $(UV) run python manage.py runserver 0.0.0.0:$(PORT)
 
 test: deps ## Ruff, bandit and the whole pytest suite against a throwaway PostgreSQL primary + replica
-	$(TEST_ENV) tests/harness/with-postgres.sh $(MAKE) --no-print-directory check
+	$(TEST_ENV) harness/with-postgres.sh $(MAKE) --no-print-directory check
 
 check: ## Ruff and pytest against the servers in DATABASE_URL (make test starts them for you)
 	$(UV) run ruff check .
@@ -53,8 +53,8 @@ migrations: deps ## Make migrations: make migrations APP=nutrition NAME=add_food
 	DEBUG=1 $(UV) run python manage.py makemigrations $(APP) -n $(NAME)
 
 test-ops: deps ## Only the operations checks: nginx, Prometheus, gunicorn, Docker, compose, workflows
-	$(TEST_ENV) tests/harness/with-postgres.sh $(UV) run pytest tests/integration tests/fithub/test_metrics.py tests/fithub/test_request_id.py
+	$(TEST_ENV) harness/with-postgres.sh $(UV) run pytest tests/integration tests/fithub/test_metrics.py tests/fithub/test_request_id.py
 
 .PHONY: bench
 bench: deps ## Benchmark on loopback: FitHub vs the floor, the nginx stack under a mixed load: make bench BENCH_ARGS="--users 200"
-	SECRET_KEY=$${SECRET_KEY:-bench-only-secret-key-of-at-least-32-bytes} tests/harness/with-postgres.sh $(UV) run python bench/run.py $(BENCH_ARGS)
+	SECRET_KEY=$${SECRET_KEY:-bench-only-secret-key-of-at-least-32-bytes} harness/with-postgres.sh $(UV) run python -m bench.run $(BENCH_ARGS)

@@ -5,14 +5,17 @@
 Each endpoint is requested through Django's test client with a real access token, with
 CaptureQueriesContext on every database alias (primary and replicas), once per given user
 (users with different amounts of history show whether the count is constant). The SQL
-FitHub sent for the diary list, the day summary and food search is then EXPLAINed on the
-primary, each statement of a round trip on its own.
+FitHub sent for the diary list and the day summary is then EXPLAINed on the primary for
+each user, each statement of a round trip on its own, so 1 and 10 years of history can be
+compared plan for plan (node types, rows, buffers, and the median execution time of a few
+runs); food search, which reads no user's history, for the last user only.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import statistics
 import sys
 from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
@@ -84,21 +87,62 @@ def explain(statement: str) -> str:
         return "\n".join(row[0] for row in cursor.fetchall())
 
 
+def _nodes(plan: dict):
+    yield plan
+    for child in plan.get("Plans", []):
+        yield from _nodes(child)
+
+
+def plan_figures(statement: str, runs: int = 5) -> dict:
+    """What the plan does, from EXPLAIN's JSON: its node types, the rows and shared buffers of
+    its top node, and the median execution time of `runs` runs (the first warms the cache)."""
+    times, plan = [], None
+    with connections["default"].cursor() as cursor:
+        for _ in range(runs + 1):
+            cursor.execute("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + statement)
+            document = cursor.fetchone()[0]
+            document = json.loads(document) if isinstance(document, str) else document
+            plan = document[0]
+            times.append(plan["Execution Time"])
+    top = plan["Plan"]
+    return {
+        "nodes": [
+            f"{node['Node Type']}" + (f" on {node['Index Name']}" if "Index Name" in node else "")
+            for node in _nodes(top)
+        ],
+        "rows": top.get("Actual Rows"),
+        "shared_hit_blocks": top.get("Shared Hit Blocks", 0),
+        "shared_read_blocks": top.get("Shared Read Blocks", 0),
+        "execution_ms": round(statistics.median(times[1:]), 3),
+    }
+
+
 def main() -> None:
     result = {"per_user": {}, "explain": {}}
-    last_sql = {}
+    per_user_sql = {}
     for email in sys.argv[1:]:
         entries = DiaryEntry.objects.filter(user__email=email).count()
-        counts, last_sql = measure(email)
+        counts, per_user_sql[email] = measure(email)
         result["per_user"][email] = {"diary_entries": entries, "endpoints": counts}
     explained = {
-        "diary_list": "nutrition_diaryentry",
-        "day_summary": "FROM",
-        "food_search": 'FROM "nutrition_food"',
+        "diary_list": ("nutrition_diaryentry", list(per_user_sql)),
+        "day_summary": ("FROM", list(per_user_sql)),
+        "food_search": ('FROM "nutrition_food"', list(per_user_sql)[-1:]),
     }
-    for name, table in explained.items():
-        statements = [s for sent in last_sql.get(name, []) for s in statements_of(sent) if table in s]
-        result["explain"][name] = [{"sql": s, "plan": explain(s)} for s in statements]
+    for name, (table, emails) in explained.items():
+        result["explain"][name] = [
+            {
+                "user": email,
+                "diary_entries": result["per_user"][email]["diary_entries"],
+                "sql": statement,
+                "plan": explain(statement),
+                **plan_figures(statement),
+            }
+            for email in emails
+            for sent in per_user_sql[email].get(name, [])
+            for statement in statements_of(sent)
+            if table in statement
+        ]
     print(json.dumps(result))
 
 

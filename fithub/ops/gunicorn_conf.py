@@ -9,7 +9,9 @@ one scrape of `/metrics` sums every worker of the instance.
 import json
 import os
 import shutil
+import sys
 import tempfile
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -38,11 +40,13 @@ timeout = _int("GUNICORN_TIMEOUT", 30)
 # On SIGTERM (docker stop, deploys) workers finish their requests for up to this long.
 graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 25)
 keepalive = _int("GUNICORN_KEEPALIVE", 5)
-# Recycle workers now and then (bounded memory growth); jitter avoids all restarting at once.
-# A restart imports Django again, CPU that requests wait for: at 2,000 a loaded instance
-# restarted workers often (bench/ has the runs), hence 20,000.
+# Recycle workers now and then (bounded memory growth). Each worker draws its limit in
+# [max, max + jitter]: workers started together would otherwise all restart together and
+# leave no one to accept. A restart costs the new worker its imports and warm-up in CPU.
 max_requests = _int("GUNICORN_MAX_REQUESTS", 20000)
-max_requests_jitter = _int("GUNICORN_MAX_REQUESTS_JITTER", 2000)
+max_requests_jitter = _int("GUNICORN_MAX_REQUESTS_JITTER", max_requests // 2)
+# Warm each new worker before it accepts (post_worker_init); 0 leaves it lazy (bench/ compares).
+warm_up = os.environ.get("GUNICORN_WARM_UP", "1") != "0"
 # Never --preload: a query in the master would hand one connection pool to every worker.
 preload_app = False
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
@@ -103,6 +107,25 @@ def on_starting(server):
     if directory.exists():
         shutil.rmtree(directory)
     directory.mkdir(parents=True)
+
+
+def post_worker_init(worker):
+    """Warm a Django worker before it accepts its first request: after the fork, in the worker
+    (its database connections are its own). Django left alone, its first client would wait
+    for the URLconf's imports and the rest (fithub/ops/warmup.py)."""
+    handlers = sys.modules.get("django.core.handlers.wsgi")
+    if not warm_up or handlers is None or not isinstance(worker.wsgi, handlers.WSGIHandler):
+        return  # not Django (the bench's floor app), or asked to stay lazy
+    started = time.monotonic()
+    try:
+        from fithub.ops.warmup import warm
+
+        done = warm()
+    except Exception:  # a worker that could not warm still serves, lazily
+        worker.log.exception("worker %s: warm-up failed", os.getpid())
+        return
+    elapsed_ms = 1000 * (time.monotonic() - started)
+    worker.log.info("worker %s warmed in %.0f ms: %s", os.getpid(), elapsed_ms, json.dumps(done))
 
 
 def child_exit(server, worker):

@@ -16,8 +16,9 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from apps.users.models import User
 from fithub.db.replicas import replica_selector
 from fithub.ops import metrics
+from harness.servers import PostgresServer
 from tests.fithub.test_routing import wait_until_replicated
-from tests.servers import PostgresServer, gunicorn, last_queries_on, wait_for_replay
+from tests.live import gunicorn, last_queries_on, wait_for_replay
 from tests.users.factories import UserFactory
 
 pytestmark = pytest.mark.replica

@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from apps.users.models import User
 from fithub.ops import metrics
-from tests.servers import replica_has_row, wait_for_replay
+from tests.live import replica_has_row, wait_for_replay
 from tests.users.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.replica

@@ -9,7 +9,7 @@ from rest_framework.test import APIRequestFactory
 
 from fithub.api import throttling
 from fithub.api.throttling import AnonRateThrottle, UserRateThrottle
-from tests.servers import redis_server
+from harness.servers import redis_server
 from tests.users.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

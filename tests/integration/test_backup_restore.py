@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 import psycopg
 import pytest
 
-from tests.integration.stack import request
+from harness.servers import request
 
 pytestmark = pytest.mark.integration
 

@@ -1,35 +1,28 @@
 """fithub/ops/gunicorn_conf.py under a real gunicorn: graceful shutdown and the JSON access log."""
 
 import json
+import re
 import signal
 import socket
 import subprocess
-import sys
 import time
-from pathlib import Path
+from datetime import datetime
 
 import pytest
 
-from tests.integration.stack import app_env, free_port, request, start, wait_until
+from harness.servers import free_port, gunicorn_workers, json_lines, request, start_gunicorn, wait_until
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def one_worker(tools, stack, work_dir):
+def one_worker(tools, stack, work_dir, app_env):
     """A third instance with a single worker, on the database the stack migrated."""
     work = work_dir / "graceful"
     work.mkdir()
     port = free_port(set(stack.app_ports))
-    env = {**app_env(work, 0, port), "GUNICORN_WORKERS": "1"}
-    gunicorn = str(Path(sys.executable).with_name("gunicorn"))
-    args = [gunicorn, "-c", "fithub/ops/gunicorn_conf.py", "fithub.wsgi"]
-    process = start("graceful", args, log=work / "out.log", env=env)
-    try:
-        wait_until(lambda: request(f"http://127.0.0.1:{port}/health/live/").status == 200, timeout=60, what="gunicorn")
+    with start_gunicorn("app1", port, work, app_env, workers=1) as process:
         yield process, port, work
-    finally:
-        process.stop()
 
 
 def _accepted_by_a_worker(server_port: int, client_port: int) -> bool:
@@ -76,7 +69,42 @@ def test_sigterm_lets_the_request_in_flight_finish(one_worker):
     assert entry["duration_ms"] > 1000  # it waited for the body across the shutdown
 
     # gunicorn's own messages are JSON too, like Django's.
-    lines = [line for line in (work / "out.log").read_text().splitlines() if line.strip()]
+    lines = [line for line in (work / "app1.log").read_text().splitlines() if line.strip()]
     records = [json.loads(line) for line in lines]
     assert any(record["logger"] == "gunicorn.error" and "Booting worker" in record["message"] for record in records)
     assert {"timestamp", "level", "logger", "message"} <= set(records[0])
+
+
+WARMED = re.compile(r"worker (\d+) warmed in \d+ ms: (\{.*\})$")
+
+
+def test_a_recycled_worker_warms_up_before_its_first_request(tools, stack, work_dir, app_env):
+    """With max_requests, gunicorn replaces a worker after that many requests. The new one
+    loads the URLconf, DRF's settings and the serializers and opens its database connections
+    in post_worker_init (fithub/ops/warmup.py), before it accepts: its first client does not
+    wait for them."""
+    work = work_dir / "recycle"
+    work.mkdir()
+    port = free_port(set(stack.app_ports))
+    env = {**app_env, "GUNICORN_MAX_REQUESTS": "4", "GUNICORN_MAX_REQUESTS_JITTER": "0", "GUNICORN_LOG_LEVEL": "info"}
+    with start_gunicorn("recycle", port, work, env, workers=1) as process:
+        first = gunicorn_workers(process.pid)
+        for _ in range(10):
+            assert request(f"http://127.0.0.1:{port}/health/live/").status == 200
+        wait_until(lambda: gunicorn_workers(process.pid) - first, timeout=30, what="a recycled worker")
+    served = [row for row in json_lines(work / "recycle-access.log") if row["path"] == "/health/live/"]
+    first_request = {}
+    for row in served:
+        first_request.setdefault(row["pid"], datetime.fromisoformat(row["timestamp"]))
+    assert len(first_request) >= 2  # the worker was recycled at least once
+    warmed = {}
+    for record in json_lines(work / "recycle.log"):
+        if match := WARMED.search(record.get("message", "")):
+            warmed[int(match.group(1))] = (datetime.fromisoformat(record["timestamp"]), json.loads(match.group(2)))
+    for pid, served_at in first_request.items():
+        assert pid in warmed, f"worker {pid} served without warming up"
+        warmed_at, done = warmed[pid]
+        assert warmed_at < served_at
+        assert done["views"] > 50
+        assert done["serializers"] > 5
+        assert set(done["databases"].values()) == {"ok"}, done

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.stack import ROOT, Process, free_port, request, start, wait_until
+from harness.servers import ROOT, Process, free_port, request, start, wait_until
 
 pytestmark = pytest.mark.integration
 

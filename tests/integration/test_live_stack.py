@@ -12,11 +12,10 @@ import signal
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 
-from tests.integration.stack import DASHBOARD, PROMETHEUS_DIR, prometheus_query, request, wait_until
+from harness.servers import DASHBOARD, PROMETHEUS_DIR, gunicorn_workers, prometheus_query, request, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -72,18 +71,17 @@ def test_request_counter_equals_requests_sent_summed_over_all_workers(stack):
         assert seen() == expected
 
 
-def _workers(master_pid: int) -> set[int]:
-    children = Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split()
-    return {int(pid) for pid in children}
-
-
 def test_a_killed_worker_is_replaced_and_its_counts_are_kept(stack):
     master = stack.processes[0].popen.pid
-    workers = _workers(master)
+    workers = gunicorn_workers(master)
     assert len(workers) == 3
     victim = sorted(workers)[0]
     os.kill(victim, signal.SIGKILL)
-    wait_until(lambda: len(_workers(master)) == 3 and victim not in _workers(master), timeout=30, what="respawn")
+    wait_until(
+        lambda: len(gunicorn_workers(master)) == 3 and victim not in gunicorn_workers(master),
+        timeout=30,
+        what="respawn",
+    )
     scraped = request(stack.app_url(0, "/metrics")).body.decode()
     assert _scrape_value(scraped, COUNTER, view="health-ready") == SENT[0]
     assert request(stack.app_url(0, "/health/live/")).status == 200

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.integration import stack as live
+from harness import servers as live
 
 pytestmark = pytest.mark.integration
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run a command against a throwaway PostgreSQL primary and a streaming replica.
 #
-#   tests/harness/with-postgres.sh COMMAND [ARGS...]
+#   harness/with-postgres.sh COMMAND [ARGS...]
 #
 # Both servers live in a temporary directory on free loopback ports below 32768, and are
 # stopped and removed when the command ends, whatever its outcome. The command sees
@@ -44,27 +44,9 @@ else
     RUN=()
 fi
 
-free_port() {
-    python3 - "$@" <<'EOF'
-import random
-import socket
-import sys
-
-taken = {int(p) for p in sys.argv[1:]}
-for _ in range(500):
-    port = random.randint(20000, 32000)
-    if port in taken:
-        continue
-    with socket.socket() as sock:
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            continue
-    print(port)
-    break
-else:
-    sys.exit("no free port")
-EOF
+HARNESS=$(cd "$(dirname "$0")" && pwd)
+free_port() { # [TAKEN...]: harness/servers.py's, with the system python3 (no virtualenv needed)
+    python3 "$HARNESS/servers.py" free-port "$@"
 }
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/fithub-pg.XXXXXX")

@@ -1,0 +1,84 @@
+"""Warm a freshly started worker before it accepts requests (gunicorn's post_worker_init).
+
+Django imports the URLconf (every view, serializer and DRF class), builds its resolver and
+DRF's settings lazily, on the first request: a worker that gunicorn has just started or
+recycled made its first client wait for all of it. `warm()` does that work up front, in
+the worker (after the fork, never in the master: the connections and pools are the
+worker's own), and says what it did. It goes through public interfaces only (the URLconf,
+DRF's settings and views, serializers' fields, the connections), so it keeps working
+whatever the views do inside; what a view builds per class on its first real request
+(compiled statements, representation plans) stays lazy and is small.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+from django.db import DatabaseError, connections
+from django.test import RequestFactory
+from django.urls import URLPattern, URLResolver, get_resolver
+from rest_framework.settings import api_settings
+
+logger = logging.getLogger(__name__)
+
+# Answered with a 401 (a token whose signature is wrong): a walk through DRF's dispatch, the
+# JWT checks, the exception handler and the renderer that reads no data and counts no request
+# (no throttle, no middleware: the metrics and logs see only clients' requests).
+WARM_PATHS = ("/api/v1/diary/", "/api/v1/diary/summary/", "/api/v1/foods/", "/api/v1/measurements/")
+_BAD_TOKEN = "Bearer eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ0b2tlbl90eXBlIjoiYWNjZXNzIn0.d2FybS11cA"  # noqa: S105 - a made-up token that never verifies
+
+
+def _views(patterns) -> Iterator[object]:
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            yield from _views(pattern.url_patterns)
+        elif isinstance(pattern, URLPattern):
+            yield pattern.callback
+
+
+def _serializer_classes(callback) -> set[type]:
+    view = getattr(callback, "cls", None)
+    found = set()
+    for name in ("serializer_class", "flat_list_serializer_class"):
+        serializer = getattr(view, name, None) if view is not None else None
+        if isinstance(serializer, type):
+            found.add(serializer)
+    return found
+
+
+def warm() -> dict:
+    """Import and build what the first request would, and open the database connections."""
+    from fithub.db.replicas import replica_selector
+
+    done: dict = {}
+    resolver = get_resolver()
+    callbacks = list(_views(resolver.url_patterns))
+    resolver.reverse_dict  # noqa: B018 - populates reverse() and the resolver's lookups
+    done["views"] = len(callbacks)
+
+    for name in api_settings.defaults:
+        getattr(api_settings, name)  # each setting imports its classes on first read
+    serializers = set().union(*(_serializer_classes(callback) for callback in callbacks))
+    for serializer in serializers:
+        try:
+            serializer().fields  # noqa: B018 - the model introspection of a ModelSerializer, its field classes
+        except Exception as exc:  # a serializer that needs its view's context: built on first use instead
+            logger.debug("not warmed: %s (%r)", serializer.__name__, exc)
+    done["serializers"] = len(serializers)
+
+    factory = RequestFactory()
+    for path in WARM_PATHS:
+        match = resolver.resolve(path)
+        match.func(factory.get(path, HTTP_AUTHORIZATION=_BAD_TOKEN), *match.args, **match.kwargs).render()
+
+    databases = {}
+    for alias in connections:
+        try:
+            connections[alias].ensure_connection()
+            databases[alias] = "ok"
+        except DatabaseError as exc:  # the worker serves anyway; the request path retries and routes around it
+            databases[alias] = exc.__class__.__name__
+    replica_selector.choose()  # the first replica lag check
+    done["databases"] = databases
+    return done
