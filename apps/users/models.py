@@ -150,27 +150,6 @@ class User(AbstractBaseUser, PermissionsMixin):
         return today.year - self.birth_date.year - (0 if had_birthday else 1)
 
 
-class IdempotencyRecord(models.Model):
-    """The first response to a POST sent with an Idempotency-Key, replayed to its retries.
-
-    Keys are per user and expire after IDEMPOTENCY_KEY_TTL_HOURS. The fingerprint (method,
-    path and body) tells a retry from a different request reusing the key.
-    """
-
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
-    key = models.CharField(max_length=255)
-    fingerprint = models.CharField(max_length=64)
-    response_status = models.PositiveSmallIntegerField(null=True)
-    response_body = models.JSONField(null=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_user_key_unique")]
-
-    def __str__(self) -> str:
-        return f"{self.user_id}:{self.key}"
-
-
 class SecurityEvent(models.Model):
     """An audit record of a security-relevant event, with where it came from."""
 
