@@ -83,7 +83,8 @@ def update_goal(*, goal: Goal, data: dict) -> Goal:
 def achieve_reached_goals(*, user: User, measurements: Iterable[Measurement]) -> list[Goal]:
     """Mark the user's active goals that these new measurements reach as achieved.
 
-    Called by the measurement services inside their transaction (not a signal). Only
+    Registered with `apps.measurements.registry.on_recorded` (GoalsConfig.ready): the
+    measurement services call it inside their transaction (not a signal). Only
     measurements on or after the goal's start date count. One query finds the goals; one
     update per goal reached."""
     by_type: dict = {}
