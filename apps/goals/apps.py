@@ -6,7 +6,8 @@ class GoalsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from apps.goals import services
+        from apps.goals import account, services
         from apps.measurements import registry as measurements
 
         measurements.on_recorded(services.achieve_reached_goals)
+        account.register()
