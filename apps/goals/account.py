@@ -1,8 +1,8 @@
-"""Goals' part of an account (`apps.users.registry`): its lists in the export and the demo
+"""Goals' part of an account (`apps.users.registry`): its list in the export and the demo
 weight goal."""
 
 from apps.goals.demo import seed_demo_goal
-from apps.goals.models import Goal, NutritionTarget
+from apps.goals.models import Goal
 from apps.users import registry
 
 
@@ -13,10 +13,5 @@ def _seed_demo(*, user, days: int) -> str:
 def register() -> None:
     registry.add_export_section(
         "goals", lambda user: Goal.objects.filter(user=user).order_by("created_at"), position=90
-    )
-    registry.add_export_section(
-        "nutrition_targets",
-        lambda user: NutritionTarget.objects.filter(user=user).order_by("effective_from"),
-        position=100,
     )
     registry.add_demo_seeder(_seed_demo)

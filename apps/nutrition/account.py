@@ -2,7 +2,7 @@
 demo diary."""
 
 from apps.nutrition.demo import seed_demo_diary
-from apps.nutrition.models import DiaryEntry, Food, FoodPortion, FoodPreference, Meal, MealItem
+from apps.nutrition.models import DiaryEntry, Food, FoodPortion, FoodPreference, Meal, MealItem, NutritionTarget
 from apps.users import registry
 
 
@@ -28,5 +28,10 @@ def register() -> None:
     )
     registry.add_export_section(
         "diary_entries", lambda user: DiaryEntry.objects.filter(user=user).order_by("consumed_at", "id"), position=60
+    )
+    registry.add_export_section(
+        "nutrition_targets",
+        lambda user: NutritionTarget.objects.filter(user=user).order_by("effective_from"),
+        position=100,
     )
     registry.add_demo_seeder(_seed_demo)

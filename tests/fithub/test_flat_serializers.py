@@ -69,8 +69,8 @@ def test_diary_entries_are_represented_as_drf_does(entries, zone):
 
 
 def test_targets_in_force_are_represented_as_drf_does(user):
-    from apps.goals.api.serializers import TargetInForceSerializer
-    from apps.goals.models import NutritionTarget
+    from apps.nutrition.api.serializers import TargetInForceSerializer
+    from apps.nutrition.models import NutritionTarget
 
     full = NutritionTarget.objects.create(
         user=user, energy_kcal=2150.25, protein_g=120.05, fat_g=70, carbohydrate_g=250.4,

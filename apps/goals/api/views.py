@@ -3,16 +3,14 @@ from drf_standardized_errors.openapi_validation_errors import extend_validation_
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+import apps.nutrition.selectors
+import apps.nutrition.services
 from apps.goals import selectors, services
-from apps.goals.api.serializers import (
-    AdherenceQuerySerializer,
-    AdherenceSerializer,
-    GoalProgressSerializer,
-    GoalSerializer,
-    NutritionTargetSerializer,
-)
+from apps.goals.api.serializers import GoalProgressSerializer, GoalSerializer
 from apps.goals.filters import GoalFilter
-from apps.goals.models import Goal, NutritionTarget
+from apps.goals.models import Goal
+from apps.nutrition.api.serializers import AdherenceQuerySerializer, AdherenceSerializer, NutritionTargetSerializer
+from apps.nutrition.models import NutritionTarget
 from fithub.api.viewsets import OwnedModelViewSet
 
 GOAL_EXAMPLE = OpenApiExample(
@@ -145,7 +143,9 @@ class NutritionTargetViewSet(OwnedModelViewSet):
     http_method_names = ["get", "post", "delete", "head", "options"]
 
     def perform_create(self, serializer):
-        serializer.instance = services.set_nutrition_target(user=self.request.user, **serializer.validated_data)
+        serializer.instance = apps.nutrition.services.set_nutrition_target(
+            user=self.request.user, **serializer.validated_data
+        )
 
     @extend_schema(
         summary="Adherence to your targets, day by day, and the current streak",
@@ -203,6 +203,6 @@ class NutritionTargetViewSet(OwnedModelViewSet):
         it. Two queries whatever the range."""
         params = AdherenceQuerySerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
-        result = selectors.adherence(user=request.user, **params.validated_data)
+        result = apps.nutrition.selectors.adherence(user=request.user, **params.validated_data)
         body = {**result.__dict__, "days": [day.__dict__ for day in result.days]}
         return Response(AdherenceSerializer(body, context=self.get_serializer_context()).data)

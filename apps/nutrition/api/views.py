@@ -11,8 +11,6 @@ from rest_framework.generics import get_object_or_404
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
-from apps.goals.api.serializers import TargetInForceSerializer
-from apps.goals.selectors import targets_for_range, targets_on_days
 from apps.nutrition import selectors, services
 from apps.nutrition.api.serializers import (
     DiaryEntrySerializer,
@@ -28,6 +26,7 @@ from apps.nutrition.api.serializers import (
     MealWriteSerializer,
     PlannedDayQuerySerializer,
     PlannedDaySerializer,
+    TargetInForceSerializer,
     WarningSerializer,
 )
 from apps.nutrition.filters import DiaryEntryFilter
@@ -611,10 +610,10 @@ class DiaryEntryViewSet(OwnedModelViewSet):
         # The day sums and the targets in force: two queries, one round trip.
         sums, target_rows = fetch_together(
             selectors.daily_sums(user=request.user, start=start, end=end),
-            targets_for_range(user=request.user, start=start, end=end),
+            selectors.targets_for_range(user=request.user, start=start, end=end),
         )
         days = selectors.summarize_days(sums, start=start, end=end)
-        targets = targets_on_days(target_rows, start=start, end=end)
+        targets = selectors.targets_on_days(target_rows, start=start, end=end)
         # The selector's rows are already DiarySummarySerializer's representation (the schema
         # documents that serializer; tests check the answers against it): only the dates and
         # the few distinct targets need representing, so it is not run row by row.
