@@ -9,13 +9,30 @@ from django_filters.fields import IsoDateTimeField
 from apps.measurements.models import Measurement
 
 
-def filter_by_type_ref(queryset: QuerySet, value: str) -> QuerySet:
+class TypeRefFilter(django_filters.CharFilter):
     """Rows of a type given by id or built-in key. An unknown or foreign id simply matches
-    nothing (no 400 that would tell another user's type ids from made-up ones)."""
-    try:
-        return queryset.filter(type_id=uuid.UUID(value))
-    except ValueError:
+    nothing (no 400 that would tell another user's type ids from made-up ones). Whether the
+    value is an id or a key is part of the list statement's shape (fithub.api.filters)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("help_text", "A type id or built-in key (`weight`).")
+        super().__init__(method=self._by_ref, **kwargs)
+
+    @staticmethod
+    def shaped(value: str) -> tuple[str, uuid.UUID | str]:
+        try:
+            return "id", uuid.UUID(value)
+        except ValueError:
+            return "key", value
+
+    @staticmethod
+    def apply(queryset: QuerySet, how: str, value) -> QuerySet:
+        if how == "id":
+            return queryset.filter(type_id=value)
         return queryset.filter(Q(type__key=value) & Q(type__user__isnull=True))
+
+    def _by_ref(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return self.apply(queryset, *self.shaped(value))
 
 
 class StorableIsoDateTimeField(IsoDateTimeField):
@@ -41,10 +58,7 @@ class StorableIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
 
 
 class MeasurementFilter(django_filters.FilterSet):
-    type = django_filters.CharFilter(
-        method=lambda queryset, name, value: filter_by_type_ref(queryset, value),
-        help_text="A type id or built-in key (`weight`).",
-    )
+    type = TypeRefFilter()
     start = StorableIsoDateTimeFilter(
         field_name="measured_at",
         lookup_expr="gte",

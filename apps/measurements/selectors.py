@@ -15,7 +15,7 @@ from django.db.models.functions import RowNumber, TruncDate
 from apps.measurements.models import Measurement, MeasurementType
 from apps.users.models import User
 from apps.users.registry import BodyMetrics
-from fithub.db.statements import Param, ShapedQuery, Statement, fetch_together
+from fithub.db.statements import CachedQuery, Param, Statement, fetch_together
 
 TREND_WINDOW_DAYS = 7
 RATE_LOOKBACK_DAYS = 7
@@ -103,9 +103,7 @@ def _daily_means(shape: str, values: dict) -> QuerySet:
     )
 
 
-# Compiled once per time zone (fithub.db.statements): building and compiling it cost Django more
-# than PostgreSQL took to run it.
-_DAILY_MEANS = ShapedQuery(Measurement, _daily_means)
+_DAILY_MEANS = CachedQuery(Measurement, _daily_means)
 
 
 def daily_means(*, user: User, measurement_type: MeasurementType, start: date, end: date) -> Statement:
@@ -124,7 +122,7 @@ def _latest_value(shape: None, values: dict) -> QuerySet:
     return _of_user_and_type(values).order_by("-measured_at", "-id").values_list("value", "measured_at")[:1]
 
 
-_LATEST_VALUE = ShapedQuery(Measurement, _latest_value)
+_LATEST_VALUE = CachedQuery(Measurement, _latest_value)
 
 
 def latest_value(*, user: User, measurement_type: MeasurementType) -> Statement:

@@ -123,6 +123,15 @@ class Food(TimeStampedModel):
     def is_public(self) -> bool:
         return self.user_id is None
 
+    @property
+    def portion_list(self) -> list:
+        """The food's portions in order: the JSON rows read with it where the query selected
+        them (`selectors.with_portions` on PostgreSQL), else the portions themselves."""
+        rows = getattr(self, "portion_rows", None)
+        if rows is not None or hasattr(self, "portion_rows"):
+            return rows or []
+        return list(self.portions.all())
+
 
 class FoodPortion(models.Model):
     """A household measure of a food ("1 cup", "1 large") and what it weighs in grams."""

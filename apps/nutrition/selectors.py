@@ -17,6 +17,7 @@ from django.db.models import (
     BooleanField,
     Case,
     Count,
+    DateField,
     Exists,
     F,
     FloatField,
@@ -49,7 +50,8 @@ from apps.nutrition.models import (
     NutritionTarget,
 )
 from apps.users.models import User
-from fithub.db.statements import USER_DATE_RANGE, CompiledQuery, Param, ShapedQuery, Statement, fetch_together
+from fithub.api.pagination import TOTAL
+from fithub.db.statements import CachedQuery, Param, Statement, fetch_together
 
 MAX_SUMMARY_DAYS = 366
 
@@ -122,7 +124,7 @@ def _with_preferences(queryset: QuerySet[Food], user_id: Param | None) -> QueryS
 
 
 class _Search(NamedTuple):
-    """What decides the search query's SQL, apart from its values (a ShapedQuery's shape)."""
+    """What decides the search query's SQL, apart from its values (a CachedQuery's shape)."""
 
     long_words: tuple[bool, ...]  # per word: 3 letters or more (typo tolerance applies)
     signed_in: bool
@@ -175,15 +177,13 @@ def search_foods(
     return _ranked_foods(search, values)
 
 
-def first_search_page(
-    size: int, *, user, query: str = "", barcode: str = "", typos: bool = False
-) -> tuple[list[Food], int]:
-    """The first `size` foods of `search_foods(...)` and how many match in all, in one query
-    compiled once per shape of search (fithub.db.statements.ShapedQuery): building and compiling
-    the ranked query cost Django more than PostgreSQL took to run it."""
-    search, values = _search(user=user, query=query, barcode=barcode, typos=typos, reads=size)
-    foods = _FIRST_PAGE.instances((search, size), values)
-    return foods, (foods[0].search_total if foods else 0)
+def search_page(*, user, query: str = "", barcode: str = "", typos: bool = False, offset: int, size: int) -> list[Food]:
+    """Foods `offset` to `offset + size` of `search_foods(..., typos=typos)`, each annotated
+    with how many match in all (`pagination_total`), in one query from the statement cache:
+    its SQL depends on the shape of the search (word count, signed in, barcode, typos) and
+    the page."""
+    search, values = _search(user=user, query=query, barcode=barcode, typos=typos, reads=offset + size)
+    return _SEARCH_PAGE.results((search, offset, size), values)
 
 
 def _ranked_foods(search: _Search, values: dict[str, Any]) -> QuerySet[Food]:
@@ -233,12 +233,12 @@ def _within_first(reads: int | None, value, *, by: list):
     return Case(When(LessThanOrEqual(rank, reads), then=value), default=Value(0.0), output_field=FloatField())
 
 
-def _first_page(shape: tuple[_Search, int], values: dict[str, Any]) -> QuerySet[Food]:
-    search, size = shape
-    return _ranked_foods(search, values).annotate(search_total=Window(Count("pk")))[:size]
+def _search_page(shape: tuple[_Search, int, int], values: dict[str, Any]) -> QuerySet[Food]:
+    search, offset, size = shape
+    return _ranked_foods(search, values).annotate(**{TOTAL: Window(Count("pk"))})[offset : offset + size]
 
 
-_FIRST_PAGE = ShapedQuery(Food, _first_page)
+_SEARCH_PAGE = CachedQuery(Food, _search_page)
 
 
 def tolerates_typos(query: str) -> bool:
@@ -305,24 +305,21 @@ def planned_meals(*, user, day: date) -> QuerySet[Meal]:
     )
 
 
-def _daily_sums(*, user_id, start: date, end: date) -> QuerySet:
+def _daily_sums(shape: None, values: dict) -> QuerySet:
     """Per local day and meal slot: the entry count and the sum of every nutrient."""
     return (
-        DiaryEntry.objects.filter(user_id=user_id, local_date__gte=start, local_date__lte=end)
+        DiaryEntry.objects.filter(
+            user_id=_user_id_param(values["user"]),
+            local_date__gte=Param("start", values["start"], output_field=DateField()),
+            local_date__lte=Param("end", values["end"], output_field=DateField()),
+        )
         .order_by()
         .values_list("local_date", "meal")
         .annotate(Count("id"), *(Sum(name) for name in NUTRIENT_FIELDS))
     )
 
 
-# The summary's query, compiled once (fithub/db/statements.py): building it cost four times
-# what running it does.
-_DAILY_SUMS = CompiledQuery(
-    DiaryEntry,
-    _daily_sums,
-    fields={"user_id": "user", "start": "local_date", "end": "local_date"},
-    sentinels=USER_DATE_RANGE,
-)
+_DAILY_SUMS = CachedQuery(DiaryEntry, _daily_sums)
 
 
 def daily_summary(*, user, start: date, end: date) -> list[dict]:
@@ -343,7 +340,7 @@ def daily_summary(*, user, start: date, end: date) -> list[dict]:
 
 def daily_sums(*, user, start: date, end: date) -> Statement:
     """The summary's grouped query for the user's days, to fetch with others (fithub.db.statements)."""
-    return _DAILY_SUMS.bind(user_id=user.pk, start=start, end=end)
+    return _DAILY_SUMS.bind(None, {"user": user.pk, "start": start, "end": end})
 
 
 def summarize_days(rows: list[tuple], *, start: date, end: date) -> list[dict]:
@@ -405,8 +402,11 @@ def target_in_force(*, user: User, day: date) -> NutritionTarget | None:
 _TARGET_COLUMNS = [field.attname for field in NutritionTarget._meta.concrete_fields]
 
 
-def _targets_for_range(*, user_id, start: date, end: date) -> QuerySet:
+def _targets_for_range(shape: None, values: dict) -> QuerySet:
     """The targets that start within the range, and the one in force on `start`."""
+    user_id = Param("user", values["user"], output_field=UUIDField())
+    start = Param("start", values["start"], output_field=DateField())
+    end = Param("end", values["end"], output_field=DateField())
     in_force_at_start = (
         NutritionTarget.objects.filter(user_id=user_id, effective_from__lte=start)
         .order_by("-effective_from")
@@ -416,20 +416,14 @@ def _targets_for_range(*, user_id, start: date, end: date) -> QuerySet:
         NutritionTarget.objects.filter(
             user_id=user_id,
             effective_from__lte=end,
-            effective_from__gte=Coalesce(Subquery(in_force_at_start), Value(start)),
+            effective_from__gte=Coalesce(Subquery(in_force_at_start), start),
         )
         .order_by("effective_from")
         .values_list(*_TARGET_COLUMNS)
     )
 
 
-# Compiled once (fithub/db/statements.py): building it cost more than running it.
-_TARGETS_FOR_RANGE = CompiledQuery(
-    NutritionTarget,
-    _targets_for_range,
-    fields={"user_id": "user", "start": "effective_from", "end": "effective_from"},
-    sentinels=USER_DATE_RANGE,
-)
+_TARGETS_FOR_RANGE = CachedQuery(NutritionTarget, _targets_for_range)
 
 
 def targets_by_day(*, user: User, start: date, end: date) -> dict[date, NutritionTarget | None]:
@@ -443,7 +437,7 @@ def targets_by_day(*, user: User, start: date, end: date) -> dict[date, Nutritio
 
 def targets_for_range(*, user: User, start: date, end: date) -> Statement:
     """The query of `targets_by_day`, to fetch with others (fithub.db.statements)."""
-    return _TARGETS_FOR_RANGE.bind(user_id=user.pk, start=start, end=end)
+    return _TARGETS_FOR_RANGE.bind(None, {"user": user.pk, "start": start, "end": end})
 
 
 def targets_on_days(rows: list[tuple], *, start: date, end: date) -> dict[date, NutritionTarget | None]:

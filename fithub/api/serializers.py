@@ -1,16 +1,138 @@
-from collections.abc import Callable
+"""Serializers shared by the apps, and the fast read representation they all use.
+
+`FastRepresentation` gives a serializer's representation from a plan worked out once per
+class from the serializer's own declared fields: for each readable field, where its value
+is (an attribute path of an instance, or a column of a `.values()` row) and how it is
+shown (as it is, a cast, a time in the current zone, a nested serializer's own plan, or
+the field's own `to_representation`). DRF instead deep-copies every field for every
+serializer and calls two methods per value. The output is DRF's, value for value
+(tests/fithub/test_fast_representation.py compares them for every API serializer); a
+field the plan does not know is shown by DRF's own code for that field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, tzinfo
 from operator import attrgetter
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist
+from django.db import models
 from django.utils import timezone
 from rest_framework import ISO_8601, serializers
+from rest_framework.fields import get_attribute
+from rest_framework.relations import PKOnlyObject
 from rest_framework.settings import api_settings
 
+# Fields whose representation of a value is the value itself (a primary-key relation's is
+# its raw id, as PrimaryKeyRelatedField gives it).
+_AS_IS = (serializers.CharField, serializers.ChoiceField, serializers.ReadOnlyField)
+_CASTS = (
+    (serializers.FloatField, float),
+    (serializers.IntegerField, int),
+    (serializers.BooleanField, bool),
+    (serializers.UUIDField, str),
+)
+_AS_IS_REPRESENTATIONS = {kind.to_representation for kind in _AS_IS}
+_AS_IS_KIND, _CAST, _ZONED, _METHOD, _NESTED, _MANY, _LIVE = range(7)
 
-class OwnedModelSerializer(serializers.ModelSerializer):
+
+@dataclass(frozen=True, slots=True)
+class _Zone:
+    """The zone times are shown in, and whether it is UTC: then a UTC time needs no conversion."""
+
+    zone: tzinfo
+    utc: bool
+
+    @classmethod
+    def current(cls) -> _Zone:
+        zone = timezone.get_current_timezone()
+        return cls(zone, zone is UTC or getattr(zone, "key", None) in ("UTC", "Etc/UTC"))
+
+
+@dataclass(frozen=True, slots=True)
+class _Step:
+    key: str  # in the representation
+    column: str | None  # the key of a .values() row (type__unit across a foreign key); None: no column
+    read: Callable[[Any], Any]  # the value from an instance
+    kind: int
+    convert: Any  # per kind: a callable, a method name, a nested _Plan, or the field (or its name)
+    rows: bool = True  # a .values() row serves (else the row must be an instance)
+
+
+class _Plan:
+    """How one serializer class represents a row. A nested serializer's plan (`nested`) runs
+    its method fields and unknown fields on a prototype of its own, without the request's
+    context, as the top-level one runs them on the live serializer."""
+
+    def __init__(self, serializer_class: type[serializers.Serializer], *, nested: bool = False) -> None:
+        prototype = self.prototype = serializer_class()
+        self.steps = tuple(
+            _step(name, field, prototype, nested=nested)
+            for name, field in prototype.fields.items()
+            if not field.write_only
+        )
+        rows = all(step.rows for step in self.steps)
+        self.columns = [step.column for step in self.steps if step.column is not None] if rows else None
+
+    def render(self, row, serializer, zone: _Zone) -> dict:
+        is_dict = isinstance(row, Mapping)
+        out = {}
+        for step in self.steps:
+            kind = step.kind
+            if kind == _METHOD:
+                out[step.key] = getattr(serializer, step.convert)(row)
+                continue
+            if kind == _LIVE:  # DRF's own way, on the serializer's own field
+                field = serializer.fields[step.convert] if isinstance(step.convert, str) else step.convert
+                attribute = field.get_attribute(row)
+                none = attribute.pk if isinstance(attribute, PKOnlyObject) else attribute
+                out[step.key] = None if none is None else field.to_representation(attribute)
+                continue
+            value = row[step.column] if is_dict and step.column is not None else step.read(row)
+            if value is None or kind == _AS_IS_KIND:
+                out[step.key] = value
+            elif kind == _CAST:
+                out[step.key] = step.convert(value)
+            elif kind == _ZONED:
+                out[step.key] = step.convert(value, zone)
+            elif kind == _NESTED:
+                out[step.key] = step.convert.render(value, step.convert.prototype, zone)
+            else:  # _MANY
+                items = value.all() if isinstance(value, models.Manager) else value
+                child = step.convert
+                out[step.key] = [child.render(item, child.prototype, zone) for item in items]
+        return out
+
+
+def plan_of(serializer_class: type[serializers.Serializer]) -> _Plan:
+    plan = serializer_class.__dict__.get("_fast_plan")
+    if plan is None:
+        plan = _Plan(serializer_class)
+        serializer_class._fast_plan = plan
+    return plan
+
+
+# Mixed into a serializer: `to_representation` follows the class's plan (see the module
+# docstring). `columns()` names the `.values()` columns a row needs, or is None when a field
+# needs model instances (a nested list, a field the plan does not know). No docstring: the
+# schema would show it as the description of every serializer that has none of its own.
+class FastRepresentation:
+    @classmethod
+    def columns(cls) -> list[str] | None:
+        return plan_of(cls).columns
+
+    def to_representation(self, instance) -> dict:
+        zone = self.__dict__.get("_zone")
+        if zone is None:  # once per serializer: a list's rows share it
+            zone = self.__dict__["_zone"] = _Zone.current()
+        return plan_of(type(self)).render(instance, self, zone)
+
+
+class OwnedModelSerializer(FastRepresentation, serializers.ModelSerializer):
     """Base for user-owned rows: the client may choose `id` on create, never change it."""
 
     id = serializers.UUIDField(
@@ -24,137 +146,114 @@ class OwnedModelSerializer(serializers.ModelSerializer):
         return super().update(instance, validated_data)
 
 
-# Fields whose representation of a database value is that value: no per-value call (a
-# foreign key's is its raw id, as PrimaryKeyRelatedField gives it). The others' is a cast.
-_AS_IS = (serializers.CharField, serializers.ChoiceField, serializers.PrimaryKeyRelatedField)
-_CASTS = (
-    (serializers.FloatField, float),
-    (serializers.IntegerField, int),
-    (serializers.BooleanField, bool),
-    (serializers.UUIDField, str),
-    (serializers.DateField, date.isoformat),
-)
+def _plain(serializer_class: type) -> bool:
+    """Whether a nested serializer shows itself as its fields say (no to_representation of its own)."""
+    own = serializer_class.to_representation
+    return own in (FastRepresentation.to_representation, serializers.Serializer.to_representation)
 
 
-@dataclass(frozen=True, slots=True)
-class _Column:
-    key: str  # in the representation
-    column: str  # the model field: the key of a .values() row (type__unit across a foreign key)
-    attname: str  # the attribute of a model instance (food_id for the foreign key food; type.unit)
-    convert: Callable[..., Any] | None  # None: the value as it is
-    method: str | None = None  # a SerializerMethodField's method, called with the row
-    zoned: bool = False  # convert(value, zone): a time, shown in the current time zone
-
-
-class FlatReadSerializer(serializers.ModelSerializer):
-    """A read-only serializer of flat rows that lists fast.
-
-    It represents a model instance or a `.values(*columns())` row (a dict) with converters
-    worked out once per class from its declared fields, instead of DRF's per-field,
-    per-row machinery; OwnedModelViewSet's list selects rows as dicts for it, so a page
-    builds no model instances either. The output is DRF's, value for value
-    (tests/fithub/test_flat_serializers.py compares them). Fields must be model fields,
-    a field of a foreign key's row (`source="type.unit"`: the `type__unit` column of a row;
-    select_related for instances), foreign keys as their ids, or SerializerMethodFields.
-    """
-
-    @classmethod
-    def plan(cls) -> tuple[_Column, ...]:
-        cached = cls.__dict__.get("_plan")
-        if cached is None:
-            cached = tuple(_column(name, field, cls) for name, field in cls().fields.items())
-            cls._plan = cached
-        return cached
-
-    @classmethod
-    def columns(cls) -> list[str]:
-        return [column.column for column in cls.plan() if column.method is None]
-
-    @classmethod
-    def _steps(cls) -> tuple[tuple, ...]:
-        """The plan as plain tuples (key, column, attname, convert, kind): the per-value loop
-        unpacks them instead of reading attributes."""
-        cached = cls.__dict__.get("_steps_cache")
-        if cached is None:
-            cached = tuple(
-                (c.key, c.column, attrgetter(c.attname), c.method or c.convert, _kind(c)) for c in cls.plan()
-            )  # fmt: skip
-            cls._steps_cache = cached
-        return cached
-
-    def to_representation(self, row) -> dict:
-        is_dict = isinstance(row, dict)
-        zone = self.__dict__.get("_zone")
-        if zone is None:  # once per serializer (a list's rows share it): a context-local lookup
-            zone = self.__dict__["_zone"] = _Zone(timezone.get_current_timezone())
-        out = {}
-        for key, column, attribute, convert, kind in self._steps():
-            if kind is _METHOD:
-                out[key] = getattr(self, convert)(row)
-                continue
-            value = row[column] if is_dict else attribute(row)
-            if value is None or kind is _AS_IS_KIND:
-                out[key] = value
-            elif kind is _ZONED:
-                out[key] = convert(value, zone)
-            else:
-                out[key] = convert(value)
-        return out
-
-
-_AS_IS_KIND, _CAST, _ZONED, _METHOD = "as-is", "cast", "zoned", "method"
-
-
-def _kind(column: _Column) -> str:
-    if column.method is not None:
-        return _METHOD
-    if column.convert is None:
-        return _AS_IS_KIND
-    return _ZONED if column.zoned else _CAST
-
-
-@dataclass(frozen=True, slots=True)
-class _Zone:
-    """The zone times are shown in, and whether it is UTC: then a UTC time needs no conversion."""
-
-    zone: tzinfo
-    utc: bool
-
-    def __init__(self, zone: tzinfo) -> None:
-        object.__setattr__(self, "zone", zone)
-        object.__setattr__(self, "utc", zone is UTC or getattr(zone, "key", None) in ("UTC", "Etc/UTC"))
-
-
-def _column(name: str, field: serializers.Field, serializer: type) -> _Column:
+def _step(name: str, field: serializers.Field, prototype: serializers.Serializer, *, nested: bool) -> _Step:
+    live = _Step(name, None, _none, _LIVE, field if nested else name, rows=False)
     if isinstance(field, serializers.SerializerMethodField):
-        return _Column(name, name, name, None, method=field.method_name or f"get_{name}")
+        if nested:
+            return _Step(name, None, _none, _LIVE, field)
+        # A method takes what the list reads: instances, or .values() rows if the class says so.
+        rows = getattr(type(prototype), "methods_take_rows", False)
+        return _Step(name, None, _none, _METHOD, field.method_name or f"get_{name}", rows=rows)
     source = field.source or name
-    if source.count(".") > 1 or source == "*":
-        raise TypeError(f"{serializer.__name__}.{name}: FlatReadSerializer takes model fields only, not {source!r}")
-    if "." in source:  # a field of the row a foreign key points to
+    if source == "*":
+        return live
+    model = getattr(getattr(prototype, "Meta", None), "model", None)
+    column, read = _where(field, source, model)
+    if isinstance(field, serializers.ListSerializer):
+        if not _plain(type(field.child)):
+            return live
+        return _Step(name, None, read, _MANY, _Plan(type(field.child), nested=True), rows=False)
+    if isinstance(field, serializers.Serializer):
+        if not _plain(type(field)):
+            return live
+        return _Step(name, None, read, _NESTED, _Plan(type(field), nested=True), rows=False)
+    if isinstance(field, serializers.RelatedField):
+        return _related_step(name, field, source, model) or live
+    return _value_step(name, field, column, read)
+
+
+def _where(field: serializers.Field, source: str, model) -> tuple[str | None, Callable]:
+    """The `.values()` column of a source (None where a row needs to be an instance: a
+    property, a path across more than one relation), and the getter of its value, which
+    reads a model field's attribute directly and anything else as DRF does."""
+    drf = _drf_getter(source)
+    if model is None:
+        return (source if "." not in source else None), drf
+    if source.count(".") == 1:
         relation, related = source.split(".")
-        foreign_key = serializer.Meta.model._meta.get_field(relation)
-        if not foreign_key.many_to_one:
-            raise TypeError(f"{serializer.__name__}.{name}: {relation!r} is not a foreign key")
-        target = foreign_key.related_model._meta.get_field(related)
-        return _column_of(name, field, f"{relation}__{related}", f"{relation}.{target.attname}")
-    return _column_of(name, field, source, serializer.Meta.model._meta.get_field(source).attname)
+        foreign_key = _model_field(model, relation)
+        if foreign_key is not None and foreign_key.many_to_one:
+            target = _model_field(foreign_key.related_model, related)
+            if target is not None and target.concrete:
+                return f"{relation}__{related}", drf
+        return None, drf
+    found = _model_field(model, source)
+    if found is None or not found.concrete or found.many_to_many or found.is_relation:
+        return None, drf
+    return source, attrgetter(found.attname)
 
 
-def _column_of(name: str, field: serializers.Field, source: str, attname: str) -> _Column:
+def _drf_getter(source: str) -> Callable:
+    attrs = source.split(".")
+    return lambda row: get_attribute(row, attrs)
+
+
+def _model_field(model, name: str):
+    try:
+        return model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return None
+
+
+def _related_step(name: str, field: serializers.RelatedField, source: str, model) -> _Step | None:
+    """A relation shown by its primary key reads the foreign key's column: no related row."""
+    relation = _model_field(model, source) if model is not None else None
+    if relation is None or not relation.many_to_one or not field.use_pk_only_optimization():
+        return None
+    read = attrgetter(relation.attname)
+    if type(field).to_representation is serializers.PrimaryKeyRelatedField.to_representation and not field.pk_field:
+        return _Step(name, source, read, _AS_IS_KIND, None)
+    return _Step(name, source, read, _CAST, lambda raw, field=field: field.to_representation(PKOnlyObject(raw)))
+
+
+def _value_step(name: str, field: serializers.Field, column: str | None, read: Callable) -> _Step:
     if isinstance(field, serializers.DateTimeField):
-        return _Column(name, source, attname, _datetime_converter(field), zoned=True)
-    if getattr(field, "uuid_format", "hex_verbose") != "hex_verbose":
-        return _Column(name, source, attname, field.to_representation)
+        return _Step(name, column, read, _ZONED, _datetime_converter(field), rows=column is not None)
+    if isinstance(field, serializers.DateField) and _iso(field):
+        return _Step(name, column, read, _CAST, _date_converter(field), rows=column is not None)
+    if isinstance(field, serializers.UUIDField) and field.uuid_format != "hex_verbose":
+        return _Step(name, column, read, _CAST, field.to_representation, rows=column is not None)
     for kind, cast in _CASTS:
-        if isinstance(field, kind):
-            return _Column(name, source, attname, cast)
-    if isinstance(field, _AS_IS):
-        return _Column(name, source, attname, None)
-    return _Column(name, source, attname, field.to_representation)
+        if isinstance(field, kind) and type(field).to_representation is kind.to_representation:
+            return _Step(name, column, read, _CAST, cast, rows=column is not None)
+    if isinstance(field, _AS_IS) and type(field).to_representation in _AS_IS_REPRESENTATIONS:
+        return _Step(name, column, read, _AS_IS_KIND, None, rows=column is not None)
+    return _Step(name, column, read, _CAST, field.to_representation, rows=column is not None)
 
 
-def _datetime_converter(field: serializers.DateTimeField) -> Callable[[Any, tzinfo], Any]:
+def _none(row) -> None:
+    return None
+
+
+def _iso(field: serializers.Field) -> bool:
+    output_format = getattr(field, "format", api_settings.DATE_FORMAT)
+    return isinstance(output_format, str) and output_format.lower() == ISO_8601
+
+
+def _date_converter(field: serializers.DateField) -> Callable[[Any], Any]:
+    def convert(value):
+        return value.isoformat() if isinstance(value, date) else field.to_representation(value)
+
+    return convert
+
+
+def _datetime_converter(field: serializers.DateTimeField) -> Callable[[Any, _Zone], Any]:
     """DateTimeField's representation with its format resolved once and the zone given
     (the current one): ISO 8601, UTC written Z. Anything unusual (a field with its own zone
     or format, a naive or out-of-range time) goes through the field itself."""

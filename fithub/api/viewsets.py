@@ -11,15 +11,16 @@ import functools
 import uuid
 
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db.models import QuerySet, UUIDField
 from rest_framework import status, viewsets
 from rest_framework.response import Response
 
 from fithub.api.exceptions import Conflict
+from fithub.api.filters import filter_plan
 from fithub.api.idempotency import idempotent
 from fithub.api.pagination import TimeCursorPagination
-from fithub.api.serializers import FlatReadSerializer
-from fithub.db.statements import CompiledQuery
+from fithub.api.serializers import FastRepresentation
+from fithub.db.statements import CachedQuery, Param
 from fithub.ops import metrics
 
 
@@ -56,52 +57,23 @@ class OwnedViewSetMixin:
 class OwnedModelViewSet(OwnedViewSetMixin, viewsets.ModelViewSet):
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
-    # A viewset whose list is a FlatReadSerializer over TimeCursorPagination, and whose
-    # get_base_queryset() is the same for every request, may set this: the first page of an
-    # unfiltered list (the most common read: "my latest entries") then runs a statement
-    # compiled once (fithub.db.statements) instead of building and compiling the query each time.
-    compiled_first_page = False
-    # A FlatReadSerializer giving the list what get_serializer_class()'s serializer would,
-    # when that one is also the write serializer (the schema keeps documenting it).
-    flat_list_serializer_class: type[FlatReadSerializer] | None = None
-
     def list(self, request, *args, **kwargs):
-        """A page of the caller's rows. A FlatReadSerializer gets them as dicts (`.values()`)."""
-        serializer_class = self.flat_list_serializer_class or self.get_serializer_class()
-        if issubclass(serializer_class, FlatReadSerializer) and self._compiled_first_page_applies():
-            return self._compiled_first_page(serializer_class)
-        queryset = self.filter_queryset(self.get_queryset())
-        if issubclass(serializer_class, FlatReadSerializer):
-            queryset = queryset.values(*serializer_class.columns())
-        page = self.paginate_queryset(queryset)
-        rows = queryset if page is None else page
-        serializer = serializer_class(rows, many=True, context=self.get_serializer_context())
-        return Response(serializer.data) if page is None else self.get_paginated_response(serializer.data)
-
-    def _compiled_first_page_applies(self) -> bool:
-        return (
-            self.compiled_first_page
-            and self.request.user.is_authenticated
-            and isinstance(self.paginator, TimeCursorPagination)
-            and self.paginator.is_first_page(self.request)
-            and not any(self._filters_requested(backend()) for backend in self.filter_backends)
-        )
-
-    def _filters_requested(self, backend) -> bool:
-        # A backend that cannot tell whether it would filter is assumed to.
-        requested = getattr(backend, "filters_requested", None)
-        return requested is None or requested(self.request, self)
-
-    def _compiled_first_page(self, serializer_class) -> Response:
+        """A page of the caller's rows, narrowed by the filters the request names."""
+        # One statement from the cache, whatever the filters and page (see `Listing`).
+        listing = Listing.of(type(self), self.get_serializer_class(), type(self.paginator))
+        filter_shape, values = listing.parse_filters(request.query_params)
+        values["user"] = request.user.pk
         paginator = self.paginator
-        columns = serializer_class.columns()
-        limit = paginator.get_page_size(self.request) + 1
-        ordering = paginator.get_ordering(self.request, None, self)
-        compiled = _first_page_query(type(self), tuple(columns), ordering, limit)
-        rows = [dict(zip(columns, row, strict=True)) for row in compiled.rows(user_id=self.request.user.pk)]
-        page = paginator.first_page(rows, self.request, self)
-        serializer = serializer_class(page, many=True, context=self.get_serializer_context())
-        return self.get_paginated_response(serializer.data)
+        page_shape = None
+        if paginator is not None:
+            page_shape, page_values = paginator.plan(
+                request, count=lambda: listing.unpaged(filter_shape, values).count()
+            )
+            values.update(page_values)
+        results = listing.query.results((filter_shape, page_shape), values)
+        rows = results if paginator is None else paginator.page_of(results)
+        data = listing.serializer_class(rows, many=True, context=self.get_serializer_context()).data
+        return Response(data) if paginator is None else paginator.get_paginated_response(data)
 
     @idempotent
     def create(self, request, *args, **kwargs):
@@ -130,21 +102,44 @@ class OwnedModelViewSet(OwnedViewSetMixin, viewsets.ModelViewSet):
         return None
 
 
-@functools.cache
-def _first_page_query(viewset: type[OwnedModelViewSet], columns: tuple, ordering: tuple, limit: int) -> CompiledQuery:
-    """One compiled first-page statement per viewset, columns, ordering and page size (at most
-    max_page_size + 1 of them per viewset)."""
-    owner_field = viewset.owner_field
-    model = viewset.queryset.model
+class Listing:
+    """How one viewset lists: its base queryset scoped to the caller, the filters the request
+    names (fithub.api.filters), the page (fithub.api.pagination), selected as `.values()`
+    rows when the serializer needs no instances, and compiled once per shape of request in
+    the statement cache (fithub.db.statements). The base queryset must not depend on the
+    request: the caller comes in as a Param."""
 
-    def build(user_id):
-        base = viewset().get_base_queryset()
-        return base.filter(**{owner_field: user_id}).values_list(*columns).order_by(*ordering)[:limit]
+    @classmethod
+    @functools.cache
+    def of(cls, viewset: type[OwnedModelViewSet], serializer_class: type, paginator: type | None) -> Listing:
+        return cls(viewset, serializer_class, None if paginator is type(None) else paginator)
 
-    return CompiledQuery(model, build, fields={"user_id": owner_field}, sentinels=_USER_SENTINELS)
+    def __init__(self, viewset: type[OwnedModelViewSet], serializer_class: type, paginator: type | None) -> None:
+        self.viewset, self.serializer_class, self.paginator = viewset, serializer_class, paginator
+        model = viewset.queryset.model
+        self.owner_column = model._meta.get_field(viewset.owner_field).attname
+        filterset_class = getattr(viewset, "filterset_class", None)
+        self.filters = filter_plan(filterset_class) if filterset_class is not None else None
+        columns = serializer_class.columns() if issubclass(serializer_class, FastRepresentation) else None
+        if columns is not None and paginator is not None and issubclass(paginator, TimeCursorPagination):
+            columns = [*columns, *(name for name in paginator.fields() if name not in columns)]
+        self.columns = columns
+        self.query = CachedQuery(model, self._build)
 
+    def parse_filters(self, query_params) -> tuple[tuple, dict]:
+        return self.filters.parse(query_params) if self.filters is not None else ((), {})
 
-_USER_SENTINELS = ({"user_id": uuid.UUID(int=1)}, {"user_id": uuid.UUID(int=2)})
+    def unpaged(self, filter_shape: tuple, values: dict) -> QuerySet:
+        queryset = self.viewset().get_base_queryset()
+        queryset = queryset.filter(**{self.owner_column: Param("user", values["user"], output_field=UUIDField())})
+        if self.filters is not None:
+            queryset = self.filters.apply(queryset, filter_shape, values)
+        return queryset if self.columns is None else queryset.values(*self.columns)
+
+    def _build(self, shape: tuple, values: dict) -> QuerySet:
+        filter_shape, page_shape = shape
+        queryset = self.unpaged(filter_shape, values)
+        return queryset if self.paginator is None else self.paginator.shaped(queryset, page_shape, values)
 
 
 def _client_id(data) -> uuid.UUID | None:

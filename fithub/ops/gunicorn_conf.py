@@ -39,8 +39,8 @@ timeout = _int("GUNICORN_TIMEOUT", 30)
 graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 25)
 keepalive = _int("GUNICORN_KEEPALIVE", 5)
 # Recycle workers now and then (bounded memory growth); jitter avoids all restarting at once.
-# A restart costs a worker about a second of CPU (importing Django): at 2,000 a loaded
-# instance restarted a worker every few seconds (seen in bench/), hence 20,000.
+# A restart imports Django again, CPU that requests wait for: at 2,000 a loaded instance
+# restarted workers often (bench/ has the runs), hence 20,000.
 max_requests = _int("GUNICORN_MAX_REQUESTS", 20000)
 max_requests_jitter = _int("GUNICORN_MAX_REQUESTS_JITTER", 2000)
 # Never --preload: a query in the master would hand one connection pool to every worker.

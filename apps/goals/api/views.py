@@ -1,4 +1,4 @@
-from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -6,35 +6,20 @@ from rest_framework.response import Response
 import apps.nutrition.selectors
 import apps.nutrition.services
 from apps.goals import selectors, services
+from apps.goals.api.examples import (
+    ADHERENCE_EXAMPLE,
+    GOAL_EXAMPLE,
+    PROGRESS_EXAMPLE,
+    SET_TARGET_FROM_MONDAY,
+    SET_WEIGHT_GOAL,
+    TARGET_EXAMPLE,
+)
 from apps.goals.api.serializers import GoalProgressSerializer, GoalSerializer
 from apps.goals.filters import GoalFilter
 from apps.goals.models import Goal
 from apps.nutrition.api.serializers import AdherenceQuerySerializer, AdherenceSerializer, NutritionTargetSerializer
 from apps.nutrition.models import NutritionTarget
 from fithub.api.viewsets import OwnedModelViewSet
-
-GOAL_EXAMPLE = OpenApiExample(
-    "Lose 6 kg by spring",
-    value={
-        "id": "01936b2e-8f4a-7c3d-9e21-5a7b8c9d0e1f",
-        "type": "01936b2e-0000-7000-8000-000000000001",
-        "type_key": "weight",
-        "unit": "kg",
-        "start_value": 82.0,
-        "target_value": 76.0,
-        "start_date": "2026-11-01",
-        "target_date": "2027-03-01",
-        "status": "active",
-        "achieved_at": None,
-        "direction": "down",
-        "created_at": "2026-11-01T08:00:00Z",
-        "updated_at": "2026-11-01T08:00:00Z",
-    },
-    response_only=True,
-)
-GOAL_INPUT_EXAMPLE = OpenApiExample(
-    "New weight goal", value={"type": "weight", "target_value": 76, "target_date": "2027-03-01"}, request_only=True
-)
 
 
 # Codes the services raise: no start value and no measurement to default it from, and values
@@ -46,7 +31,7 @@ GOAL_INPUT_EXAMPLE = OpenApiExample(
 @extend_schema_view(
     list=extend_schema(summary="List your goals", examples=[GOAL_EXAMPLE]),
     retrieve=extend_schema(summary="Read a goal", examples=[GOAL_EXAMPLE]),
-    create=extend_schema(summary="Set a goal", examples=[GOAL_INPUT_EXAMPLE, GOAL_EXAMPLE]),
+    create=extend_schema(summary="Set a goal", examples=[SET_WEIGHT_GOAL, GOAL_EXAMPLE]),
     partial_update=extend_schema(summary="Change or abandon a goal", examples=[GOAL_EXAMPLE]),
     destroy=extend_schema(summary="Delete a goal"),
 )
@@ -70,24 +55,7 @@ class GoalViewSet(OwnedModelViewSet):
     @extend_schema(
         summary="Progress towards a goal",
         responses={200: GoalProgressSerializer},
-        examples=[
-            OpenApiExample(
-                "Progress",
-                value={
-                    "goal": GOAL_EXAMPLE.value,
-                    "direction": "down",
-                    "current_value": 79.4,
-                    "current_measured_at": "2026-11-20T06:15:00Z",
-                    "percent_complete": 43.3,
-                    "remaining": 3.4,
-                    "trend_value": 79.6,
-                    "rate_per_week": -0.5,
-                    "projected_date": "2027-01-10",
-                    "on_track": True,
-                },
-                response_only=True,
-            )
-        ],
+        examples=[PROGRESS_EXAMPLE],
     )
     @action(detail=True, methods=["get"], filterset_class=None)
     def progress(self, request, pk=None):
@@ -98,22 +66,6 @@ class GoalViewSet(OwnedModelViewSet):
         return Response(GoalProgressSerializer(progress.__dict__, context=self.get_serializer_context()).data)
 
 
-TARGET_EXAMPLE = OpenApiExample(
-    "A target",
-    value={
-        "id": "01936b2e-9a00-7c3d-9e21-5a7b8c9d0e1f",
-        "energy_kcal": 2000.0,
-        "protein_g": 130.0,
-        "fat_g": 70.0,
-        "carbohydrate_g": 210.0,
-        "effective_from": "2026-11-01",
-        "created_at": "2026-10-31T20:00:00Z",
-        "updated_at": "2026-10-31T20:00:00Z",
-    },
-    response_only=True,
-)
-
-
 @extend_validation_errors(["required", "invalid"], field_name="start", actions=["adherence"])
 @extend_validation_errors(["required", "invalid", "range_too_long"], field_name="end", actions=["adherence"])
 @extend_schema(tags=["goals"])
@@ -122,14 +74,7 @@ TARGET_EXAMPLE = OpenApiExample(
     retrieve=extend_schema(summary="Read a nutrition target", examples=[TARGET_EXAMPLE]),
     create=extend_schema(
         summary="Set a nutrition target from a date on",
-        examples=[
-            OpenApiExample(
-                "From Monday",
-                value={"energy_kcal": 2000, "protein_g": 130, "effective_from": "2026-11-23"},
-                request_only=True,
-            ),
-            TARGET_EXAMPLE,
-        ],
+        examples=[SET_TARGET_FROM_MONDAY, TARGET_EXAMPLE],
     ),
     destroy=extend_schema(summary="Delete a nutrition target set by mistake"),
 )
@@ -151,47 +96,7 @@ class NutritionTargetViewSet(OwnedModelViewSet):
         summary="Adherence to your targets, day by day, and the current streak",
         parameters=[AdherenceQuerySerializer],
         responses={200: AdherenceSerializer},
-        examples=[
-            OpenApiExample(
-                "Three days",
-                value={
-                    "start": "2026-11-19",
-                    "end": "2026-11-21",
-                    "tolerance_percent": 10,
-                    "streak": 2,
-                    "days": [
-                        {"date": "2026-11-19", "target": None, "energy_kcal": 2450.0, "within_target": None},
-                        {
-                            "date": "2026-11-20",
-                            "target": {
-                                "id": "01936b2e-9a00-7c3d-9e21-5a7b8c9d0e1f",
-                                "energy_kcal": 2000.0,
-                                "protein_g": 130.0,
-                                "fat_g": 70.0,
-                                "carbohydrate_g": 210.0,
-                                "effective_from": "2026-11-20",
-                            },
-                            "energy_kcal": 2104.5,
-                            "within_target": True,
-                        },
-                        {
-                            "date": "2026-11-21",
-                            "target": {
-                                "id": "01936b2e-9a00-7c3d-9e21-5a7b8c9d0e1f",
-                                "energy_kcal": 2000.0,
-                                "protein_g": 130.0,
-                                "fat_g": 70.0,
-                                "carbohydrate_g": 210.0,
-                                "effective_from": "2026-11-20",
-                            },
-                            "energy_kcal": 1890.0,
-                            "within_target": True,
-                        },
-                    ],
-                },
-                response_only=True,
-            )
-        ],
+        examples=[ADHERENCE_EXAMPLE],
     )
     @action(detail=False, methods=["get"], pagination_class=None, filter_backends=[])
     def adherence(self, request):

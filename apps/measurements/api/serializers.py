@@ -6,7 +6,7 @@ from rest_framework import serializers
 
 from apps.measurements.models import VALUE_DIGITS, VALUE_PLACES, Measurement, MeasurementType
 from apps.measurements.selectors import visible_measurement_types
-from fithub.api.serializers import FlatReadSerializer, OwnedModelSerializer
+from fithub.api.serializers import OwnedModelSerializer
 
 
 def value_field(**kwargs) -> serializers.DecimalField:
@@ -81,6 +81,9 @@ class MeasurementTypeRefField(serializers.RelatedField):
             self.fail("does_not_exist", value=data)
         return found
 
+    def use_pk_only_optimization(self) -> bool:
+        return True  # shown by its id: no type row needed to show it
+
     def to_representation(self, value):
         return str(value.pk)
 
@@ -126,24 +129,6 @@ class MeasurementSerializer(OwnedModelSerializer):
         if self.instance is not None and not isinstance(self.instance, list):
             fields["type"].read_only = True
         return fields
-
-
-class MeasurementListSerializer(FlatReadSerializer):
-    """MeasurementSerializer's representation, value for value, for list pages of `.values()`
-    rows (fithub.api.serializers.FlatReadSerializer); the schema documents MeasurementSerializer."""
-
-    id = serializers.UUIDField()
-    type = serializers.UUIDField(source="type_id")
-    type_key = serializers.CharField(source="type.key")
-    value = value_field()
-    stored_unit = serializers.CharField(source="type.unit")
-    entered_value = value_field()
-
-    class Meta:
-        model = Measurement
-        # MeasurementSerializer's fields in its order, but the write-only `unit`.
-        fields = [name for name in MeasurementSerializer.Meta.fields if name != "unit"]
-        read_only_fields = fields
 
 
 class MeasurementBulkSerializer(serializers.Serializer):

@@ -2,7 +2,7 @@ from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import status
 from rest_framework.decorators import action
@@ -11,11 +11,19 @@ from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
 from apps.measurements import selectors, services
+from apps.measurements.api.examples import (
+    CREATE_CUSTOM_TYPE,
+    LATEST_EXAMPLE,
+    MEASUREMENT_EXAMPLE,
+    RECORD_WEEK_OF_WEIGHTS,
+    RECORD_WEIGHT_IN_POUNDS,
+    TREND_EXAMPLE,
+    TYPE_EXAMPLE,
+)
 from apps.measurements.api.pagination import MeasurementCursorPagination
 from apps.measurements.api.serializers import (
     MeasurementBulkResultSerializer,
     MeasurementBulkSerializer,
-    MeasurementListSerializer,
     MeasurementSerializer,
     MeasurementTrendQuerySerializer,
     MeasurementTrendSerializer,
@@ -29,54 +37,12 @@ from fithub.api.viewsets import OwnedModelViewSet
 MAX_TREND_DAYS = 731
 DEFAULT_TREND_DAYS = 90
 
-TYPE_EXAMPLE = OpenApiExample(
-    "A built-in type",
-    value={
-        "id": "01936b2e-0000-7000-8000-000000000001",
-        "key": "weight",
-        "name": "Weight",
-        "unit": "kg",
-        "accepted_units": ["kg", "lb"],
-        "min_value": 20,
-        "max_value": 500,
-        "is_builtin": True,
-        "created_at": "2026-11-01T00:00:00Z",
-        "updated_at": "2026-11-01T00:00:00Z",
-    },
-    response_only=True,
-)
-CUSTOM_TYPE_EXAMPLE = OpenApiExample(
-    "Your own type", value={"name": "Calf", "unit": "cm", "min_value": 15, "max_value": 80}, request_only=True
-)
-MEASUREMENT_EXAMPLE = OpenApiExample(
-    "A weight entered in pounds",
-    value={
-        "id": "01936b2e-8f4a-7c3d-9e21-5a7b8c9d0e1f",
-        "type": "01936b2e-0000-7000-8000-000000000001",
-        "type_key": "weight",
-        "value": 72.5748,
-        "stored_unit": "kg",
-        "entered_value": 160,
-        "entered_unit": "lb",
-        "measured_at": "2026-11-20T07:15:00+01:00",
-        "note": "after a run",
-        "created_at": "2026-11-20T06:15:03Z",
-        "updated_at": "2026-11-20T06:15:03Z",
-    },
-    response_only=True,
-)
-MEASUREMENT_INPUT_EXAMPLE = OpenApiExample(
-    "Log a weight in pounds",
-    value={"type": "weight", "value": 160, "unit": "lb", "measured_at": "2026-11-20T07:15:00+01:00", "note": ""},
-    request_only=True,
-)
-
 
 @extend_schema(tags=["measurements"])
 @extend_schema_view(
     list=extend_schema(summary="List the built-in types and your own", examples=[TYPE_EXAMPLE]),
     retrieve=extend_schema(summary="Read a measurement type", examples=[TYPE_EXAMPLE]),
-    create=extend_schema(summary="Create a type of your own", examples=[CUSTOM_TYPE_EXAMPLE, TYPE_EXAMPLE]),
+    create=extend_schema(summary="Create a type of your own", examples=[CREATE_CUSTOM_TYPE, TYPE_EXAMPLE]),
 )
 class MeasurementTypeViewSet(OwnedModelViewSet):
     """Measurement types. The built-in ones (weight kg, body_fat %, waist, hips, chest, neck,
@@ -131,7 +97,7 @@ TREND_TYPE_CODES = [
 @extend_schema_view(
     list=extend_schema(summary="List your measurements, newest first", examples=[MEASUREMENT_EXAMPLE]),
     retrieve=extend_schema(summary="Read a measurement", examples=[MEASUREMENT_EXAMPLE]),
-    create=extend_schema(summary="Record a measurement", examples=[MEASUREMENT_INPUT_EXAMPLE, MEASUREMENT_EXAMPLE]),
+    create=extend_schema(summary="Record a measurement", examples=[RECORD_WEIGHT_IN_POUNDS, MEASUREMENT_EXAMPLE]),
     partial_update=extend_schema(summary="Correct a measurement", examples=[MEASUREMENT_EXAMPLE]),
     destroy=extend_schema(summary="Delete a measurement"),
 )
@@ -141,8 +107,6 @@ class MeasurementViewSet(OwnedModelViewSet):
 
     queryset = Measurement.objects.all()
     serializer_class = MeasurementSerializer
-    flat_list_serializer_class = MeasurementListSerializer
-    compiled_first_page = True
     filterset_class = MeasurementFilter
     pagination_class = MeasurementCursorPagination
 
@@ -159,18 +123,7 @@ class MeasurementViewSet(OwnedModelViewSet):
         summary="Record a batch of measurements, all or nothing",
         request=MeasurementBulkSerializer,
         responses={201: MeasurementBulkResultSerializer},
-        examples=[
-            OpenApiExample(
-                "A week of scale readings",
-                value={
-                    "items": [
-                        {"type": "weight", "value": 81.2, "measured_at": "2026-11-14T07:00:00+01:00"},
-                        {"type": "weight", "value": 178.6, "unit": "lb", "measured_at": "2026-11-15T07:05:00+01:00"},
-                    ]
-                },
-                request_only=True,
-            )
-        ],
+        examples=[RECORD_WEEK_OF_WEIGHTS],
     )
     @action(detail=False, methods=["post"], url_path="bulk", filterset_class=None, pagination_class=None)
     @idempotent
@@ -188,7 +141,7 @@ class MeasurementViewSet(OwnedModelViewSet):
     @extend_schema(
         summary="The latest measurement of each type",
         responses={200: MeasurementSerializer(many=True)},
-        examples=[OpenApiExample("Latest values", value=[MEASUREMENT_EXAMPLE.value], response_only=True)],
+        examples=[LATEST_EXAMPLE],
     )
     @action(detail=False, methods=["get"], filterset_class=None, pagination_class=None)
     def latest(self, request):
@@ -205,20 +158,7 @@ class MeasurementViewSet(OwnedModelViewSet):
             OpenApiParameter("end", OpenApiTypes.DATE, description="Last local day (default: today)."),
         ],
         responses={200: MeasurementTrendSerializer},
-        examples=[
-            OpenApiExample(
-                "Weight trend",
-                value={
-                    "type": "01936b2e-0000-7000-8000-000000000001",
-                    "unit": "kg",
-                    "start": "2026-11-01",
-                    "end": "2026-11-20",
-                    "points": [{"date": "2026-11-20", "value": 80.1, "count": 1, "trend": 80.4, "rate_per_week": -0.5}],
-                    "rate_per_week": -0.5,
-                },
-                response_only=True,
-            )
-        ],
+        examples=[TREND_EXAMPLE],
     )
     @action(detail=False, methods=["get"], filterset_class=None, pagination_class=None)
     def trend(self, request):

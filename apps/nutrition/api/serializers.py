@@ -18,7 +18,7 @@ from apps.nutrition.models import (
     NutritionTarget,
 )
 from fithub.api.fields import OwnedPrimaryKeyRelatedField
-from fithub.api.serializers import FlatReadSerializer, OwnedModelSerializer
+from fithub.api.serializers import FastRepresentation, OwnedModelSerializer
 
 MAX_NUTRIENT = 100_000.0
 MAX_GRAMS = 100_000.0
@@ -99,7 +99,7 @@ def _nutrient_field(**kwargs) -> FiniteFloatField:
 # --- Foods ------------------------------------------------------------------------------
 
 
-class FoodPortionSerializer(serializers.ModelSerializer):
+class FoodPortionSerializer(FastRepresentation, serializers.ModelSerializer):
     """A household measure and its weight in grams."""
 
     grams = FiniteFloatField(min_value=0.01, max_value=MAX_GRAMS)
@@ -111,11 +111,11 @@ class FoodPortionSerializer(serializers.ModelSerializer):
         list_serializer_class = FlatErrorsListSerializer
 
 
-class FoodSerializer(serializers.ModelSerializer):
+class FoodSerializer(FastRepresentation, serializers.ModelSerializer):
     """A food: nutrients per 100 g (null = unknown), portions, and the caller's preference flags."""
 
     is_public = serializers.BooleanField(read_only=True, help_text="Public (USDA) foods are read-only.")
-    portions = FoodPortionSerializer(many=True, read_only=True)
+    portions = FoodPortionSerializer(source="portion_list", many=True, read_only=True)
     is_favorite = serializers.SerializerMethodField(help_text="The caller marked this food a favorite.")
     is_allergen = serializers.SerializerMethodField(help_text="The caller marked this food an allergy.")
 
@@ -144,47 +144,6 @@ class FoodSerializer(serializers.ModelSerializer):
 
     def get_is_allergen(self, food) -> bool:
         return bool(getattr(food, "is_allergen", False))
-
-    def to_representation(self, food):
-        """The same dict as ModelSerializer's (a test compares them field by field), built
-        directly: search renders 50 foods a page, and DRF's per-field machinery cost more than
-        the database did. Portions come from `selectors.with_portions`: the JSON rows of
-        `portion_rows` on PostgreSQL, else `portions.all()`."""
-        return {
-            "id": str(food.id),
-            "name": food.name,
-            "brand": food.brand,
-            "barcode": food.barcode,
-            "food_group": food.food_group,
-            "source": food.source,
-            "source_id": food.source_id,
-            "is_public": food.user_id is None,
-            **{name: _float_or_none(getattr(food, name)) for name in NUTRIENT_FIELDS},
-            "portions": _portions(food),
-            "is_favorite": self.get_is_favorite(food),
-            "is_allergen": self.get_is_allergen(food),
-            "created_at": _DATETIME.to_representation(food.created_at),
-            "updated_at": _DATETIME.to_representation(food.updated_at),
-        }
-
-
-_DATETIME = serializers.DateTimeField(read_only=True)
-
-
-def _portions(food) -> list[dict]:
-    if hasattr(food, "portion_rows"):  # JSON: keys in jsonb's order, 60.0 read back as 60
-        return [
-            {"id": row["id"], "description": row["description"], "grams": float(row["grams"])}
-            for row in food.portion_rows or []
-        ]
-    return [
-        {"id": portion.id, "description": portion.description, "grams": float(portion.grams)}
-        for portion in food.portions.all()
-    ]
-
-
-def _float_or_none(value):
-    return None if value is None else float(value)
 
 
 class FoodSearchQuerySerializer(serializers.Serializer):
@@ -248,7 +207,7 @@ class FoodPreferenceSerializer(OwnedModelSerializer):
 # --- Saved meals ------------------------------------------------------------------------
 
 
-class MacroTotalsSerializer(serializers.Serializer):
+class MacroTotalsSerializer(FastRepresentation, serializers.Serializer):
     energy_kcal = serializers.FloatField()
     protein_g = serializers.FloatField()
     fat_g = serializers.FloatField()
@@ -385,8 +344,7 @@ class NutritionTargetSerializer(OwnedModelSerializer):
         read_only_fields = ["created_at", "updated_at"]
 
 
-# Flat: the diary summary represents one on every request.
-class TargetInForceSerializer(FlatReadSerializer):
+class TargetInForceSerializer(FastRepresentation, serializers.ModelSerializer):
     """The nutrition target that applies on a day (the latest one effective on or before it)."""
 
     energy_kcal = serializers.DecimalField(max_digits=7, decimal_places=1, coerce_to_string=False)
@@ -446,11 +404,12 @@ class WarningSerializer(serializers.Serializer):
     detail = serializers.CharField()
 
 
-class DiaryEntrySerializer(FlatReadSerializer):
+class DiaryEntrySerializer(FastRepresentation, serializers.ModelSerializer):
     """A diary entry with the nutrients it contributed (kept as logged). `warnings` lists the
     allergies the logged food is marked with (only on the response to a write)."""
 
     warnings = serializers.SerializerMethodField()
+    methods_take_rows = True  # a .values() row has no warnings: only the response to a write does
 
     class Meta:
         model = DiaryEntry
@@ -528,14 +487,14 @@ class DiarySummaryQuerySerializer(serializers.Serializer):
         return attrs
 
 
-class MealSplitSerializer(serializers.Serializer):
+class MealSplitSerializer(FastRepresentation, serializers.Serializer):
     breakfast = MacroTotalsSerializer()
     lunch = MacroTotalsSerializer()
     dinner = MacroTotalsSerializer()
     snack = MacroTotalsSerializer()
 
 
-class DailySummarySerializer(serializers.Serializer):
+class DailySummarySerializer(FastRepresentation, serializers.Serializer):
     """One local day: every nutrient summed, and energy and macros per meal. Days with
     nothing logged are present with zeros."""
 
@@ -546,7 +505,7 @@ class DailySummarySerializer(serializers.Serializer):
     target = TargetInForceSerializer(allow_null=True, help_text="The nutrition target in force that day; null if none.")
 
 
-class DiarySummarySerializer(serializers.Serializer):
+class DiarySummarySerializer(FastRepresentation, serializers.Serializer):
     start = serializers.DateField()
     end = serializers.DateField()
     days = DailySummarySerializer(many=True)

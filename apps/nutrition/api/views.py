@@ -1,7 +1,5 @@
-from functools import partial
-
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view, inline_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
 from drf_standardized_errors.openapi_utils import get_flat_serializer_fields, get_serializer_fields_with_error_codes
 from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import serializers, status
@@ -12,6 +10,24 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
 from apps.nutrition import selectors, services
+from apps.nutrition.api.examples import (
+    CHANGE_ENTRY_GRAMS,
+    CREATE_CUSTOM_FOOD,
+    ENTRY_EXAMPLE,
+    FOOD_EXAMPLE,
+    LOG_FOOD_BY_GRAMS,
+    LOG_FOOD_BY_PORTION,
+    LOG_MEAL_FOR_DINNER,
+    LOG_QUICK_ADD,
+    MARK_FAVORITE,
+    MEAL_EXAMPLE,
+    PLAN_MEAL,
+    PLANNED_DAY_EXAMPLE,
+    RENAME_FOOD,
+    SAVE_MEAL,
+    SET_ALLERGY,
+    SUMMARY_EXAMPLE,
+)
 from apps.nutrition.api.serializers import (
     DiaryEntrySerializer,
     DiaryEntryWriteSerializer,
@@ -26,97 +42,14 @@ from apps.nutrition.api.serializers import (
     MealWriteSerializer,
     PlannedDayQuerySerializer,
     PlannedDaySerializer,
-    TargetInForceSerializer,
     WarningSerializer,
 )
 from apps.nutrition.filters import DiaryEntryFilter
 from apps.nutrition.models import NUTRIENT_FIELDS, DiaryEntry, Food, FoodPreference, Meal
 from fithub.api.idempotency import idempotent
-from fithub.api.pagination import MAX_ROWS, TimeCursorPagination, WindowCountPagination
+from fithub.api.pagination import PageNumberPagination, TimeCursorPagination
 from fithub.api.viewsets import OwnedModelViewSet
 from fithub.db.statements import fetch_together
-
-FOOD_ID = "0193a1c2-7e5f-7a3b-8c4d-2e1f0a9b8c7d"
-FOOD_EXAMPLE = OpenApiExample(
-    "A public food",
-    value={
-        "id": FOOD_ID,
-        "name": "Chicken, broilers or fryers, breast, meat and skin, raw",
-        "brand": "",
-        "barcode": "",
-        "food_group": "Poultry Products",
-        "source": "usda",
-        "source_id": "05057",
-        "is_public": True,
-        "energy_kcal": 172.0,
-        "protein_g": 20.85,
-        "fat_g": 9.25,
-        "carbohydrate_g": 0.0,
-        "fiber_g": 0.0,
-        "sugars_g": 0.0,
-        "saturated_fat_g": 2.66,
-        "sodium_mg": 63.0,
-        "portions": [{"id": 4391, "description": "1 oz", "grams": 28.35}],
-        "is_favorite": False,
-        "is_allergen": False,
-        "created_at": "2026-11-01T08:30:00Z",
-        "updated_at": "2026-11-01T08:30:00Z",
-    },
-    response_only=True,
-)
-ENTRY_EXAMPLE = OpenApiExample(
-    "A logged food",
-    value={
-        "id": "0193a1c3-1111-7a3b-8c4d-2e1f0a9b8c7d",
-        "food": FOOD_ID,
-        "portion": None,
-        "quantity": None,
-        "grams": 150.0,
-        "label": "Chicken, broilers or fryers, breast, meat and skin, raw",
-        "meal": "dinner",
-        "consumed_at": "2026-11-21T19:30:00-08:00",
-        "local_date": "2026-11-21",
-        "saved_meal": None,
-        "energy_kcal": 258.0,
-        "protein_g": 31.28,
-        "fat_g": 13.88,
-        "carbohydrate_g": 0.0,
-        "fiber_g": 0.0,
-        "sugars_g": 0.0,
-        "saturated_fat_g": 3.99,
-        "sodium_mg": 94.5,
-        "warnings": [],
-        "created_at": "2026-11-22T03:31:00Z",
-        "updated_at": "2026-11-22T03:31:00Z",
-    },
-    response_only=True,
-)
-MEAL_EXAMPLE = OpenApiExample(
-    "A saved meal",
-    value={
-        "id": "0193a1c4-2222-7a3b-8c4d-2e1f0a9b8c7d",
-        "name": "Chicken and rice",
-        "slot": "lunch",
-        "weekdays": ["monday", "wednesday"],
-        "items": [{"id": 1, "food": FOOD_ID, "food_name": "Chicken, broilers ... raw", "grams": 150.0}],
-        "total_grams": 150.0,
-        "totals": {
-            "energy_kcal": 258.0,
-            "protein_g": 31.28,
-            "fat_g": 13.88,
-            "carbohydrate_g": 0.0,
-            "fiber_g": 0.0,
-            "sugars_g": 0.0,
-            "saturated_fat_g": 3.99,
-            "sodium_mg": 94.5,
-        },
-        "created_at": "2026-11-01T08:30:00Z",
-        "updated_at": "2026-11-01T08:30:00Z",
-    },
-    response_only=True,
-)
-MACROS = {"energy_kcal": 0.0, "protein_g": 0.0, "fat_g": 0.0, "carbohydrate_g": 0.0}
-
 
 WRITES = ["create", "partial_update"]
 
@@ -162,7 +95,7 @@ def _nutrients(data: dict) -> dict:
 # --- Foods ------------------------------------------------------------------------------
 
 
-class FoodPagination(WindowCountPagination):
+class FoodPagination(PageNumberPagination):
     """20 foods a page by default (`page_size` up to 200): a search box shows the best few,
     and each food carries its portions."""
 
@@ -183,28 +116,13 @@ class FoodPagination(WindowCountPagination):
         summary="Create a custom food",
         request=FoodWriteSerializer,
         responses={201: FoodSerializer, 200: FoodSerializer},
-        examples=[
-            OpenApiExample(
-                "A custom food",
-                value={
-                    "name": "Grandma's granola",
-                    "barcode": "4006381333931",
-                    "energy_kcal": 471,
-                    "protein_g": 10.2,
-                    "fat_g": 20.1,
-                    "carbohydrate_g": 61.5,
-                    "portions": [{"description": "1 bowl", "grams": 60}],
-                },
-                request_only=True,
-            ),
-            FOOD_EXAMPLE,
-        ],
+        examples=[CREATE_CUSTOM_FOOD, FOOD_EXAMPLE],
     ),
     partial_update=extend_schema(
         summary="Change a custom food (past diary entries keep their nutrients)",
         request=FoodWriteSerializer,
         responses={200: FoodSerializer},
-        examples=[OpenApiExample("Rename", value={"name": "Granola"}, request_only=True), FOOD_EXAMPLE],
+        examples=[RENAME_FOOD, FOOD_EXAMPLE],
     ),
     destroy=extend_schema(summary="Delete a custom food"),
 )
@@ -218,7 +136,6 @@ class FoodViewSet(OwnedModelViewSet):
     queryset = Food.objects.all()
     serializer_class = FoodSerializer
     filter_backends: list = []
-    # Search pages carry their count in the page query (the ranking sorts every match anyway).
     pagination_class = FoodPagination
 
     def get_permissions(self):
@@ -255,28 +172,20 @@ class FoodViewSet(OwnedModelViewSet):
             "query": params.validated_data.get("search", ""),
             "barcode": params.validated_data.get("barcode", ""),
         }
-        # The first page, most searches' only one, runs SQL compiled once per shape of search,
-        # asks for the plain matches straight away (no EXISTS probe) and turns to typo
-        # tolerance only when there are none; later pages let the selector probe.
-        page_number = self._page_number(request)
-        if page_number == 1:
-            page = self.paginator.first_page(partial(selectors.first_search_page, **search, typos=False), request)
-            if not page and selectors.tolerates_typos(search["query"]):
-                page = self.paginator.first_page(partial(selectors.first_search_page, **search, typos=True), request)
-        else:
-            reads = page_number * self.paginator.get_page_size(request) if page_number else None
-            if reads is not None and reads > MAX_ROWS:
-                reads = None  # a page past any row: the paginator answers 404
-            page = self.paginate_queryset(selectors.search_foods(**search, reads=reads))
-        return self.get_paginated_response(FoodSerializer(page, many=True, context=self.get_serializer_context()).data)
-
-    def _page_number(self, request) -> int | None:
-        """The page asked for, None when it is not a positive number (`last`, or the 404 to come)."""
-        try:
-            number = int(request.query_params.get(self.paginator.page_query_param) or 1)
-        except ValueError:
-            return None
-        return number if number >= 1 else None
+        paginator = self.paginator
+        (_, offset, size), _ = paginator.plan(request, count=lambda: selectors.search_foods(**search).count())
+        # Typo tolerance only when nothing matches as typed. The first page asks for the plain
+        # matches and learns it from an empty page; a later page, which may just be past the
+        # end, asks first.
+        typos = offset > 0 and selectors.tolerates_typos(search["query"])
+        if typos:
+            typos = not selectors.search_foods(**search, typos=False).exists()
+        foods = selectors.search_page(**search, typos=typos, offset=offset, size=size)
+        if not foods and offset == 0 and selectors.tolerates_typos(search["query"]):
+            foods = selectors.search_page(**search, typos=True, offset=offset, size=size)
+        page = paginator.page_of(foods)
+        data = FoodSerializer(page, many=True, context=self.get_serializer_context()).data
+        return paginator.get_paginated_response(data)
 
     def retrieve(self, request, *args, **kwargs):
         visible = selectors.with_portions(
@@ -295,13 +204,6 @@ class FoodViewSet(OwnedModelViewSet):
 # --- Food preferences -------------------------------------------------------------------
 
 
-PREFERENCE_EXAMPLE = OpenApiExample(
-    "An allergy",
-    value={"food": FOOD_ID, "favorite": False, "dislike": False, "allergy": True},
-    request_only=True,
-)
-
-
 @extend_schema(tags=["foods"])
 @extend_schema_view(
     list=extend_schema(summary="Your food preferences"),
@@ -309,12 +211,12 @@ PREFERENCE_EXAMPLE = OpenApiExample(
     create=extend_schema(
         summary="Set your preference for a food (updates the existing one for that food: 200)",
         responses={201: FoodPreferenceSerializer, 200: FoodPreferenceSerializer},
-        examples=[PREFERENCE_EXAMPLE],
+        examples=[SET_ALLERGY],
     ),
-    update=extend_schema(summary="Replace a food preference", examples=[PREFERENCE_EXAMPLE]),
+    update=extend_schema(summary="Replace a food preference", examples=[SET_ALLERGY]),
     partial_update=extend_schema(
         summary="Change a food preference",
-        examples=[OpenApiExample("Favorite", value={"favorite": True}, request_only=True)],
+        examples=[MARK_FAVORITE],
     ),
     destroy=extend_schema(summary="Forget a food preference"),
 )
@@ -367,25 +269,13 @@ MealLogResultSerializer = inline_serializer(
         summary="Save a meal",
         request=MealWriteSerializer,
         responses={201: MealSerializer, 200: MealSerializer},
-        examples=[
-            OpenApiExample(
-                "Chicken and rice",
-                value={
-                    "name": "Chicken and rice",
-                    "slot": "lunch",
-                    "weekdays": ["monday", "wednesday"],
-                    "items": [{"food": FOOD_ID, "grams": 150}],
-                },
-                request_only=True,
-            ),
-            MEAL_EXAMPLE,
-        ],
+        examples=[SAVE_MEAL, MEAL_EXAMPLE],
     ),
     partial_update=extend_schema(
         summary="Change a saved meal (items, when sent, replace the old ones)",
         request=MealWriteSerializer,
         responses={200: MealSerializer},
-        examples=[OpenApiExample("Plan", value={"weekdays": ["friday"]}, request_only=True), MEAL_EXAMPLE],
+        examples=[PLAN_MEAL, MEAL_EXAMPLE],
     ),
     destroy=extend_schema(summary="Delete a saved meal (diary entries logged from it stay)"),
 )
@@ -428,9 +318,7 @@ class MealViewSet(OwnedModelViewSet):
         summary="Log every item of a saved meal into the diary (one transaction)",
         request=MealLogSerializer,
         responses={201: MealLogResultSerializer},
-        examples=[
-            OpenApiExample("Log it for dinner", value={"consumed_at": "2026-11-21T19:30:00-08:00", "meal": "dinner"})
-        ],
+        examples=[LOG_MEAL_FOR_DINNER],
     )
     @action(detail=True, methods=["post"])
     @idempotent
@@ -452,13 +340,7 @@ class MealViewSet(OwnedModelViewSet):
         summary="The meals planned on a day, and which were logged",
         parameters=[PlannedDayQuerySerializer],
         responses={200: PlannedDaySerializer},
-        examples=[
-            OpenApiExample(
-                "Monday",
-                value={"date": "2026-11-23", "weekday": "monday", "meals": []},
-                response_only=True,
-            )
-        ],
+        examples=[PLANNED_DAY_EXAMPLE],
     )
     @action(detail=False, methods=["get"], pagination_class=None)
     def planned(self, request):
@@ -485,44 +367,13 @@ class DiaryPagination(TimeCursorPagination):
         summary="Log a food or a quick-add entry",
         request=DiaryEntryWriteSerializer,
         responses={201: DiaryEntrySerializer, 200: DiaryEntrySerializer},
-        examples=[
-            OpenApiExample(
-                "150 g of a food",
-                value={"food": FOOD_ID, "grams": 150, "meal": "dinner", "consumed_at": "2026-11-21T19:30:00-08:00"},
-                request_only=True,
-            ),
-            OpenApiExample(
-                "Two portions",
-                value={
-                    "food": FOOD_ID,
-                    "portion": 4391,
-                    "quantity": 2,
-                    "meal": "lunch",
-                    "consumed_at": "2026-11-21T12:30:00+01:00",
-                },
-                request_only=True,
-            ),
-            OpenApiExample(
-                "Quick-add",
-                value={
-                    "label": "Burrito at Luisa's",
-                    "energy_kcal": 850,
-                    "protein_g": 38,
-                    "fat_g": 30,
-                    "carbohydrate_g": 104,
-                    "meal": "lunch",
-                    "consumed_at": "2026-11-21T12:30:00+01:00",
-                },
-                request_only=True,
-            ),
-            ENTRY_EXAMPLE,
-        ],
+        examples=[LOG_FOOD_BY_GRAMS, LOG_FOOD_BY_PORTION, LOG_QUICK_ADD, ENTRY_EXAMPLE],
     ),
     partial_update=extend_schema(
         summary="Change a diary entry (its nutrients are recomputed)",
         request=DiaryEntryWriteSerializer,
         responses={200: DiaryEntrySerializer},
-        examples=[OpenApiExample("More", value={"grams": 200}, request_only=True), ENTRY_EXAMPLE],
+        examples=[CHANGE_ENTRY_GRAMS, ENTRY_EXAMPLE],
     ),
     destroy=extend_schema(summary="Delete a diary entry"),
 )
@@ -538,7 +389,6 @@ class DiaryEntryViewSet(OwnedModelViewSet):
     serializer_class = DiaryEntrySerializer
     filterset_class = DiaryEntryFilter
     pagination_class = DiaryPagination
-    compiled_first_page = True
 
     def get_serializer_class(self):
         if self.action in ("create", "partial_update"):
@@ -563,44 +413,7 @@ class DiaryEntryViewSet(OwnedModelViewSet):
         summary="Daily totals: one row per local day, by nutrient and by meal",
         parameters=[DiarySummaryQuerySerializer],
         responses={200: DiarySummarySerializer},
-        examples=[
-            OpenApiExample(
-                "One day",
-                value={
-                    "start": "2026-11-21",
-                    "end": "2026-11-21",
-                    "days": [
-                        {
-                            "date": "2026-11-21",
-                            "entry_count": 1,
-                            "totals": {
-                                "energy_kcal": 258.0,
-                                "protein_g": 31.28,
-                                "fat_g": 13.88,
-                                "carbohydrate_g": 0.0,
-                                "fiber_g": 0.0,
-                                "sugars_g": 0.0,
-                                "saturated_fat_g": 3.99,
-                                "sodium_mg": 94.5,
-                            },
-                            "by_meal": {
-                                "breakfast": MACROS,
-                                "lunch": MACROS,
-                                "dinner": {
-                                    "energy_kcal": 258.0,
-                                    "protein_g": 31.28,
-                                    "fat_g": 13.88,
-                                    "carbohydrate_g": 0.0,
-                                },
-                                "snack": MACROS,
-                            },
-                            "target": None,
-                        }
-                    ],
-                },
-                response_only=True,
-            )
-        ],
+        examples=[SUMMARY_EXAMPLE],
     )
     @action(detail=False, methods=["get"], pagination_class=None, filterset_class=None, filter_backends=[])
     def summary(self, request):
@@ -614,14 +427,7 @@ class DiaryEntryViewSet(OwnedModelViewSet):
         )
         days = selectors.summarize_days(sums, start=start, end=end)
         targets = selectors.targets_on_days(target_rows, start=start, end=end)
-        # The selector's rows are already DiarySummarySerializer's representation (the schema
-        # documents that serializer; tests check the answers against it): only the dates and
-        # the few distinct targets need representing, so it is not run row by row.
-        represented: dict = {}
         for day in days:
-            target = targets.get(day["date"])
-            if target is not None and target.pk not in represented:
-                represented[target.pk] = TargetInForceSerializer(target).data
-            day["target"] = None if target is None else represented[target.pk]
-            day["date"] = day["date"].isoformat()
-        return Response({"start": start.isoformat(), "end": end.isoformat(), "days": days})
+            day["target"] = targets.get(day["date"])
+        summary = {"start": start, "end": end, "days": days}
+        return Response(DiarySummarySerializer(summary, context=self.get_serializer_context()).data)

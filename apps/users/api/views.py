@@ -1,4 +1,4 @@
-from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view, inline_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
 from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import AuthenticationFailed, ErrorDetail
@@ -9,6 +9,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from apps.users import registry, services
+from apps.users.api.examples import LOG_IN, PROFILE_EXAMPLE, REGISTER, export_example
 from apps.users.api.serializers import (
     AccountDeleteSerializer,
     LogoutSerializer,
@@ -20,29 +21,6 @@ from apps.users.api.throttles import LoginAccountThrottle, LoginIPThrottle, Regi
 from apps.users.audit import record_security_event
 from apps.users.models import SecurityEvent, User
 from apps.users.selectors import export_user_data
-
-PROFILE_EXAMPLE = OpenApiExample(
-    "A profile",
-    value={
-        "id": "01936b2e-8f4a-7c3d-9e21-5a7b8c9d0e1f",
-        "email": "ada@example.com",
-        "display_name": "Ada",
-        "sex": "female",
-        "birth_date": "1990-04-12",
-        "height_cm": 168.0,
-        "activity_level": "moderate",
-        "timezone": "Europe/London",
-        "unit_system": "metric",
-        "age": 36,
-        "bmi": 22.0,
-        "bmr_kcal": 1329,
-        "tdee_kcal": 2060,
-        "created_at": "2026-11-01T08:30:00Z",
-        "updated_at": "2026-11-20T19:02:11Z",
-    },
-    response_only=True,
-)
-
 
 PASSWORD_VALIDATOR_CODES = [
     "password_too_short",
@@ -65,14 +43,7 @@ class RegisterView(APIView):
     @extend_schema(
         request=RegisterSerializer,
         responses={201: UserSerializer},
-        examples=[
-            OpenApiExample(
-                "Register",
-                value={"email": "ada@example.com", "password": "correct horse battery", "display_name": "Ada"},
-                request_only=True,
-            ),
-            PROFILE_EXAMPLE,
-        ],
+        examples=[REGISTER, PROFILE_EXAMPLE],
     )
     def post(self, request):
         serializer = RegisterSerializer(data=request.data)
@@ -81,14 +52,7 @@ class RegisterView(APIView):
         return Response(UserSerializer(user, context={"request": request}).data, status=status.HTTP_201_CREATED)
 
 
-@extend_schema(
-    tags=["auth"],
-    examples=[
-        OpenApiExample(
-            "Log in", value={"email": "ada@example.com", "password": "correct horse battery"}, request_only=True
-        )
-    ],
-)
+@extend_schema(tags=["auth"], examples=[LOG_IN])
 class LoginView(TokenObtainPairView):
     """Exchange email and password for an `access` token (15 minutes) and a `refresh` token (14 days).
 
@@ -215,27 +179,7 @@ class ExportView(APIView):
     @extend_schema(
         summary="Export all your data",
         responses={200: UserExportSerializer},
-        examples=[
-            OpenApiExample(
-                "An export",
-                response_only=True,
-                value={
-                    "format": "fithub-export",
-                    "version": 1,
-                    "exported_at": "2026-11-21T18:00:00Z",
-                    "profile": PROFILE_EXAMPLE.value,
-                    "diary_entries": [
-                        {
-                            "id": "01936b2e-8f4a-7c3d-9e21-5a7b8c9d0e1f",
-                            "meal": "breakfast",
-                            "grams": 150.0,
-                            "energy_kcal": 372.0,
-                        }
-                    ],
-                    **{name: [] for name in EXPORT_LISTS if name != "diary_entries"},
-                },
-            )
-        ],
+        examples=[export_example(EXPORT_LISTS)],
     )
     def get(self, request):
         data = export_user_data(user=request.user)

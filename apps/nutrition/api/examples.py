@@ -1,0 +1,193 @@
+"""OpenAPI examples of the nutrition endpoints (foods, preferences, saved meals, diary).
+
+Kept out of the views so that they read as code. Request examples are named for what they
+do (LOG_FOOD_BY_GRAMS), answers for what they show (ENTRY_EXAMPLE). This module imports
+nothing of the app, so the views can import it without a cycle.
+"""
+
+from drf_spectacular.utils import OpenApiExample
+
+# The examples share one food, so a request's ids match the answers'.
+FOOD_ID = "0193a1c2-7e5f-7a3b-8c4d-2e1f0a9b8c7d"
+FOOD_NAME = "Chicken, broilers or fryers, breast, meat and skin, raw"
+PORTION_ID = 4391
+
+# What 150 g of that food contributes: an entry's nutrients, a meal's and a day's totals.
+CHICKEN_150_G = {
+    "energy_kcal": 258.0,
+    "protein_g": 31.28,
+    "fat_g": 13.88,
+    "carbohydrate_g": 0.0,
+    "fiber_g": 0.0,
+    "sugars_g": 0.0,
+    "saturated_fat_g": 3.99,
+    "sodium_mg": 94.5,
+}
+# A meal slot of the day summary with nothing logged in it.
+ZERO_MACROS = {"energy_kcal": 0.0, "protein_g": 0.0, "fat_g": 0.0, "carbohydrate_g": 0.0}
+CHICKEN_150_G_MACROS = {name: CHICKEN_150_G[name] for name in ZERO_MACROS}
+
+# --- Foods ------------------------------------------------------------------------------
+
+FOOD_EXAMPLE = OpenApiExample(
+    "A public food",
+    value={
+        "id": FOOD_ID,
+        "name": FOOD_NAME,
+        "brand": "",
+        "barcode": "",
+        "food_group": "Poultry Products",
+        "source": "usda",
+        "source_id": "05057",
+        "is_public": True,
+        "energy_kcal": 172.0,
+        "protein_g": 20.85,
+        "fat_g": 9.25,
+        "carbohydrate_g": 0.0,
+        "fiber_g": 0.0,
+        "sugars_g": 0.0,
+        "saturated_fat_g": 2.66,
+        "sodium_mg": 63.0,
+        "portions": [{"id": PORTION_ID, "description": "1 oz", "grams": 28.35}],
+        "is_favorite": False,
+        "is_allergen": False,
+        "created_at": "2026-11-01T08:30:00Z",
+        "updated_at": "2026-11-01T08:30:00Z",
+    },
+    response_only=True,
+)
+CREATE_CUSTOM_FOOD = OpenApiExample(
+    "A custom food",
+    value={
+        "name": "Grandma's granola",
+        "barcode": "4006381333931",
+        "energy_kcal": 471,
+        "protein_g": 10.2,
+        "fat_g": 20.1,
+        "carbohydrate_g": 61.5,
+        "portions": [{"description": "1 bowl", "grams": 60}],
+    },
+    request_only=True,
+)
+RENAME_FOOD = OpenApiExample("Rename", value={"name": "Granola"}, request_only=True)
+
+# --- Food preferences -------------------------------------------------------------------
+
+SET_ALLERGY = OpenApiExample(
+    "An allergy",
+    value={"food": FOOD_ID, "favorite": False, "dislike": False, "allergy": True},
+    request_only=True,
+)
+MARK_FAVORITE = OpenApiExample("Favorite", value={"favorite": True}, request_only=True)
+
+# --- Saved meals ------------------------------------------------------------------------
+
+MEAL_EXAMPLE = OpenApiExample(
+    "A saved meal",
+    value={
+        "id": "0193a1c4-2222-7a3b-8c4d-2e1f0a9b8c7d",
+        "name": "Chicken and rice",
+        "slot": "lunch",
+        "weekdays": ["monday", "wednesday"],
+        "items": [{"id": 1, "food": FOOD_ID, "food_name": "Chicken, broilers ... raw", "grams": 150.0}],
+        "total_grams": 150.0,
+        "totals": CHICKEN_150_G,
+        "created_at": "2026-11-01T08:30:00Z",
+        "updated_at": "2026-11-01T08:30:00Z",
+    },
+    response_only=True,
+)
+SAVE_MEAL = OpenApiExample(
+    "Chicken and rice",
+    value={
+        "name": "Chicken and rice",
+        "slot": "lunch",
+        "weekdays": ["monday", "wednesday"],
+        "items": [{"food": FOOD_ID, "grams": 150}],
+    },
+    request_only=True,
+)
+PLAN_MEAL = OpenApiExample("Plan", value={"weekdays": ["friday"]}, request_only=True)
+LOG_MEAL_FOR_DINNER = OpenApiExample(
+    "Log it for dinner", value={"consumed_at": "2026-11-21T19:30:00-08:00", "meal": "dinner"}
+)
+PLANNED_DAY_EXAMPLE = OpenApiExample(
+    "Monday",
+    value={"date": "2026-11-23", "weekday": "monday", "meals": []},
+    response_only=True,
+)
+
+# --- Diary ------------------------------------------------------------------------------
+
+ENTRY_EXAMPLE = OpenApiExample(
+    "A logged food",
+    value={
+        "id": "0193a1c3-1111-7a3b-8c4d-2e1f0a9b8c7d",
+        "food": FOOD_ID,
+        "portion": None,
+        "quantity": None,
+        "grams": 150.0,
+        "label": FOOD_NAME,
+        "meal": "dinner",
+        "consumed_at": "2026-11-21T19:30:00-08:00",
+        "local_date": "2026-11-21",
+        "saved_meal": None,
+        **CHICKEN_150_G,
+        "warnings": [],
+        "created_at": "2026-11-22T03:31:00Z",
+        "updated_at": "2026-11-22T03:31:00Z",
+    },
+    response_only=True,
+)
+LOG_FOOD_BY_GRAMS = OpenApiExample(
+    "150 g of a food",
+    value={"food": FOOD_ID, "grams": 150, "meal": "dinner", "consumed_at": "2026-11-21T19:30:00-08:00"},
+    request_only=True,
+)
+LOG_FOOD_BY_PORTION = OpenApiExample(
+    "Two portions",
+    value={
+        "food": FOOD_ID,
+        "portion": PORTION_ID,
+        "quantity": 2,
+        "meal": "lunch",
+        "consumed_at": "2026-11-21T12:30:00+01:00",
+    },
+    request_only=True,
+)
+LOG_QUICK_ADD = OpenApiExample(
+    "Quick-add",
+    value={
+        "label": "Burrito at Luisa's",
+        "energy_kcal": 850,
+        "protein_g": 38,
+        "fat_g": 30,
+        "carbohydrate_g": 104,
+        "meal": "lunch",
+        "consumed_at": "2026-11-21T12:30:00+01:00",
+    },
+    request_only=True,
+)
+CHANGE_ENTRY_GRAMS = OpenApiExample("More", value={"grams": 200}, request_only=True)
+SUMMARY_EXAMPLE = OpenApiExample(
+    "One day",
+    value={
+        "start": "2026-11-21",
+        "end": "2026-11-21",
+        "days": [
+            {
+                "date": "2026-11-21",
+                "entry_count": 1,
+                "totals": CHICKEN_150_G,
+                "by_meal": {
+                    "breakfast": ZERO_MACROS,
+                    "lunch": ZERO_MACROS,
+                    "dinner": CHICKEN_150_G_MACROS,
+                    "snack": ZERO_MACROS,
+                },
+                "target": None,
+            }
+        ],
+    },
+    response_only=True,
+)
