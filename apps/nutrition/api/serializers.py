@@ -17,6 +17,7 @@ from apps.nutrition.models import (
     MealSlot,
     NutritionTarget,
 )
+from apps.nutrition.selectors import MAX_ADHERENCE_DAYS, MAX_SUMMARY_DAYS
 from fithub.api.fields import OwnedPrimaryKeyRelatedField
 from fithub.api.serializers import FastRepresentation, OwnedModelSerializer
 
@@ -94,6 +95,23 @@ class FlatErrorsListField(serializers.ListField):
 
 def _nutrient_field(**kwargs) -> FiniteFloatField:
     return FiniteFloatField(min_value=0, max_value=MAX_NUTRIENT, **kwargs)
+
+
+class DayRangeQuerySerializer(serializers.Serializer):
+    """Local days from `start` to `end`, inclusive: at most `max_days` of them."""
+
+    max_days: int
+    start = serializers.DateField(help_text="First local day (YYYY-MM-DD).")
+    end = serializers.DateField(help_text="Last local day, inclusive; at most 366 days after start.")
+
+    def validate(self, attrs):
+        span = (attrs["end"] - attrs["start"]).days + 1
+        if span < 1:
+            raise serializers.ValidationError({"end": "end must not be before start."}, code="invalid")
+        if span > self.max_days:
+            message = f"The range is {span} days; at most {self.max_days} are allowed."
+            raise serializers.ValidationError({"end": message}, code="range_too_long")
+        return attrs
 
 
 # --- Foods ------------------------------------------------------------------------------
@@ -358,20 +376,8 @@ class TargetInForceSerializer(FastRepresentation, serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class AdherenceQuerySerializer(serializers.Serializer):
-    start = serializers.DateField(help_text="First local day (YYYY-MM-DD).")
-    end = serializers.DateField(help_text="Last local day, inclusive; at most 366 days after start.")
-
-    def validate(self, attrs):
-        from apps.nutrition.selectors import MAX_ADHERENCE_DAYS
-
-        span = (attrs["end"] - attrs["start"]).days + 1
-        if span < 1:
-            raise serializers.ValidationError({"end": "end must not be before start."}, code="invalid")
-        if span > MAX_ADHERENCE_DAYS:
-            message = f"The range is {span} days; at most {MAX_ADHERENCE_DAYS} are allowed."
-            raise serializers.ValidationError({"end": message}, code="range_too_long")
-        return attrs
+class AdherenceQuerySerializer(DayRangeQuerySerializer):
+    max_days = MAX_ADHERENCE_DAYS
 
 
 class AdherenceDaySerializer(serializers.Serializer):
@@ -470,21 +476,8 @@ class DiaryEntryWriteSerializer(OwnedModelSerializer):
         return DiaryEntrySerializer(instance, context=self.context).data
 
 
-class DiarySummaryQuerySerializer(serializers.Serializer):
-    start = serializers.DateField(help_text="First local day (YYYY-MM-DD).")
-    end = serializers.DateField(help_text="Last local day, inclusive; at most 366 days after start.")
-
-    def validate(self, attrs):
-        from apps.nutrition.selectors import MAX_SUMMARY_DAYS
-
-        span = (attrs["end"] - attrs["start"]).days + 1
-        if span < 1:
-            raise serializers.ValidationError({"end": "end must not be before start."}, code="invalid")
-        if span > MAX_SUMMARY_DAYS:
-            raise serializers.ValidationError(
-                {"end": f"The range is {span} days; at most {MAX_SUMMARY_DAYS} are allowed."}, code="range_too_long"
-            )
-        return attrs
+class DiarySummaryQuerySerializer(DayRangeQuerySerializer):
+    max_days = MAX_SUMMARY_DAYS
 
 
 class MealSplitSerializer(FastRepresentation, serializers.Serializer):
