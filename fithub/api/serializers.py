@@ -23,7 +23,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.utils import timezone
 from rest_framework import ISO_8601, serializers
-from rest_framework.fields import get_attribute
+from rest_framework.fields import SkipField
 from rest_framework.relations import PKOnlyObject
 from rest_framework.settings import api_settings
 
@@ -92,7 +92,10 @@ class _Plan:
                 none = attribute.pk if isinstance(attribute, PKOnlyObject) else attribute
                 out[step.key] = None if none is None else field.to_representation(attribute)
                 continue
-            value = row[step.column] if is_dict and step.column is not None else step.read(row)
+            try:
+                value = row[step.column] if is_dict and step.column is not None else step.read(row)
+            except SkipField:  # as DRF: a read-only field whose source is missing is left out
+                continue
             if value is None or kind == _AS_IS_KIND:
                 out[step.key] = value
             elif kind == _CAST:
@@ -180,28 +183,23 @@ def _step(name: str, field: serializers.Field, prototype: serializers.Serializer
 
 def _where(field: serializers.Field, source: str, model) -> tuple[str | None, Callable]:
     """The `.values()` column of a source (None where a row needs to be an instance: a
-    property, a path across more than one relation), and the getter of its value, which
-    reads a model field's attribute directly and anything else as DRF does."""
-    drf = _drf_getter(source)
+    property, a path across more than one relation or a nullable one), and the getter of
+    its value: a model field's attribute directly, anything else as the field itself reads it."""
+    own = field.get_attribute
     if model is None:
-        return (source if "." not in source else None), drf
+        return (source if "." not in source else None), own
     if source.count(".") == 1:
         relation, related = source.split(".")
         foreign_key = _model_field(model, relation)
-        if foreign_key is not None and foreign_key.many_to_one:
+        if foreign_key is not None and foreign_key.many_to_one and not foreign_key.null:
             target = _model_field(foreign_key.related_model, related)
             if target is not None and target.concrete:
-                return f"{relation}__{related}", drf
-        return None, drf
+                return f"{relation}__{related}", own
+        return None, own
     found = _model_field(model, source)
     if found is None or not found.concrete or found.many_to_many or found.is_relation:
-        return None, drf
+        return None, own
     return source, attrgetter(found.attname)
-
-
-def _drf_getter(source: str) -> Callable:
-    attrs = source.split(".")
-    return lambda row: get_attribute(row, attrs)
 
 
 def _model_field(model, name: str):
@@ -233,7 +231,9 @@ def _value_step(name: str, field: serializers.Field, column: str | None, read: C
         if isinstance(field, kind) and type(field).to_representation is kind.to_representation:
             return _Step(name, column, read, _CAST, cast, rows=column is not None)
     if isinstance(field, _AS_IS) and type(field).to_representation in _AS_IS_REPRESENTATIONS:
-        return _Step(name, column, read, _AS_IS_KIND, None, rows=column is not None)
+        # A str as it is; anything else (a TextChoices member of a row just written) as DRF shows it.
+        own = field.to_representation
+        return _Step(name, column, read, _CAST, lambda v: v if type(v) is str else own(v), rows=column is not None)
     return _Step(name, column, read, _CAST, field.to_representation, rows=column is not None)
 
 
@@ -267,6 +267,8 @@ def _datetime_converter(field: serializers.DateTimeField) -> Callable[[Any, _Zon
             return field.to_representation(value)
         if zone.utc and value.tzinfo is UTC:
             text = value.isoformat()
+        elif value.utcoffset() is None:  # a zone that gives no offset: naive, as DRF takes it
+            return field.to_representation(value)
         else:
             try:
                 text = value.astimezone(zone.zone).isoformat()

@@ -26,13 +26,13 @@ import threading
 import uuid
 from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.db import connections, router
-from django.db.models import Field, Model, QuerySet, Value, prefetch_related_objects
-from django.db.models.query import ValuesIterable, ValuesListIterable, get_related_populators
+from django.db.models import Field, Model, Prefetch, QuerySet, Value, prefetch_related_objects
+from django.db.models.query import ModelIterable, ValuesIterable, ValuesListIterable, get_related_populators
 
 
 class Param(Value):
@@ -108,19 +108,23 @@ class CachedQuery:
         key = (shape, alias)
         compiled = cache.get(key)
         if compiled is None:
-            if len(cache) >= self.max_shapes:
-                del cache[next(iter(cache))]
-            compiled = cache[key] = self._compile(shape, alias, values)
+            compiled = self._compile(shape, alias, values)
+            if self.max_shapes > 0:
+                if len(cache) >= self.max_shapes:
+                    del cache[next(iter(cache))]
+                cache[key] = compiled
         return compiled
 
     def _compile(self, shape: Hashable, alias: str, values: dict) -> _Compiled:
+        first, queryset = self.build(shape, values), self.build(shape, _other(values))
         with _placeholders():
-            sql, params = self.build(shape, values).query.get_compiler(using=alias).as_sql()
-            queryset = self.build(shape, _other(values))
+            sql, params = first.query.get_compiler(using=alias).as_sql()
             compiler = queryset.query.get_compiler(using=alias)
             other_sql, other_params = compiler.as_sql()
         if (sql, list(params)) != (other_sql, list(other_params)):
             raise ValueError(f"values of shape {shape!r} reach the SQL other than through Params")
+        if _prefetch_signature(first) != _prefetch_signature(queryset):
+            raise ValueError(f"values of shape {shape!r} reach a prefetch: prefetches run as compiled")
         unused = set(values) - {param.name for param in params if isinstance(param, _Slot)}
         if unused:
             raise ValueError(f"values {sorted(unused)} never reach the SQL")
@@ -135,17 +139,18 @@ def _results_of(queryset: QuerySet, compiler, alias: str) -> Callable[[list], li
         return [tuple(row) for row in compiler.apply_converters(rows, converters)] if converters else rows
 
     iterable = queryset._iterable_class
-    query = queryset.query
-    names = [*query.extra_select, *query.values_select, *query.annotation_select]
-    if iterable is ValuesListIterable:
-        # As ValuesListIterable: the columns in the order values_list() named them.
-        fields = [*queryset._fields, *(name for name in query.annotation_select if name not in queryset._fields)]
-        if not queryset._fields or fields == names:
-            return lambda rows: [tuple(row) for row in converted(rows)]
-        order = [names.index(name) for name in fields]
-        return lambda rows: [tuple(row[index] for index in order) for row in converted(rows)]
+    if iterable is ValuesListIterable:  # Django selects the columns in the order named
+        return lambda rows: [tuple(row) for row in converted(rows)]
     if iterable is ValuesIterable:
+        query = queryset.query
+        names = (
+            list(query.selected)
+            if query.selected
+            else [*query.extra_select, *query.values_select, *query.annotation_select]
+        )
         return lambda rows: [dict(zip(names, row, strict=True)) for row in converted(rows)]
+    if iterable is not ModelIterable:
+        raise ValueError(f"a CachedQuery gives instances, values() or values_list() rows, not {iterable.__name__}")
     klass_info = compiler.klass_info
     if klass_info is None or queryset._known_related_objects or queryset.query.deferred_loading[0]:
         raise ValueError("a CachedQuery gives model instances, values() or values_list() rows")
@@ -166,10 +171,30 @@ def _results_of(queryset: QuerySet, compiler, alias: str) -> Callable[[list], li
                 setattr(instance, name, row[position])
             found.append(instance)
         if prefetches and found:
-            prefetch_related_objects(found, *prefetches)
+            prefetch_related_objects(found, *(_fresh(lookup) for lookup in prefetches))
         return found
 
     return instances
+
+
+def _prefetch_signature(queryset: QuerySet) -> list:
+    """The prefetches' own SQL with its values: it must not depend on the values."""
+    return [
+        (lookup.prefetch_through, str(lookup.queryset.query) if lookup.queryset is not None else None)
+        if isinstance(lookup, Prefetch)
+        else lookup
+        for lookup in queryset._prefetch_related_lookups
+    ]
+
+
+def _fresh(lookup):
+    """A copy of a cached Prefetch for one run: prefetching adds the run's first instance to
+    its queryset's hints, which the cache must not keep."""
+    if not isinstance(lookup, Prefetch) or lookup.queryset is None:
+        return lookup
+    queryset = lookup.queryset.all()
+    queryset._hints = {}
+    return Prefetch(lookup.prefetch_through, queryset=queryset, to_attr=lookup.to_attr)
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,6 +220,8 @@ def fetch_together(*statements: Statement) -> list[list]:
     database go in one round trip: psycopg sends several statements in one query when
     parameters are bound client-side (Django's default), and the results come back one set
     after another. Anything else runs one statement at a time."""
+    if not statements:
+        return []
     aliases = [router.db_for_read(statement.query.model) for statement in statements]
     alias = aliases[0]
     connection = connections[alias]
@@ -227,22 +254,27 @@ def _fetch_alone(statement: Statement, alias: str) -> list:
 
 
 def _other(values: dict[str, Any]) -> dict[str, Any]:
-    """Values unlike `values`, each of the same type (and strings of the same length)."""
-    return {name: _unlike(value) for name, value in values.items()}
+    """Values unlike `values`, each of the same kind, each moved by a different amount: a
+    value derived from two of them (a LIMIT of `end - start`) then changes too."""
+    return {name: _unlike(value, step) for step, (name, value) in enumerate(values.items(), start=1)}
 
 
-def _unlike(value: Any) -> Any:
+def _unlike(value: Any, step: int) -> Any:
     if isinstance(value, bool):
         return not value
     if isinstance(value, str):
-        return "".join("y" if char == "x" else "x" for char in value)
+        return "".join("y" if char == "x" else "x" for char in value) or "x"
     if isinstance(value, uuid.UUID):
-        return uuid.UUID(int=value.int ^ 1)
+        return uuid.UUID(int=value.int ^ step)
     if isinstance(value, date):  # datetimes too
         try:
-            return value + timedelta(days=1)
+            return value + timedelta(days=step)
         except OverflowError:
-            return value - timedelta(days=1)
+            return value - timedelta(days=step)
+    if isinstance(value, time):
+        moved = (datetime.combine(date(2000, 1, 1), value) + timedelta(minutes=step)).time()
+        return moved.replace(tzinfo=value.tzinfo)
     if isinstance(value, int | float | Decimal):
-        return value + 1
+        moved = value + step
+        return moved if moved != value else value * 2 + step
     raise TypeError(f"no other value for {value!r}: a Param takes strings, numbers, dates, times and UUIDs")

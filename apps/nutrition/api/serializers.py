@@ -258,7 +258,7 @@ class MealItemWriteSerializer(serializers.Serializer):
         list_serializer_class = FlatErrorsListSerializer
 
 
-class MealSerializer(serializers.ModelSerializer):
+class MealSerializer(FastRepresentation, serializers.ModelSerializer):
     """A saved meal with its items and totals (computed by the database)."""
 
     items = MealItemSerializer(many=True, read_only=True)
