@@ -30,9 +30,9 @@ django.setup()
 from django.contrib.auth.hashers import make_password  # noqa: E402
 from django.db import connection  # noqa: E402
 
-from apps.goals.models import Goal, NutritionTarget  # noqa: E402
+from apps.goals.models import Goal  # noqa: E402
 from apps.measurements.models import Measurement, MeasurementType  # noqa: E402
-from apps.nutrition.models import DiaryEntry, Food  # noqa: E402
+from apps.nutrition.models import DiaryEntry, Food, NutritionTarget  # noqa: E402
 from apps.users.models import User  # noqa: E402
 
 BENCH_PASSWORD = "bench-password-1"  # noqa: S105 - a throwaway benchmark account

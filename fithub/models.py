@@ -1,4 +1,5 @@
-"""Abstract models shared by the apps."""
+"""The abstract models the apps share, and the one table fithub's own API plumbing keeps
+(the Idempotency-Key records of `fithub.api.idempotency`)."""
 
 import uuid
 
@@ -28,3 +29,26 @@ class OwnedModel(TimeStampedModel):
 
     class Meta:
         abstract = True
+
+
+class IdempotencyRecord(models.Model):
+    """The first response to a POST sent with an Idempotency-Key, replayed to its retries.
+
+    Keys are per user and expire after IDEMPOTENCY_KEY_TTL_HOURS. The fingerprint (method,
+    path and body) tells a retry from a different request reusing the key. The table keeps
+    the name it had in the users app.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64)
+    response_status = models.PositiveSmallIntegerField(null=True)
+    response_body = models.JSONField(null=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        db_table = "users_idempotencyrecord"
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_user_key_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}:{self.key}"

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "drf_standardized_errors",
+    "fithub",
     "apps.users",
     "apps.nutrition",
     "apps.measurements",

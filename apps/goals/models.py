@@ -1,4 +1,4 @@
-"""Goals: a target value for a measurement type by a date, and daily nutrition targets."""
+"""Goals: a target value for a measurement type by a date."""
 
 from django.db import models
 
@@ -62,40 +62,3 @@ class Goal(OwnedModel):
 
     def is_reached_by(self, value) -> bool:
         return value <= self.target_value if self.direction < 0 else value >= self.target_value
-
-
-class NutritionTarget(OwnedModel):
-    """Daily energy and macro targets from `effective_from` on, until the next target's
-    date. History is kept: a change is a new row, so past days keep the target that was in
-    force then. One target per user per date."""
-
-    energy_kcal = models.DecimalField(max_digits=7, decimal_places=1)
-    protein_g = models.DecimalField(max_digits=6, decimal_places=1, null=True, blank=True)
-    fat_g = models.DecimalField(max_digits=6, decimal_places=1, null=True, blank=True)
-    carbohydrate_g = models.DecimalField(max_digits=6, decimal_places=1, null=True, blank=True)
-    effective_from = models.DateField(help_text="The first local day this target applies to.")
-
-    class Meta:
-        ordering = ["-effective_from"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["user", "effective_from"],
-                name="nutritiontarget_one_per_user_per_date",
-                violation_error_message="A target already takes effect on this date.",
-            ),
-            models.CheckConstraint(
-                condition=models.Q(energy_kcal__gt=0, energy_kcal__lte=20000),
-                name="nutritiontarget_energy_range",
-                violation_error_message="energy_kcal must be above 0 and at most 20000.",
-            ),
-            models.CheckConstraint(
-                condition=(models.Q(protein_g__isnull=True) | models.Q(protein_g__gte=0, protein_g__lte=2000))
-                & (models.Q(fat_g__isnull=True) | models.Q(fat_g__gte=0, fat_g__lte=2000))
-                & (models.Q(carbohydrate_g__isnull=True) | models.Q(carbohydrate_g__gte=0, carbohydrate_g__lte=2000)),
-                name="nutritiontarget_macro_range",
-                violation_error_message="Macro targets must be between 0 and 2000 g.",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.energy_kcal} kcal from {self.effective_from}"

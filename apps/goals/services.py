@@ -11,14 +11,13 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from apps.goals.models import Goal, NutritionTarget
+from apps.goals.models import Goal
 from apps.measurements.models import Measurement, MeasurementType
 from apps.measurements.selectors import latest_measurement
 from apps.users.models import User
 from fithub.db.integrity import save_or_conflict
 
 ONE_ACTIVE_GOAL = {"goal_one_active_per_type": "You already have an active goal for this measurement type."}
-ONE_TARGET_PER_DATE = {"nutritiontarget_one_per_user_per_date": "A target already takes effect on this date."}
 
 
 def _full_clean(goal: Goal) -> None:
@@ -83,7 +82,8 @@ def update_goal(*, goal: Goal, data: dict) -> Goal:
 def achieve_reached_goals(*, user: User, measurements: Iterable[Measurement]) -> list[Goal]:
     """Mark the user's active goals that these new measurements reach as achieved.
 
-    Called by the measurement services inside their transaction (not a signal). Only
+    Registered with `apps.measurements.registry.on_recorded` (GoalsConfig.ready): the
+    measurement services call it inside their transaction (not a signal). Only
     measurements on or after the goal's start date count. One query finds the goals; one
     update per goal reached."""
     by_type: dict = {}
@@ -105,30 +105,3 @@ def achieve_reached_goals(*, user: User, measurements: Iterable[Measurement]) ->
             goal.save(update_fields=["status", "achieved_at", "updated_at"])
             achieved.append(goal)
     return achieved
-
-
-@transaction.atomic
-def set_nutrition_target(
-    *,
-    user: User,
-    energy_kcal: Decimal,
-    effective_from: date,
-    protein_g: Decimal | None = None,
-    fat_g: Decimal | None = None,
-    carbohydrate_g: Decimal | None = None,
-    id: uuid.UUID | None = None,
-) -> NutritionTarget:
-    """A new target from `effective_from` on; earlier targets stay as history."""
-    target = NutritionTarget(
-        user=user,
-        energy_kcal=energy_kcal,
-        protein_g=protein_g,
-        fat_g=fat_g,
-        carbohydrate_g=carbohydrate_g,
-        effective_from=effective_from,
-    )
-    if id is not None:
-        target.id = id
-    target.full_clean()
-    save_or_conflict(target, constraints=ONE_TARGET_PER_DATE, force_insert=True)
-    return target

@@ -14,6 +14,7 @@ from django.db.models.functions import RowNumber, TruncDate
 
 from apps.measurements.models import Measurement, MeasurementType
 from apps.users.models import User
+from apps.users.registry import BodyMetrics
 from fithub.db.statements import CachedQuery, Param, Statement, fetch_together
 
 TREND_WINDOW_DAYS = 7
@@ -193,17 +194,9 @@ ACTIVITY_FACTORS: dict[str, Decimal] = {
 }
 
 
-@dataclass(frozen=True)
-class BodyMetrics:
-    weight_kg: Decimal | None
-    bmi: Decimal | None
-    bmr_kcal: int | None
-    tdee_kcal: int | None
-
-
 def body_metrics(*, user: User) -> BodyMetrics:
     """BMI, BMR and TDEE from the profile and the latest weight (one query); each is None
-    when an input it needs is missing.
+    when an input it needs is missing. The profile's (provided to `apps.users.registry`).
 
     - bmi = weight kg / height m squared, one decimal.
     - bmr_kcal (Mifflin-St Jeor) = 10 x weight kg + 6.25 x height cm - 5 x age + 5 (male)

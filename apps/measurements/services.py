@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from apps.goals.services import achieve_reached_goals
+from apps.measurements import registry
 from apps.measurements.models import Measurement, MeasurementType
 from apps.users.models import User
 from fithub.db.integrity import save_or_conflict
@@ -86,10 +86,10 @@ def _build_measurement(
 @transaction.atomic(savepoint=False)
 def create_measurement(*, user: User, **fields) -> Measurement:
     """Record one measurement (value in `unit`, the type's unit by default); the active
-    goals it reaches become achieved."""
+    goals it reaches become achieved (`registry.recorded`)."""
     measurement = _build_measurement(user=user, **fields)
     measurement.save(force_insert=True)
-    achieve_reached_goals(user=user, measurements=[measurement])
+    registry.recorded(user=user, measurements=[measurement])
     return measurement
 
 
@@ -110,7 +110,7 @@ def update_measurement(*, measurement: Measurement, data: dict) -> Measurement:
         measurement.note = data["note"]
     measurement.full_clean(exclude=["user", "type"], validate_unique=False, validate_constraints=False)
     measurement.save()
-    achieve_reached_goals(user=measurement.user, measurements=[measurement])
+    registry.recorded(user=measurement.user, measurements=[measurement])
     return measurement
 
 
@@ -151,5 +151,5 @@ def bulk_create_measurements(*, user: User, rows: list[dict]) -> list[Measuremen
         # A concurrent batch created one of these ids first: nothing of this one is kept.
         message = "An id of this batch was created meanwhile; send the batch again."
         raise ValidationError({"items": ValidationError(message, code="conflict")}) from exc
-    achieve_reached_goals(user=user, measurements=to_create)
+    registry.recorded(user=user, measurements=to_create)
     return result

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from apps.nutrition.models import DiaryEntry, Food, FoodPortion, FoodPreference, Meal, MealItem
+from apps.nutrition.models import DiaryEntry, Food, FoodPortion, FoodPreference, Meal, MealItem, NutritionTarget
 
 
 class FoodPortionInline(admin.TabularInline):
@@ -57,3 +57,10 @@ class FoodPreferenceAdmin(admin.ModelAdmin):
     search_fields = ["user__email", "food__name"]
     raw_id_fields = ["user", "food"]
     list_select_related = ["user", "food"]
+
+
+@admin.register(NutritionTarget)
+class NutritionTargetAdmin(admin.ModelAdmin):
+    list_display = ["user", "effective_from", "energy_kcal", "protein_g", "fat_g", "carbohydrate_g"]
+    list_select_related = ["user"]
+    raw_id_fields = ["user"]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -17,11 +19,15 @@ from apps.nutrition.models import (
     FoodPreference,
     Meal,
     MealItem,
+    NutritionTarget,
 )
+from apps.users.models import User
+from fithub.db.integrity import save_or_conflict
 from fithub.ops.metrics import record_diary_entries_logged
 
 FOOD_FIELDS = ("name", "brand", "barcode", "food_group", *NUTRIENT_FIELDS)
 MAX_GRAMS = 100_000.0
+ONE_TARGET_PER_DATE = {"nutritiontarget_one_per_user_per_date": "A target already takes effect on this date."}
 
 
 @dataclass
@@ -324,3 +330,30 @@ def set_preference(*, user, food: Food, id=None, **flags) -> tuple[FoodPreferenc
     preference.full_clean(validate_constraints=False)
     preference.save()
     return preference, created
+
+
+@transaction.atomic
+def set_nutrition_target(
+    *,
+    user: User,
+    energy_kcal: Decimal,
+    effective_from: date,
+    protein_g: Decimal | None = None,
+    fat_g: Decimal | None = None,
+    carbohydrate_g: Decimal | None = None,
+    id: uuid.UUID | None = None,
+) -> NutritionTarget:
+    """A new target from `effective_from` on; earlier targets stay as history."""
+    target = NutritionTarget(
+        user=user,
+        energy_kcal=energy_kcal,
+        protein_g=protein_g,
+        fat_g=fat_g,
+        carbohydrate_g=carbohydrate_g,
+        effective_from=effective_from,
+    )
+    if id is not None:
+        target.id = id
+    target.full_clean()
+    save_or_conflict(target, constraints=ONE_TARGET_PER_DATE, force_insert=True)
+    return target

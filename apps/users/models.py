@@ -3,7 +3,6 @@
 import zoneinfo
 from datetime import date
 
-from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.core.exceptions import ValidationError
@@ -11,9 +10,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
-from rest_framework.exceptions import AuthenticationFailed
 
-from fithub.db.router import reads_pinned_to_primary, use_primary
 from fithub.models import new_id
 
 
@@ -151,59 +148,6 @@ class User(AbstractBaseUser, PermissionsMixin):
         today = self.local_today()
         had_birthday = (today.month, today.day) >= (self.birth_date.month, self.birth_date.day)
         return today.year - self.birth_date.year - (0 if had_birthday else 1)
-
-
-class TokenUser(User):
-    """The user of a request authenticated by a verified access token
-    (`fithub.api.authentication`): only the id is set, so a view that scopes rows to the
-    user (`filter(user=request.user)`, a foreign key) costs no query. The first read of any
-    other field loads the whole row in one query, from the primary when the replica does
-    not have it yet (a user who signed up a moment ago). A user deleted or deactivated
-    since the token was issued is refused there: 401 `user_not_found` / `user_inactive`.
-    """
-
-    class Meta:
-        proxy = True
-        default_permissions = ()
-
-    @classmethod
-    def from_token(cls, pk) -> "TokenUser":
-        return cls.from_db(None, ["id"], [pk])
-
-    def refresh_from_db(self, using=None, fields=None, from_queryset=None):
-        if fields is not None:
-            fields = {*fields, *self.get_deferred_fields()}
-        try:
-            super().refresh_from_db(using=using, fields=fields, from_queryset=from_queryset)
-        except User.DoesNotExist:
-            if not settings.DATABASE_REPLICAS or reads_pinned_to_primary():
-                raise AuthenticationFailed("User not found", code="user_not_found") from None
-            with use_primary():
-                return self.refresh_from_db(using=using, fields=fields, from_queryset=from_queryset)
-        if not self.is_active:
-            raise AuthenticationFailed("User is inactive", code="user_inactive")
-        return None
-
-
-class IdempotencyRecord(models.Model):
-    """The first response to a POST sent with an Idempotency-Key, replayed to its retries.
-
-    Keys are per user and expire after IDEMPOTENCY_KEY_TTL_HOURS. The fingerprint (method,
-    path and body) tells a retry from a different request reusing the key.
-    """
-
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
-    key = models.CharField(max_length=255)
-    fingerprint = models.CharField(max_length=64)
-    response_status = models.PositiveSmallIntegerField(null=True)
-    response_body = models.JSONField(null=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_user_key_unique")]
-
-    def __str__(self) -> str:
-        return f"{self.user_id}:{self.key}"
 
 
 class SecurityEvent(models.Model):

@@ -2,8 +2,8 @@
 
 from django.db.models.signals import post_delete, post_save
 
-from apps.users.models import TokenUser, User
-from fithub.api.authentication import revoke_access_tokens
+from apps.users.models import User
+from fithub.api.authentication import TokenUser, revoke_access_tokens
 
 
 def _deleted(sender, instance: User, **kwargs) -> None:

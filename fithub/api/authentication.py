@@ -1,9 +1,9 @@
 """JWT authentication that trusts a verified access token instead of loading the user.
 
 An access token is signed and lives ACCESS_TOKEN_LIFETIME (15 minutes by default), so the
-request's user is built from its `user_id` claim (`apps.users.models.TokenUser`) and a read
-that only scopes rows to the user costs no query for the user. What a database lookup
-would catch is kept:
+request's user is built from its `user_id` claim (`TokenUser`, below) and a read that only
+scopes rows to the user costs no query for the user. What a database lookup would catch is
+kept:
 
 - a deleted or deactivated account: `revoke_access_tokens` (called from the user model's
   signals) marks the tokens issued until then as refused, in the shared cache, for one
@@ -23,14 +23,54 @@ import time
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from rest_framework import exceptions
 from rest_framework_simplejwt import authentication
 from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken
 from rest_framework_simplejwt.settings import api_settings
 
-from apps.users.models import TokenUser, User
-from fithub.db.router import pin_current_context_to_primary, pin_key
+from fithub.db.router import pin_current_context_to_primary, pin_key, reads_pinned_to_primary, use_primary
+
+User = get_user_model()
+
+
+class TokenUser(User):
+    """The user of a request authenticated by a verified access token: only the id is set,
+    so a view that scopes rows to the user (`filter(user=request.user)`, a foreign key)
+    costs no query. The first read of any other field loads the whole row in one query,
+    from the primary when the replica does not have it yet (a user who signed up a moment
+    ago). A user deleted or deactivated since the token was issued is refused there: 401
+    `user_not_found` / `user_inactive`.
+
+    A proxy of the user model declared here, beside the authentication it serves, in the
+    user model's app (its migration state is unchanged): the model itself knows nothing of
+    tokens, replicas or HTTP.
+    """
+
+    class Meta:
+        proxy = True
+        app_label = User._meta.app_label
+        default_permissions = ()
+
+    @classmethod
+    def from_token(cls, pk) -> TokenUser:
+        return cls.from_db(None, ["id"], [pk])
+
+    def refresh_from_db(self, using=None, fields=None, from_queryset=None):
+        if fields is not None:
+            fields = {*fields, *self.get_deferred_fields()}
+        try:
+            super().refresh_from_db(using=using, fields=fields, from_queryset=from_queryset)
+        except User.DoesNotExist:
+            if not settings.DATABASE_REPLICAS or reads_pinned_to_primary():
+                raise exceptions.AuthenticationFailed("User not found", code="user_not_found") from None
+            with use_primary():
+                return self.refresh_from_db(using=using, fields=fields, from_queryset=from_queryset)
+        if not self.is_active:
+            raise exceptions.AuthenticationFailed("User is inactive", code="user_inactive")
+        return None
 
 
 def _revoked_key(user_id) -> str:

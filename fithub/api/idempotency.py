@@ -26,6 +26,8 @@ from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
+from fithub.models import IdempotencyRecord
+
 HEADER = "Idempotency-Key"
 
 
@@ -48,8 +50,6 @@ def _claim(user, key: str, fingerprint: str):
     concurrent request inserts first). A concurrent insert of the same key makes this one
     wait for its transaction: once it commits, nothing is inserted and its row is read;
     if it rolls back, the insert goes ahead. PostgreSQL and SQLite (3.35+) both take it."""
-    from apps.users.models import IdempotencyRecord
-
     meta = IdempotencyRecord._meta
     connection = connections[router.db_for_write(IdempotencyRecord)]
     quote = connection.ops.quote_name
@@ -86,8 +86,6 @@ def idempotent(handler):
             return handler(view, request, *args, **kwargs)
         if not 1 <= len(key) <= 255 or not key.isascii() or not key.isprintable():
             raise ValidationError({HEADER: ["Use 1 to 255 printable ASCII characters, such as a UUID."]})
-
-        from apps.users.models import IdempotencyRecord
 
         fingerprint = _fingerprint(request)
         expired_before = timezone.now() - timedelta(hours=settings.IDEMPOTENCY_KEY_TTL_HOURS)

@@ -87,7 +87,7 @@ def record_delete(model) -> None:
 def start_model_series_at_zero() -> None:
     """FitHub's own models appear at 0 rather than on their first write."""
     for model in apps.get_models():
-        if model.__module__.startswith("apps.") and not model._meta.proxy:
+        if model.__module__.startswith(("apps.", "fithub.")) and not model._meta.proxy:
             for counter in (model_inserts, model_updates, model_deletes):
                 counter.labels(_model_label(model))
 

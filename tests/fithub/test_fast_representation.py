@@ -19,9 +19,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rest_framework import serializers
 
-from apps.goals.api.serializers import GoalSerializer, NutritionTargetSerializer, TargetInForceSerializer
-from apps.goals.models import Goal, NutritionTarget
-from apps.goals.selectors import targets_for_range, targets_on_days
+from apps.goals.api.serializers import GoalSerializer
+from apps.goals.models import Goal
 from apps.measurements.api.serializers import MeasurementSerializer, MeasurementTypeSerializer
 from apps.measurements.models import Measurement, MeasurementType
 from apps.nutrition import selectors, services
@@ -33,8 +32,11 @@ from apps.nutrition.api.serializers import (
     FoodSerializer,
     MacroTotalsSerializer,
     MealSerializer,
+    NutritionTargetSerializer,
+    TargetInForceSerializer,
 )
-from apps.nutrition.models import DiaryEntry, Food, FoodPortion, FoodPreference
+from apps.nutrition.models import DiaryEntry, Food, FoodPortion, FoodPreference, NutritionTarget
+from apps.nutrition.selectors import targets_for_range, targets_on_days
 from fithub.api.serializers import FastRepresentation, _datetime_converter, _Zone
 from fithub.db.statements import fetch_together
 from tests.goals.factories import GoalFactory

@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 
 from apps.measurements.models import Measurement
-from apps.users.models import IdempotencyRecord
+from fithub.models import IdempotencyRecord
 from tests.conftest import client_for
 from tests.users.factories import UserFactory
 

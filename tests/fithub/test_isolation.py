@@ -10,9 +10,9 @@ import datetime as dt
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from apps.goals.models import Goal, NutritionTarget
+from apps.goals.models import Goal
 from apps.measurements.models import Measurement, MeasurementType
-from apps.nutrition.models import DiaryEntry, Food, FoodPreference, Meal
+from apps.nutrition.models import DiaryEntry, Food, FoodPreference, Meal, NutritionTarget
 from fithub.api.viewsets import OwnedViewSetMixin
 from tests.conftest import client_for
 from tests.goals.factories import GoalFactory

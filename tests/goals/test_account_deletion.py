@@ -3,8 +3,9 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from apps.goals.models import Goal, NutritionTarget
+from apps.goals.models import Goal
 from apps.measurements.models import Measurement, MeasurementType
+from apps.nutrition.models import NutritionTarget
 from tests.goals.factories import GoalFactory
 from tests.measurements.factories import MeasurementFactory, MeasurementTypeFactory
 from tests.users.factories import PASSWORD, UserFactory

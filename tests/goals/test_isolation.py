@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from apps.goals.models import NutritionTarget
+from apps.nutrition.models import NutritionTarget
 from tests.goals.factories import GoalFactory
 from tests.measurements.factories import MeasurementFactory, MeasurementTypeFactory
 

@@ -59,6 +59,27 @@ def test_the_export_costs_the_same_queries_whatever_the_data(django_assert_max_n
         client.get(EXPORT)
 
 
+def test_the_export_keeps_its_keys_in_one_order():
+    """The apps register their lists (apps.users.registry); the document keeps format 1's order."""
+    body = client_for(UserFactory()).get(EXPORT).json()
+    assert list(body) == [
+        "format",
+        "version",
+        "exported_at",
+        "foods",
+        "food_portions",
+        "food_preferences",
+        "meals",
+        "meal_items",
+        "diary_entries",
+        "measurement_types",
+        "measurements",
+        "goals",
+        "nutrition_targets",
+        "profile",
+    ]
+
+
 def test_the_export_needs_a_login(api_client):
     assert api_client.get(EXPORT).status_code == 401
 

@@ -1,6 +1,9 @@
+import io
+
 import pytest
 from django.core.management import call_command
 
+from apps.goals.models import Goal
 from apps.measurements.models import Measurement
 from apps.nutrition.models import DiaryEntry
 from apps.users.models import User
@@ -24,3 +27,11 @@ def test_seed_demo_fills_diary_and_measurements_once(settings):
     call_command("seed_demo", "--days", "10", stdout=_Sink())
     assert DiaryEntry.objects.filter(user=demo).count() == entries
     assert Measurement.objects.filter(user=demo).count() == weights
+    assert Goal.objects.filter(user=demo, status="active").count() == 1
+
+
+def test_seed_demo_says_what_each_app_seeded(settings, builtin_types):
+    settings.DEBUG = True
+    out = io.StringIO()
+    call_command("seed_demo", "--days", "2", stdout=out)
+    assert "Demo data: 20 diary entries added; weights in place; a weight goal in place." in out.getvalue()

@@ -6,7 +6,7 @@ import pytest
 from django.core.cache import cache
 from django.urls import reverse
 
-from apps.users.models import TokenUser
+from fithub.api.authentication import TokenUser
 from tests.conftest import client_for
 from tests.nutrition.factories import QuickAddEntryFactory
 from tests.users.factories import UserFactory

@@ -1,9 +1,8 @@
 from rest_framework.routers import SimpleRouter
 
-from apps.goals.api.views import GoalViewSet, NutritionTargetViewSet
+from apps.goals.api.views import GoalViewSet
 
 router = SimpleRouter()
 router.register("goals", GoalViewSet, basename="goal")
-router.register("nutrition-targets", NutritionTargetViewSet, basename="nutrition-target")
 
 urlpatterns = router.urls

@@ -4,23 +4,10 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from apps.goals import selectors, services
-from apps.goals.api.examples import (
-    ADHERENCE_EXAMPLE,
-    GOAL_EXAMPLE,
-    PROGRESS_EXAMPLE,
-    SET_TARGET_FROM_MONDAY,
-    SET_WEIGHT_GOAL,
-    TARGET_EXAMPLE,
-)
-from apps.goals.api.serializers import (
-    AdherenceQuerySerializer,
-    AdherenceSerializer,
-    GoalProgressSerializer,
-    GoalSerializer,
-    NutritionTargetSerializer,
-)
+from apps.goals.api.examples import GOAL_EXAMPLE, PROGRESS_EXAMPLE, SET_WEIGHT_GOAL
+from apps.goals.api.serializers import GoalProgressSerializer, GoalSerializer
 from apps.goals.filters import GoalFilter
-from apps.goals.models import Goal, NutritionTarget
+from apps.goals.models import Goal
 from fithub.api.viewsets import OwnedModelViewSet
 
 
@@ -66,48 +53,3 @@ class GoalViewSet(OwnedModelViewSet):
         days) projects the target to be reached; `on_track` when that is by target_date."""
         progress = selectors.goal_progress(goal=self.get_object())
         return Response(GoalProgressSerializer(progress.__dict__, context=self.get_serializer_context()).data)
-
-
-@extend_validation_errors(["required", "invalid"], field_name="start", actions=["adherence"])
-@extend_validation_errors(["required", "invalid", "range_too_long"], field_name="end", actions=["adherence"])
-@extend_schema(tags=["goals"])
-@extend_schema_view(
-    list=extend_schema(summary="Your nutrition targets, newest effective date first", examples=[TARGET_EXAMPLE]),
-    retrieve=extend_schema(summary="Read a nutrition target", examples=[TARGET_EXAMPLE]),
-    create=extend_schema(
-        summary="Set a nutrition target from a date on",
-        examples=[SET_TARGET_FROM_MONDAY, TARGET_EXAMPLE],
-    ),
-    destroy=extend_schema(summary="Delete a nutrition target set by mistake"),
-)
-class NutritionTargetViewSet(OwnedModelViewSet):
-    """Daily energy and macro targets. Each applies from its `effective_from` day until the
-    next one's: a change is a new target, and the history stays, so every past day keeps the
-    target that was in force then. One target per date."""
-
-    queryset = NutritionTarget.objects.all()
-    serializer_class = NutritionTargetSerializer
-    http_method_names = ["get", "post", "delete", "head", "options"]
-
-    def perform_create(self, serializer):
-        serializer.instance = services.set_nutrition_target(user=self.request.user, **serializer.validated_data)
-
-    @extend_schema(
-        summary="Adherence to your targets, day by day, and the current streak",
-        parameters=[AdherenceQuerySerializer],
-        responses={200: AdherenceSerializer},
-        examples=[ADHERENCE_EXAMPLE],
-    )
-    @action(detail=False, methods=["get"], pagination_class=None, filter_backends=[])
-    def adherence(self, request):
-        """Per local day from `start` to `end` (at most 366 days): the target in force (null
-        if none), the energy eaten, and `within_target`: the energy is within 10% of the
-        target's energy_kcal (null without a target, or for a day after today). `streak` is
-        the number of consecutive days within target counted back from the latest day of the
-        range (not after today) that has a target; today, still in progress, does not break
-        it. Two queries whatever the range."""
-        params = AdherenceQuerySerializer(data=request.query_params)
-        params.is_valid(raise_exception=True)
-        result = selectors.adherence(user=request.user, **params.validated_data)
-        body = {**result.__dict__, "days": [day.__dict__ for day in result.days]}
-        return Response(AdherenceSerializer(body, context=self.get_serializer_context()).data)

@@ -1,4 +1,4 @@
-"""OpenAPI examples of the nutrition endpoints (foods, preferences, saved meals, diary).
+"""OpenAPI examples of the nutrition endpoints (foods, preferences, saved meals, diary, targets).
 
 Kept out of the views so that they read as code. Request examples are named for what they
 do (LOG_FOOD_BY_GRAMS), answers for what they show (ENTRY_EXAMPLE). This module imports
@@ -187,6 +187,45 @@ SUMMARY_EXAMPLE = OpenApiExample(
                 },
                 "target": None,
             }
+        ],
+    },
+    response_only=True,
+)
+
+# --- Nutrition targets ------------------------------------------------------------------
+
+# One target throughout: the one listed, and the one in force on the adherence days.
+TARGET_ID = "01936b2e-9a00-7c3d-9e21-5a7b8c9d0e1f"
+TARGET_MACROS = {"energy_kcal": 2000.0, "protein_g": 130.0, "fat_g": 70.0, "carbohydrate_g": 210.0}
+TARGET_IN_FORCE = {"id": TARGET_ID, **TARGET_MACROS, "effective_from": "2026-11-20"}
+
+TARGET_EXAMPLE = OpenApiExample(
+    "A target",
+    value={
+        "id": TARGET_ID,
+        **TARGET_MACROS,
+        "effective_from": "2026-11-01",
+        "created_at": "2026-10-31T20:00:00Z",
+        "updated_at": "2026-10-31T20:00:00Z",
+    },
+    response_only=True,
+)
+SET_TARGET_FROM_MONDAY = OpenApiExample(
+    "From Monday",
+    value={"energy_kcal": 2000, "protein_g": 130, "effective_from": "2026-11-23"},
+    request_only=True,
+)
+ADHERENCE_EXAMPLE = OpenApiExample(
+    "Three days",
+    value={
+        "start": "2026-11-19",
+        "end": "2026-11-21",
+        "tolerance_percent": 10,
+        "streak": 2,
+        "days": [
+            {"date": "2026-11-19", "target": None, "energy_kcal": 2450.0, "within_target": None},
+            {"date": "2026-11-20", "target": TARGET_IN_FORCE, "energy_kcal": 2104.5, "within_target": True},
+            {"date": "2026-11-21", "target": TARGET_IN_FORCE, "energy_kcal": 1890.0, "within_target": True},
         ],
     },
     response_only=True,

@@ -5,7 +5,6 @@ from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail
 from rest_framework.settings import api_settings
 
-from apps.goals.api.serializers import TargetInForceSerializer
 from apps.nutrition.models import (
     NUTRIENT_FIELDS,
     WEEKDAYS,
@@ -16,7 +15,9 @@ from apps.nutrition.models import (
     Meal,
     MealItem,
     MealSlot,
+    NutritionTarget,
 )
+from apps.nutrition.selectors import MAX_ADHERENCE_DAYS, MAX_SUMMARY_DAYS
 from fithub.api.fields import OwnedPrimaryKeyRelatedField
 from fithub.api.serializers import FastRepresentation, OwnedModelSerializer
 
@@ -94,6 +95,23 @@ class FlatErrorsListField(serializers.ListField):
 
 def _nutrient_field(**kwargs) -> FiniteFloatField:
     return FiniteFloatField(min_value=0, max_value=MAX_NUTRIENT, **kwargs)
+
+
+class DayRangeQuerySerializer(serializers.Serializer):
+    """Local days from `start` to `end`, inclusive: at most `max_days` of them."""
+
+    max_days: int
+    start = serializers.DateField(help_text="First local day (YYYY-MM-DD).")
+    end = serializers.DateField(help_text="Last local day, inclusive; at most 366 days after start.")
+
+    def validate(self, attrs):
+        span = (attrs["end"] - attrs["start"]).days + 1
+        if span < 1:
+            raise serializers.ValidationError({"end": "end must not be before start."}, code="invalid")
+        if span > self.max_days:
+            message = f"The range is {span} days; at most {self.max_days} are allowed."
+            raise serializers.ValidationError({"end": message}, code="range_too_long")
+        return attrs
 
 
 # --- Foods ------------------------------------------------------------------------------
@@ -303,6 +321,86 @@ class PlannedDayQuerySerializer(serializers.Serializer):
     date = serializers.DateField(help_text="The local day (YYYY-MM-DD).")
 
 
+# --- Targets ----------------------------------------------------------------------------
+
+
+def _macro_grams() -> serializers.DecimalField:
+    """An optional daily macro target in grams."""
+    return serializers.DecimalField(
+        max_digits=6,
+        decimal_places=1,
+        min_value=0,
+        max_value=2000,
+        required=False,
+        allow_null=True,
+        coerce_to_string=False,
+    )
+
+
+class NutritionTargetSerializer(OwnedModelSerializer):
+    """Daily targets from `effective_from` on (a local day), until the next target's date."""
+
+    energy_kcal = serializers.DecimalField(
+        max_digits=7, decimal_places=1, min_value=1, max_value=20000, coerce_to_string=False
+    )
+    protein_g = _macro_grams()
+    fat_g = _macro_grams()
+    carbohydrate_g = _macro_grams()
+
+    class Meta:
+        model = NutritionTarget
+        fields = [
+            "id",
+            "energy_kcal",
+            "protein_g",
+            "fat_g",
+            "carbohydrate_g",
+            "effective_from",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["created_at", "updated_at"]
+
+
+class TargetInForceSerializer(FastRepresentation, serializers.ModelSerializer):
+    """The nutrition target that applies on a day (the latest one effective on or before it)."""
+
+    energy_kcal = serializers.DecimalField(max_digits=7, decimal_places=1, coerce_to_string=False)
+    protein_g = serializers.DecimalField(max_digits=6, decimal_places=1, coerce_to_string=False, allow_null=True)
+    fat_g = serializers.DecimalField(max_digits=6, decimal_places=1, coerce_to_string=False, allow_null=True)
+    carbohydrate_g = serializers.DecimalField(max_digits=6, decimal_places=1, coerce_to_string=False, allow_null=True)
+
+    class Meta:
+        model = NutritionTarget
+        fields = ["id", "energy_kcal", "protein_g", "fat_g", "carbohydrate_g", "effective_from"]
+        read_only_fields = fields
+
+
+class AdherenceQuerySerializer(DayRangeQuerySerializer):
+    max_days = MAX_ADHERENCE_DAYS
+
+
+class AdherenceDaySerializer(serializers.Serializer):
+    date = serializers.DateField(help_text="The local day.")
+    target = TargetInForceSerializer(allow_null=True, help_text="The target in force that day; null if none.")
+    energy_kcal = serializers.FloatField(help_text="Energy eaten that day (diary entries).")
+    within_target = serializers.BooleanField(
+        allow_null=True,
+        help_text="Energy within the tolerance of the target's energy_kcal; null without a target or after today.",
+    )
+
+
+class AdherenceSerializer(serializers.Serializer):
+    start = serializers.DateField()
+    end = serializers.DateField()
+    tolerance_percent = serializers.IntegerField(help_text="A day is within target at energy_kcal +- this percent.")
+    streak = serializers.IntegerField(
+        help_text="Consecutive days within target up to the latest day with a target (today in progress "
+        "does not break it)."
+    )
+    days = AdherenceDaySerializer(many=True)
+
+
 # --- Diary ------------------------------------------------------------------------------
 
 
@@ -378,21 +476,8 @@ class DiaryEntryWriteSerializer(OwnedModelSerializer):
         return DiaryEntrySerializer(instance, context=self.context).data
 
 
-class DiarySummaryQuerySerializer(serializers.Serializer):
-    start = serializers.DateField(help_text="First local day (YYYY-MM-DD).")
-    end = serializers.DateField(help_text="Last local day, inclusive; at most 366 days after start.")
-
-    def validate(self, attrs):
-        from apps.nutrition.selectors import MAX_SUMMARY_DAYS
-
-        span = (attrs["end"] - attrs["start"]).days + 1
-        if span < 1:
-            raise serializers.ValidationError({"end": "end must not be before start."}, code="invalid")
-        if span > MAX_SUMMARY_DAYS:
-            raise serializers.ValidationError(
-                {"end": f"The range is {span} days; at most {MAX_SUMMARY_DAYS} are allowed."}, code="range_too_long"
-            )
-        return attrs
+class DiarySummaryQuerySerializer(DayRangeQuerySerializer):
+    max_days = MAX_SUMMARY_DAYS
 
 
 class MealSplitSerializer(FastRepresentation, serializers.Serializer):

@@ -7,5 +7,6 @@ router.register("foods", views.FoodViewSet, basename="foods")
 router.register("food-preferences", views.FoodPreferenceViewSet, basename="food-preferences")
 router.register("meals", views.MealViewSet, basename="meals")
 router.register("diary", views.DiaryEntryViewSet, basename="diary")
+router.register("nutrition-targets", views.NutritionTargetViewSet, basename="nutrition-target")
 
 urlpatterns = router.urls

@@ -9,9 +9,9 @@ from rest_framework.generics import get_object_or_404
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
-from apps.goals.selectors import targets_for_range, targets_on_days
 from apps.nutrition import selectors, services
 from apps.nutrition.api.examples import (
+    ADHERENCE_EXAMPLE,
     CHANGE_ENTRY_GRAMS,
     CREATE_CUSTOM_FOOD,
     ENTRY_EXAMPLE,
@@ -27,9 +27,13 @@ from apps.nutrition.api.examples import (
     RENAME_FOOD,
     SAVE_MEAL,
     SET_ALLERGY,
+    SET_TARGET_FROM_MONDAY,
     SUMMARY_EXAMPLE,
+    TARGET_EXAMPLE,
 )
 from apps.nutrition.api.serializers import (
+    AdherenceQuerySerializer,
+    AdherenceSerializer,
     DiaryEntrySerializer,
     DiaryEntryWriteSerializer,
     DiarySummaryQuerySerializer,
@@ -41,12 +45,13 @@ from apps.nutrition.api.serializers import (
     MealLogSerializer,
     MealSerializer,
     MealWriteSerializer,
+    NutritionTargetSerializer,
     PlannedDayQuerySerializer,
     PlannedDaySerializer,
     WarningSerializer,
 )
 from apps.nutrition.filters import DiaryEntryFilter
-from apps.nutrition.models import NUTRIENT_FIELDS, DiaryEntry, Food, FoodPreference, Meal
+from apps.nutrition.models import NUTRIENT_FIELDS, DiaryEntry, Food, FoodPreference, Meal, NutritionTarget
 from fithub.api.idempotency import idempotent
 from fithub.api.pagination import PageNumberPagination, TimeCursorPagination
 from fithub.api.viewsets import OwnedModelViewSet
@@ -424,11 +429,56 @@ class DiaryEntryViewSet(OwnedModelViewSet):
         # The day sums and the targets in force: two queries, one round trip.
         sums, target_rows = fetch_together(
             selectors.daily_sums(user=request.user, start=start, end=end),
-            targets_for_range(user=request.user, start=start, end=end),
+            selectors.targets_for_range(user=request.user, start=start, end=end),
         )
         days = selectors.summarize_days(sums, start=start, end=end)
-        targets = targets_on_days(target_rows, start=start, end=end)
+        targets = selectors.targets_on_days(target_rows, start=start, end=end)
         for day in days:
             day["target"] = targets.get(day["date"])
         summary = {"start": start, "end": end, "days": days}
         return Response(DiarySummarySerializer(summary, context=self.get_serializer_context()).data)
+
+
+@extend_validation_errors(["required", "invalid"], field_name="start", actions=["adherence"])
+@extend_validation_errors(["required", "invalid", "range_too_long"], field_name="end", actions=["adherence"])
+@extend_schema(tags=["goals"])
+@extend_schema_view(
+    list=extend_schema(summary="Your nutrition targets, newest effective date first", examples=[TARGET_EXAMPLE]),
+    retrieve=extend_schema(summary="Read a nutrition target", examples=[TARGET_EXAMPLE]),
+    create=extend_schema(
+        summary="Set a nutrition target from a date on",
+        examples=[SET_TARGET_FROM_MONDAY, TARGET_EXAMPLE],
+    ),
+    destroy=extend_schema(summary="Delete a nutrition target set by mistake"),
+)
+class NutritionTargetViewSet(OwnedModelViewSet):
+    """Daily energy and macro targets. Each applies from its `effective_from` day until the
+    next one's: a change is a new target, and the history stays, so every past day keeps the
+    target that was in force then. One target per date."""
+
+    queryset = NutritionTarget.objects.all()
+    serializer_class = NutritionTargetSerializer
+    http_method_names = ["get", "post", "delete", "head", "options"]
+
+    def perform_create(self, serializer):
+        serializer.instance = services.set_nutrition_target(user=self.request.user, **serializer.validated_data)
+
+    @extend_schema(
+        summary="Adherence to your targets, day by day, and the current streak",
+        parameters=[AdherenceQuerySerializer],
+        responses={200: AdherenceSerializer},
+        examples=[ADHERENCE_EXAMPLE],
+    )
+    @action(detail=False, methods=["get"], pagination_class=None, filter_backends=[])
+    def adherence(self, request):
+        """Per local day from `start` to `end` (at most 366 days): the target in force (null
+        if none), the energy eaten, and `within_target`: the energy is within 10% of the
+        target's energy_kcal (null without a target, or for a day after today). `streak` is
+        the number of consecutive days within target counted back from the latest day of the
+        range (not after today) that has a target; today, still in progress, does not break
+        it. Two queries whatever the range."""
+        params = AdherenceQuerySerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        result = selectors.adherence(user=request.user, **params.validated_data)
+        body = {**result.__dict__, "days": [day.__dict__ for day in result.days]}
+        return Response(AdherenceSerializer(body, context=self.get_serializer_context()).data)

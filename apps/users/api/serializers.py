@@ -1,7 +1,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from apps.measurements.selectors import BodyMetrics, body_metrics
+from apps.users import registry
 from apps.users.models import User
 
 
@@ -36,11 +36,11 @@ class UserSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = ["id", "email", "created_at", "updated_at"]
 
-    def _metrics(self, user: User) -> BodyMetrics:
+    def _metrics(self, user: User) -> registry.BodyMetrics:
         # One query (the latest weight) for the three fields.
         cache = self.__dict__.setdefault("_body_metrics", {})
         if user.pk not in cache:
-            cache[user.pk] = body_metrics(user=user)
+            cache[user.pk] = registry.body_metrics(user=user)
         return cache[user.pk]
 
     def to_representation(self, instance):

@@ -8,7 +8,7 @@ from rest_framework.views import APIView
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
-from apps.users import services
+from apps.users import registry, services
 from apps.users.api.examples import LOG_IN, PROFILE_EXAMPLE, REGISTER, export_example
 from apps.users.api.serializers import (
     AccountDeleteSerializer,
@@ -156,18 +156,8 @@ class PasswordChangeView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-EXPORT_LISTS = (
-    "foods",
-    "food_portions",
-    "food_preferences",
-    "meals",
-    "meal_items",
-    "diary_entries",
-    "measurement_types",
-    "measurements",
-    "goals",
-    "nutrition_targets",
-)
+# The lists the apps contribute (registered in their ready(), before any URLconf is loaded).
+EXPORT_LISTS = [section.name for section in registry.export_sections()]
 
 UserExportSerializer = inline_serializer(
     "UserExport",

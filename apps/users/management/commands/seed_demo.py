@@ -1,12 +1,13 @@
-"""manage.py seed_demo: a demo account with a month of diary and measurements (idempotent)."""
+"""manage.py seed_demo: a demo account with a month of diary and measurements (idempotent).
+
+The data comes from the seeders the apps register (`apps.users.registry`)."""
 
 import datetime
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from apps.measurements.demo import seed_demo_measurements
-from apps.nutrition.demo import seed_demo_diary
+from apps.users import registry
 from apps.users.models import User
 
 DEMO_EMAIL = "demo@fithub.example"
@@ -39,11 +40,7 @@ class Command(BaseCommand):
             )
             self.stdout.write(f"Created the demo account {DEMO_EMAIL}.")
         days = max(0, min(days, 366))
-        created = seed_demo_diary(user=user, days=days)
-        seed_demo_measurements(user=user, days=days)
+        done = [seed(user=user, days=days) for seed in registry.demo_seeders()]
         self.stdout.write(
-            self.style.SUCCESS(
-                f"Demo diary: {created} entries added; weights and a goal in place. "
-                f"Log in as {DEMO_EMAIL} / {DEMO_PASSWORD}."
-            )
+            self.style.SUCCESS(f"Demo data: {'; '.join(done)}. Log in as {DEMO_EMAIL} / {DEMO_PASSWORD}.")
         )

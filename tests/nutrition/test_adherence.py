@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from apps.goals.models import NutritionTarget
+from apps.nutrition.models import NutritionTarget
 from tests.nutrition.factories import QuickAddEntryFactory
 from tests.users.factories import UserFactory
 

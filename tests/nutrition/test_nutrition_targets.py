@@ -5,8 +5,8 @@ import factory
 import pytest
 from django.urls import reverse
 
-from apps.goals.models import NutritionTarget
-from apps.goals.selectors import target_in_force, targets_by_day
+from apps.nutrition.models import NutritionTarget
+from apps.nutrition.selectors import target_in_force, targets_by_day
 from tests.conftest import client_for
 from tests.users.factories import UserFactory
 
