@@ -36,7 +36,21 @@ def markdown_headline(results: dict) -> list[str]:
         return []
     ratios = cpu_ratios(load)
     cells = ", ".join(f"{name} **{fmt(value, 2)}x**" for name, value in ratios.items())
-    return [f"Worker CPU per request, FitHub / floor (same run): {cells}.", ""]
+    lines = [f"Worker CPU per request, FitHub / floor (same run): {cells}.", ""]
+    lists = list_ratios(load)
+    if lists:
+        cells = ", ".join(f"{name} **{fmt(value, 2)}x**" for name, value in lists.items())
+        lines += [f"Worker CPU per request of the other lists, against the unfiltered diary list's: {cells}.", ""]
+    return lines
+
+
+LISTS = ("diary_by_meal", "diary_by_dates", "weight_list", "measurement_list", "goal_list")
+
+
+def list_ratios(load: dict) -> dict[str, float | None]:
+    """FitHub's worker CPU per request on each other list over the unfiltered diary list's."""
+    diary = load.get("diary_list", {}).get("fithub", {}).get("cpu_ms_per_request")
+    return {name: ratio(load[name]["fithub"].get("cpu_ms_per_request"), diary) for name in LISTS if name in load}
 
 
 def markdown_direct(results: dict) -> list[str]:

@@ -189,6 +189,12 @@ def direct_phase(args: argparse.Namespace, env: dict, work: Path, runner: Runner
             "day_summary": ([f"/api/v1/diary/summary/?start={today}&end={today}"], True),
             "week_summary": ([f"/api/v1/diary/summary/?start={week}&end={today}"], True),
             "food_search": ([f"/api/v1/foods/?search={q}" for q in ("chicken", "apple", "rice", "cheese")], False),
+            # The other lists, filtered, 50 rows a page: their CPU against the diary list's.
+            "diary_by_meal": (["/api/v1/diary/?meal=lunch"], False),
+            "diary_by_dates": ([f"/api/v1/diary/?date_after={today - timedelta(days=60)}&date_before={today}"], False),
+            "weight_list": (["/api/v1/measurements/?type=weight"], False),
+            "measurement_list": (["/api/v1/measurements/"], False),
+            "goal_list": (["/api/v1/goals/?status=active"], False),
         }
         load = {}
         for name, (paths, with_floor) in scenarios.items():
