@@ -37,20 +37,40 @@ def markdown_headline(results: dict) -> list[str]:
     ratios = cpu_ratios(load)
     cells = ", ".join(f"{name} **{fmt(value, 2)}x**" for name, value in ratios.items())
     lines = [f"Worker CPU per request, FitHub / floor (same run): {cells}.", ""]
-    lists = list_ratios(load)
+    lists = (results.get("lists") or {}).get("lists", {})
     if lists:
-        cells = ", ".join(f"{name} **{fmt(value, 2)}x**" for name, value in lists.items())
-        lines += [f"Worker CPU per request of the other lists, against the unfiltered diary list's: {cells}.", ""]
+        cells = ", ".join(
+            f"{name} **{fmt(row['cpu_ratio']['median'], 2)}x**" for name, row in lists.items() if name != "diary_list"
+        )
+        lines += [
+            f"Worker CPU per request of the other lists / the unfiltered diary list's (interleaved): {cells}.",
+            "",
+        ]
     return lines
 
 
-LISTS = ("diary_by_meal", "diary_by_dates", "weight_list", "measurement_list", "goal_list")
-
-
-def list_ratios(load: dict) -> dict[str, float | None]:
-    """FitHub's worker CPU per request on each other list over the unfiltered diary list's."""
-    diary = load.get("diary_list", {}).get("fithub", {}).get("cpu_ms_per_request")
-    return {name: ratio(load[name]["fithub"].get("cpu_ms_per_request"), diary) for name in LISTS if name in load}
+def markdown_lists(results: dict) -> list[str]:
+    lists = results.get("lists")
+    if not lists:
+        return []
+    lines = [
+        "## Every list against the unfiltered diary list",
+        "",
+        f"FitHub, the direct phase's instance; {lists['rounds']} rounds of {lists['duration']} s runs, the diary list "
+        "and each other list (filtered, 50 rows a page) in an order turned every round; medians over the rounds; "
+        f"the CPU ratio is taken round by round, then its median. {CPU_NOTE}",
+        "",
+        "| list | path | req/s | p50 ms | p99 ms | worker CPU ms/req | CPU / diary list | per round |",
+        "|---|---|---:|---:|---:|---:|---:|---|",
+    ]
+    for name, row in lists["lists"].items():
+        per_round = ", ".join(fmt(value, 2) for value in row["cpu_ratio"]["rounds"])
+        lines.append(
+            f"| {name} | `{lists['paths'][name][0]}` | {row['rps']} "
+            f"| {fmt(row['p50_ms'], 1)} | {fmt(row['p99_ms'], 1)} "
+            f"| {fmt(row['cpu_ms_per_request'], 2)} | **{fmt(row['cpu_ratio']['median'], 2)}** | {per_round} |"
+        )
+    return [*lines, ""]
 
 
 def markdown_direct(results: dict) -> list[str]:
@@ -337,6 +357,7 @@ def markdown(results: dict) -> str:
     ]
     if results.get("load"):
         lines += markdown_direct(results)
+    lines += markdown_lists(results)
     lines += markdown_history(results)
     lines += markdown_recycle(results)
     if results.get("stack"):

@@ -189,12 +189,14 @@ def direct_phase(args: argparse.Namespace, env: dict, work: Path, runner: Runner
             "day_summary": ([f"/api/v1/diary/summary/?start={today}&end={today}"], True),
             "week_summary": ([f"/api/v1/diary/summary/?start={week}&end={today}"], True),
             "food_search": ([f"/api/v1/foods/?search={q}" for q in ("chicken", "apple", "rice", "cheese")], False),
-            # The other lists, filtered, 50 rows a page: their CPU against the diary list's.
-            "diary_by_meal": (["/api/v1/diary/?meal=lunch"], False),
-            "diary_by_dates": ([f"/api/v1/diary/?date_after={today - timedelta(days=60)}&date_before={today}"], False),
-            "weight_list": (["/api/v1/measurements/?type=weight"], False),
-            "measurement_list": (["/api/v1/measurements/"], False),
-            "goal_list": (["/api/v1/goals/?status=active"], False),
+        }
+        # The other lists, filtered, 50 rows a page: their CPU against the unfiltered diary list's.
+        other_lists = {
+            "diary_by_meal": ["/api/v1/diary/?meal=lunch"],
+            "diary_by_dates": [f"/api/v1/diary/?date_after={today - timedelta(days=60)}&date_before={today}"],
+            "weight_list": ["/api/v1/measurements/?type=weight"],
+            "measurement_list": ["/api/v1/measurements/"],
+            "goal_list": ["/api/v1/goals/?status=active"],
         }
         load = {}
         for name, (paths, with_floor) in scenarios.items():
@@ -213,6 +215,9 @@ def direct_phase(args: argparse.Namespace, env: dict, work: Path, runner: Runner
         )
         log("  " + summary_line(alone))
 
+        lists = None
+        if args.list_rounds:
+            lists = list_rounds(args, runner, servers["fithub"], scenarios["diary_list"][0], other_lists, tokens[1])
         history = None
         if args.long_users and args.history_rounds:
             history = history_rounds(
@@ -237,7 +242,40 @@ def direct_phase(args: argparse.Namespace, env: dict, work: Path, runner: Runner
                 log("  " + summary_line(rated[name]))
     finally:
         stop_all(processes)
-    return {"load": load, "rated": rated, "search_alone": alone, "history": history, "recycle": recycle}
+    return {
+        "load": load, "rated": rated, "search_alone": alone, "lists": lists, "history": history, "recycle": recycle,
+    }  # fmt: skip
+
+
+def list_rounds(args, runner: Runner, server: tuple, diary: list[str], others: dict, tokens: Path) -> dict:
+    """Each other list against the unfiltered diary list on FitHub, in rounds of short runs:
+    the diary list and then every other list, their order turned every round, so that each
+    ratio compares neighbours in time."""
+    base, master = server
+    names = ["diary_list", *others]
+    paths = {"diary_list": diary, **others}
+    for name in names:
+        warm_up(runner.wrk_binary, base + paths[name][0])
+    runs = {name: [] for name in names}
+    log(f"lists against the diary list: {args.list_rounds} interleaved rounds of {args.history_duration} s runs")
+    for round_ in range(args.list_rounds):
+        shift = round_ % len(names)
+        for name in names[shift:] + names[:shift]:
+            result = runner.load(base, master, paths[name], tokens, duration=args.history_duration)
+            runs[name].append(result)
+            log(f"  round {round_ + 1} {name}: " + summary_line(result))
+    return {
+        "rounds": args.list_rounds,
+        "duration": args.history_duration,
+        "paths": paths,
+        "lists": {
+            name: {
+                **stats.rounds_summary(runs[name]),
+                "cpu_ratio": stats.paired_ratios(runs[name], runs["diary_list"], "cpu_ms_per_request"),
+            }
+            for name in names
+        },
+    }
 
 
 def history_rounds(args, runner: Runner, servers: dict, tokens: dict, scenarios: dict) -> dict:
@@ -440,6 +478,7 @@ def arguments() -> argparse.Namespace:
     add("--connections", type=int, default=16)
     add("--workers", type=int, default=4, help="gunicorn sync workers per server (direct)")
     add("--login-users", type=int, default=64, help="users logged in over HTTP (one hash each; direct)")
+    add("--list-rounds", type=int, default=4, help="interleaved rounds of the other lists against the diary list")
     add("--history-rounds", type=int, default=4, help="interleaved rounds of 1y vs --long-years runs (0: skip)")
     add("--history-duration", type=int, default=5, help="seconds per run of those rounds")
     add("--recycle-rounds", type=int, default=3, help="interleaved rounds of the recycling variants (0: skip)")
@@ -501,6 +540,7 @@ def main() -> None:
         "load": direct["load"] if direct else None,
         "direct": {"rated": direct["rated"]} if direct else None,
         "search_alone": direct["search_alone"] if direct else None,
+        "lists": direct["lists"] if direct else None,
         "history": direct["history"] if direct else None,
         "recycle": direct["recycle"] if direct else None,
         "stack": stack,
