@@ -4,6 +4,8 @@ SHELL := /bin/bash
 
 UV := $(or $(shell command -v uv 2>/dev/null),$(HOME)/.local/bin/uv)
 PORT ?= 8000
+# make run listens on this machine only (DEBUG is on there); HOST=0.0.0.0 opens it to the network.
+HOST ?= 127.0.0.1
 # The test suite: tests/settings.py supplies a test secret, a fast password hasher and hosts.
 TEST_ENV := DJANGO_SETTINGS_MODULE=tests.settings DEBUG=0
 
@@ -29,7 +31,7 @@ run: deps ## Migrate, load the food database and demo data, serve on :8000 (SQLi
 	DEBUG=$${DEBUG:-1} $(UV) run python manage.py migrate --no-input
 	DEBUG=$${DEBUG:-1} $(UV) run python manage.py load_foods
 	DEBUG=$${DEBUG:-1} $(UV) run python manage.py seed_demo
-	DEBUG=$${DEBUG:-1} $(UV) run python manage.py runserver 0.0.0.0:$(PORT)
+	DEBUG=$${DEBUG:-1} $(UV) run python manage.py runserver $(HOST):$(PORT)
 
 test: deps ## Ruff, bandit and the whole pytest suite against a throwaway PostgreSQL primary + replica
 	$(TEST_ENV) harness/with-postgres.sh $(MAKE) --no-print-directory check

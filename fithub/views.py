@@ -18,6 +18,15 @@ def _error(status: int, code: str, detail: str) -> JsonResponse:
     )
 
 
+_CODES = {400: "bad_request", 403: "permission_denied", 404: "not_found", 405: "method_not_allowed",
+          413: "request_too_large", 414: "uri_too_long", 500: "error"}  # fmt: skip
+
+
+def error_code(status: int) -> str:
+    """The error code of a status answered outside DRF."""
+    return _CODES.get(status, "server_error" if status >= 500 else "client_error")
+
+
 def not_found(request, exception=None):
     return _error(404, "not_found", "Not found.")
 

@@ -1,3 +1,5 @@
+from datetime import date
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
@@ -35,3 +37,23 @@ class OwnedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
             # A malformed key (e.g. not a UUID, or an object) fails in the database field's
             # to_python: the same "incorrect_type" DRF answers for other unusable keys.
             self.fail("incorrect_type", data_type=type(data).__name__)
+
+
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2999, 12, 31)
+
+
+class DayField(serializers.DateField):
+    """A local day in a query: from 1900-01-01 to 2999-12-31. Nothing is logged outside
+    those years, and the day arithmetic around a day (the week before a trend, the day after
+    a range) stays inside the calendar; a day outside is a 400 naming the parameter."""
+
+    def __init__(self, **kwargs):
+        help_text = kwargs.get("help_text", "")
+        kwargs["help_text"] = f"{help_text} From {FIRST_DAY} to {LAST_DAY}.".strip()
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, value):
+        day = super().to_internal_value(value)
+        if not FIRST_DAY <= day <= LAST_DAY:
+            raise serializers.ValidationError(f"A day from {FIRST_DAY} to {LAST_DAY}.", code="invalid")
+        return day

@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from apps.measurements.models import VALUE_DIGITS, VALUE_PLACES, Measurement, MeasurementType
 from apps.measurements.selectors import visible_measurement_types
+from fithub.api.fields import DayField
 from fithub.api.serializers import OwnedModelSerializer
 
 
@@ -160,5 +161,5 @@ class MeasurementTrendSerializer(serializers.Serializer):
 
 class MeasurementTrendQuerySerializer(serializers.Serializer):
     type = serializers.CharField(max_length=64, help_text="A type id or built-in key (`weight`).")
-    start = serializers.DateField(required=False)
-    end = serializers.DateField(required=False)
+    start = DayField(required=False)
+    end = DayField(required=False)

@@ -18,7 +18,7 @@ from apps.nutrition.models import (
     NutritionTarget,
 )
 from apps.nutrition.selectors import MAX_ADHERENCE_DAYS, MAX_SUMMARY_DAYS
-from fithub.api.fields import OwnedPrimaryKeyRelatedField
+from fithub.api.fields import DayField, OwnedPrimaryKeyRelatedField
 from fithub.api.serializers import FastRepresentation, OwnedModelSerializer
 
 MAX_NUTRIENT = 100_000.0
@@ -101,8 +101,8 @@ class DayRangeQuerySerializer(serializers.Serializer):
     """Local days from `start` to `end`, inclusive: at most `max_days` of them."""
 
     max_days: int
-    start = serializers.DateField(help_text="First local day (YYYY-MM-DD).")
-    end = serializers.DateField(help_text="Last local day, inclusive; at most 366 days after start.")
+    start = DayField(help_text="First local day (YYYY-MM-DD).")
+    end = DayField(help_text="Last local day, inclusive; at most 366 days after start.")
 
     def validate(self, attrs):
         span = (attrs["end"] - attrs["start"]).days + 1
@@ -318,7 +318,7 @@ class PlannedDaySerializer(serializers.Serializer):
 
 
 class PlannedDayQuerySerializer(serializers.Serializer):
-    date = serializers.DateField(help_text="The local day (YYYY-MM-DD).")
+    date = DayField(help_text="The local day (YYYY-MM-DD).")
 
 
 # --- Targets ----------------------------------------------------------------------------
