@@ -263,3 +263,19 @@ def test_prometheus_loaded_and_evaluates_every_alert_rule(stack):
     # Both instances and the replica are up: those alerts stay quiet.
     states = {rule["name"]: rule["state"] for rule in loaded}
     assert states["FitHubInstanceDown"] == states["FitHubReplicaDown"] == states["FitHubReplicaLagHigh"] == "inactive"
+
+
+@pytest.mark.parametrize(
+    ("path", "headers", "status", "code"),
+    [
+        ("/api/v1/diary/?q=" + "x" * 20_000, {}, 414, "uri_too_long"),
+        ("/api/v1/diary/", {"X-Big": "y" * 20_000}, 400, "bad_request"),
+    ],
+)
+def test_nginx_own_errors_are_in_the_error_shape_with_the_request_id(stack, path, headers, status, code):
+    response = request(stack.https_url(path), headers=headers, cafile=stack.cafile)
+    assert response.status == status
+    assert response.headers["Content-Type"].startswith("application/json")
+    assert response.json()["errors"][0]["code"] == code
+    assert re.fullmatch(r"[0-9a-f]{32}", response.headers["X-Request-ID"])
+    assert response.headers.get_all("X-Content-Type-Options") == ["nosniff"]
