@@ -1,4 +1,5 @@
 from datetime import date
+from decimal import ROUND_HALF_EVEN, InvalidOperation
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
@@ -57,3 +58,23 @@ class DayField(serializers.DateField):
         if not FIRST_DAY <= day <= LAST_DAY:
             raise serializers.ValidationError(f"A day from {FIRST_DAY} to {LAST_DAY}.", code="invalid")
         return day
+
+
+class RoundedDecimalField(serializers.DecimalField):
+    """A decimal column's input: any finite JSON number (or numeric string) in range is taken
+    and rounded half-even to the column's places, as a phone's 165 lb in kg (74.84290263174965)
+    is; the schema says the precision. What is stored, and answered, is the rounded value."""
+
+    def __init__(self, max_digits: int, decimal_places: int, **kwargs):
+        kwargs.setdefault("rounding", ROUND_HALF_EVEN)
+        kwargs.setdefault("coerce_to_string", False)
+        help_text = kwargs.get("help_text", "")
+        kwargs["help_text"] = f"{help_text} Rounded half-even to {decimal_places} decimal places.".strip()
+        super().__init__(max_digits, decimal_places, **kwargs)
+
+    def validate_precision(self, value):
+        try:
+            rounded = self.quantize(value)
+        except InvalidOperation:  # more whole digits than the column holds
+            self.fail("max_digits", max_digits=self.max_digits)
+        return super().validate_precision(rounded)

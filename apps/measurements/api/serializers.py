@@ -6,14 +6,12 @@ from rest_framework import serializers
 
 from apps.measurements.models import VALUE_DIGITS, VALUE_PLACES, Measurement, MeasurementType
 from apps.measurements.selectors import visible_measurement_types
-from fithub.api.fields import DayField
+from fithub.api.fields import DayField, RoundedDecimalField
 from fithub.api.serializers import OwnedModelSerializer
 
 
 def value_field(**kwargs) -> serializers.DecimalField:
-    return serializers.DecimalField(
-        max_digits=VALUE_DIGITS, decimal_places=VALUE_PLACES, coerce_to_string=False, **kwargs
-    )
+    return RoundedDecimalField(max_digits=VALUE_DIGITS, decimal_places=VALUE_PLACES, **kwargs)
 
 
 class MeasurementTypeSerializer(OwnedModelSerializer):

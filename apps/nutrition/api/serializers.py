@@ -18,7 +18,7 @@ from apps.nutrition.models import (
     NutritionTarget,
 )
 from apps.nutrition.selectors import MAX_ADHERENCE_DAYS, MAX_SUMMARY_DAYS
-from fithub.api.fields import DayField, OwnedPrimaryKeyRelatedField
+from fithub.api.fields import DayField, OwnedPrimaryKeyRelatedField, RoundedDecimalField
 from fithub.api.serializers import FastRepresentation, OwnedModelSerializer
 
 MAX_NUTRIENT = 100_000.0
@@ -326,23 +326,15 @@ class PlannedDayQuerySerializer(serializers.Serializer):
 
 def _macro_grams() -> serializers.DecimalField:
     """An optional daily macro target in grams."""
-    return serializers.DecimalField(
-        max_digits=6,
-        decimal_places=1,
-        min_value=0,
-        max_value=2000,
-        required=False,
-        allow_null=True,
-        coerce_to_string=False,
+    return RoundedDecimalField(
+        max_digits=6, decimal_places=1, min_value=0, max_value=2000, required=False, allow_null=True
     )
 
 
 class NutritionTargetSerializer(OwnedModelSerializer):
     """Daily targets from `effective_from` on (a local day), until the next target's date."""
 
-    energy_kcal = serializers.DecimalField(
-        max_digits=7, decimal_places=1, min_value=1, max_value=20000, coerce_to_string=False
-    )
+    energy_kcal = RoundedDecimalField(max_digits=7, decimal_places=1, min_value=1, max_value=20000)
     protein_g = _macro_grams()
     fat_g = _macro_grams()
     carbohydrate_g = _macro_grams()

@@ -3,11 +3,16 @@ from rest_framework import serializers
 
 from apps.users import registry
 from apps.users.models import User
+from fithub.api.fields import RoundedDecimalField
 
 
 class UserSerializer(serializers.ModelSerializer):
     """The user's profile. Heights are centimetres; the email is changed by support only."""
 
+    height_cm = RoundedDecimalField(
+        max_digits=5, decimal_places=1, min_value=30, max_value=300, required=False, allow_null=True,
+        help_text="Height in centimetres (30-300).",
+    )  # fmt: skip
     age = serializers.IntegerField(read_only=True, allow_null=True, help_text="Whole years, from birth_date.")
     bmi = serializers.SerializerMethodField(help_text="From the latest weight and height_cm; null without them.")
     bmr_kcal = serializers.SerializerMethodField(
