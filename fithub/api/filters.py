@@ -64,7 +64,8 @@ class FilterPlan:
 
     def parse(self, query_params) -> tuple[tuple, dict[str, Any]]:
         """The shape (which filters apply, and how) and the values of the request's filters.
-        Invalid values are one 400 naming each parameter, as django-filter answers."""
+        Invalid values are one 400 naming each parameter, as django-filter answers; so is a
+        filter named with no value, which django-filter would ignore."""
         shape: list[Hashable] = []
         values: dict[str, Any] = {}
         errors: dict[str, list[ErrorDetail]] = {}
@@ -76,7 +77,8 @@ class FilterPlan:
             except DjangoValidationError as exc:
                 errors[spec.name] = [ErrorDetail(e.message % (e.params or ()), code=e.code) for e in exc.error_list]
                 continue
-            if value in EMPTY_VALUES:
+            if value in EMPTY_VALUES:  # named with no value (`?meal=`): not silently ignored
+                errors[spec.name] = [ErrorDetail("A value is required when the parameter is given.", code="required")]
                 continue
             how = None
             if hasattr(spec.filter, "shaped"):

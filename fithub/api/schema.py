@@ -126,6 +126,9 @@ class AutoSchema(StandardizedErrorsAutoSchema):
         extra = super()._get_extra_validation_errors()
         for name in self._page_parameters():
             extra.setdefault(name, set()).add("invalid")
+        filterset_class = getattr(self.view, "filterset_class", None) if self._is_list_view() else None
+        for name in getattr(filterset_class, "base_filters", {}):
+            extra.setdefault(name, set()).add("required")  # named with no value (fithub.api.filters)
         if self._is_idempotent():
             extra.setdefault("Idempotency-Key", set()).add("invalid")
         if self.method in {"POST", "PUT", "PATCH"} or self._has_delete_body():

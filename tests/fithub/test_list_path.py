@@ -258,3 +258,14 @@ def test_any_page_parameters_are_a_4xx_or_a_page(user, url, params):
     assert response.status_code in (200, 400, 404), response.content[:300]
     if response.status_code == 400:
         assert {e["attr"] for e in response.json()["errors"]} <= set(params) | {"search", "barcode"}
+
+
+@pytest.mark.parametrize(
+    ("url", "param"),
+    [(DIARY, "meal"), (DIARY, "date"), (DIARY, "date_after"), (MEASUREMENTS, "type"), (MEASUREMENTS, "start"),
+     (GOALS, "status"), (GOALS, "type")],
+)  # fmt: skip
+def test_a_filter_named_with_no_value_is_a_400_naming_it(url, param):
+    response = client_for(UserFactory()).get(url, {param: ""})
+    assert response.status_code == 400
+    assert [(e["attr"], e["code"]) for e in response.json()["errors"]] == [(param, "required")]
