@@ -57,6 +57,10 @@ migrations: deps ## Make migrations: make migrations APP=nutrition NAME=add_food
 test-ops: deps ## Only the operations checks: nginx, Prometheus, gunicorn, Docker, compose, workflows
 	$(TEST_ENV) harness/with-postgres.sh $(UV) run pytest tests/integration tests/fithub/test_metrics.py tests/fithub/test_request_id.py
 
+.PHONY: fuzz
+fuzz: deps ## schemathesis, every phase (stateful too), against the real gunicorn: make fuzz FUZZ_ARGS="--max-examples 100"
+	harness/with-postgres.sh $(UV) run python -m harness.fuzz $(FUZZ_ARGS)
+
 .PHONY: bench
 bench: deps ## Benchmark on loopback: FitHub vs the floor, the nginx stack under a mixed load: make bench BENCH_ARGS="--users 200"
 	SECRET_KEY=$${SECRET_KEY:-bench-only-secret-key-of-at-least-32-bytes} harness/with-postgres.sh $(UV) run python -m bench.run $(BENCH_ARGS)
