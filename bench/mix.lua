@@ -11,7 +11,7 @@
 --   BENCH_PASSWORD  the bench users' password, for the logins
 --   BENCH_RUN       unique to this wrk run: Idempotency-Keys are <run>-<thread>-<counter>
 --   BENCH_REFRESH   "first,count": the users whose refresh tokens seed this run's refreshes.
---                   A refresh token works once (rotation + blacklist), so every run gets its
+--                   A refresh token works once (rotation; reusing one ends its session), so every run gets its
 --                   own; each refresh or login response hands its new refresh token back.
 --   BENCH_THREADS   wrk's -t (the seed tokens are split between threads)
 --   BENCH_RATE      optional: pace the run at this many requests per second (bench/wrk_common.lua,

@@ -4,8 +4,8 @@
     -> OUT_FILE: "email access refresh goal_id today month_start" per user
     -> stdout: one JSON object {"users": N, "foods": [public food ids]}
 
-Tokens are minted in process with simplejwt (the same signed JWTs as POST /api/v1/auth/token/
-returns, each refresh token recorded as outstanding), so thousands of users cost no password hashing;
+Tokens are minted in process (a session each, the same signed JWTs as POST /api/v1/auth/token/
+returns), so thousands of users cost no password hashing;
 the mix still logs in over HTTP at its own share. `today` is the user's local day (their
 profile's time zone), `month_start` 29 days before it. The foods are, per search word, the
 first public food whose name contains it: what a user who searched would log.
@@ -28,11 +28,11 @@ import django
 django.setup()
 
 from django.db import transaction  # noqa: E402
-from rest_framework_simplejwt.tokens import RefreshToken  # noqa: E402
 
 from apps.goals.models import Goal  # noqa: E402
 from apps.nutrition.models import Food  # noqa: E402
 from apps.users.models import User  # noqa: E402
+from apps.users.services import start_session  # noqa: E402
 
 
 def main() -> None:
@@ -53,10 +53,10 @@ def main() -> None:
             user = users.get(email)
             if user is None or user.pk not in goals:
                 sys.exit(f"{email} or its goal is missing: run bench/generate.py with --users {args.users} or more")
-            refresh = RefreshToken.for_user(user)
+            pair = start_session(user=user)
             today = user.local_today()
             month_start = today - timedelta(days=29)
-            lines.append(f"{email} {refresh.access_token} {refresh} {goals[user.pk]} {today} {month_start}")
+            lines.append(f"{email} {pair.access} {pair.refresh} {goals[user.pk]} {today} {month_start}")
     args.out.write_text("\n".join(lines) + "\n")
 
     foods = []

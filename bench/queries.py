@@ -31,10 +31,10 @@ django.setup()
 from django.db import connections  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
-from rest_framework_simplejwt.tokens import AccessToken  # noqa: E402
 
 from apps.nutrition.models import DiaryEntry  # noqa: E402
 from apps.users.models import User  # noqa: E402
+from apps.users.services import start_session  # noqa: E402
 
 
 def endpoints() -> dict[str, str]:
@@ -54,7 +54,7 @@ def endpoints() -> dict[str, str]:
 
 def measure(email: str) -> tuple[dict, dict]:
     user = User.objects.get(email=email)
-    client = Client(HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(user)}", SERVER_NAME="127.0.0.1")
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {start_session(user=user).access}", SERVER_NAME="127.0.0.1")
     counts, sql = {}, {}
     for name, path in endpoints().items():
         client.get(path)  # warm: first-request work (replica health checks) is not per request

@@ -208,6 +208,13 @@ SIMPLE_JWT = {
     "USER_ID_FIELD": "id",
     "USER_ID_CLAIM": "user_id",
 }
+# Sessions (fithub.models.Session): one per refresh-token family, named by the `sid` claim of
+# its tokens. A rotated refresh token sent again within the grace window gets the same new
+# pair (a client that lost the response retries); later, it ends the session (reuse).
+REFRESH_REUSE_GRACE_SECONDS = env_int("REFRESH_REUSE_GRACE_SECONDS", 30)
+# How long the shared cache remembers a session alive; an ended one is remembered as long as
+# its access tokens can live. The database answers when the cache does not know.
+SESSION_ALIVE_CACHE_SECONDS = env_int("SESSION_ALIVE_CACHE_SECONDS", 60)
 
 # --- REST framework and the OpenAPI schema -------------------------------------------
 REST_FRAMEWORK = {

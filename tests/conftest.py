@@ -9,7 +9,6 @@ os.environ.setdefault("ALLOWED_HOSTS", "localhost,127.0.0.1,testserver")
 import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
-from rest_framework_simplejwt.tokens import RefreshToken
 
 from tests.users.factories import UserFactory
 
@@ -42,9 +41,20 @@ def user(db):
     return UserFactory()
 
 
+def tokens_for(user, **device):
+    """The token pair of a new session of the user's, as a login gives (without the password)."""
+    from apps.users.services import start_session
+
+    return start_session(user=user, **device)
+
+
+def access_token_for(user) -> str:
+    return tokens_for(user).access
+
+
 def client_for(user) -> APIClient:
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(user).access_token}")
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {access_token_for(user)}")
     return client
 
 

@@ -2,7 +2,9 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import BaseUserCreationForm, UserChangeForm
 
+from apps.users import services
 from apps.users.models import SecurityEvent, User
+from fithub.models import Session
 
 
 class UserCreationForm(BaseUserCreationForm):
@@ -17,8 +19,24 @@ class UserEditForm(UserChangeForm):
         fields = "__all__"
 
 
+class SessionInline(admin.TabularInline):
+    """The account's sessions, read-only: they end through the API or the account's state."""
+
+    model = Session
+    fields = ["created_at", "last_used_at", "ip", "user_agent", "ended_at", "end_reason"]
+    readonly_fields = fields
+    ordering = ["-last_used_at"]
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
+    """Deactivating or deleting an account here ends its sessions, as the API does."""
+
     add_form = UserCreationForm
     form = UserEditForm
     ordering = ["email"]
@@ -35,6 +53,21 @@ class UserAdmin(DjangoUserAdmin):
         ("Dates", {"fields": ["last_login", "created_at", "updated_at"]}),
     ]
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]})]
+    inlines = [SessionInline]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and not obj.is_active:
+            services.deactivate_account(user=obj)
+
+    def delete_model(self, request, obj):
+        services.end_sessions(user=obj, reason=Session.EndReason.ACCOUNT_DELETED)
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for user in queryset:
+            services.end_sessions(user=user, reason=Session.EndReason.ACCOUNT_DELETED)
+        super().delete_queryset(request, queryset)
 
 
 @admin.register(SecurityEvent)

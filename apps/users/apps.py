@@ -6,8 +6,6 @@ class UsersConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        # Also registers fithub.api.authentication's TokenUser, a proxy of User in this app,
-        # before anything (the migration autodetector) reads the models.
-        from apps.users import signals
-
-        signals.connect()
+        # Registers fithub.api.authentication's TokenUser, a proxy of User in this app, before
+        # anything (the migration autodetector) reads the models.
+        import fithub.api.authentication  # noqa: F401

@@ -154,9 +154,17 @@ class SecurityEvent(models.Model):
     """An audit record of a security-relevant event, with where it came from."""
 
     class Kind(models.TextChoices):
+        REGISTERED = "registered"
         LOGIN_SUCCEEDED = "login_succeeded"
         LOGIN_FAILED = "login_failed"
+        # The first refused attempt of a throttle window (IP or account), not each one: a
+        # flood of throttled logins must not become a flood of writes.
+        LOGIN_THROTTLED = "login_throttled"
         LOGOUT = "logout"
+        # A rotated refresh token sent again after the grace window: its session was ended.
+        REFRESH_REUSED = "refresh_reused"
+        SESSION_REVOKED = "session_revoked"
+        OTHER_SESSIONS_REVOKED = "other_sessions_revoked"
         PASSWORD_CHANGED = "password_changed"  # noqa: S105 - an event name, not a password
         ACCOUNT_DELETED = "account_deleted"
 

@@ -2,10 +2,13 @@
 
 from typing import Any
 
+from django.db.models import QuerySet
+from django.db.models.functions import Now
 from django.utils import timezone
 
 from apps.users import registry
 from apps.users.models import User
+from fithub.models import Session
 
 EXPORT_FORMAT_VERSION = 1
 
@@ -30,3 +33,9 @@ def export_user_data(*, user: User) -> dict[str, Any]:
         "exported_at": timezone.now(),
         **{section.name: _rows(section.rows(user)) for section in registry.export_sections()},
     }
+
+
+def live_sessions() -> QuerySet[Session]:
+    """Sessions neither ended nor past their refresh token's expiry, the most recently used
+    first (scoped to the caller by the viewset)."""
+    return Session.objects.filter(ended_at__isnull=True, expires_at__gt=Now()).order_by("-last_used_at", "-id")

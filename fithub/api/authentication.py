@@ -5,35 +5,52 @@ request's user is built from its `user_id` claim (`TokenUser`, below) and a read
 scopes rows to the user costs no query for the user. What a database lookup would catch is
 kept:
 
-- a deleted or deactivated account: `revoke_access_tokens` (called from the user model's
-  signals) marks the tokens issued until then as refused, in the shared cache, for one
-  token lifetime; and the first view that reads the user's fields loads the row and
-  refuses a missing or inactive user (401) in any case, cache or not;
+- an ended session: every token carries its session's id (`sid`, `fithub.api.tokens`), and
+  the session's state is read with the read-your-writes pin in one cache round trip.
+  Ending sessions (logout, a password change, the sessions list, a reused refresh token,
+  account deletion or deactivation) writes `ended_at` in the database and then marks them
+  ended in the shared cache. When the cache does not know a session (a restart, an
+  eviction) or cannot be reached, the database answers, on the primary, with one query by
+  primary key; a live session is then remembered for SESSION_ALIVE_CACHE_SECONDS (with
+  `add`, so it never overwrites an ended mark written meanwhile). A row that is gone (a
+  deleted account) is an ended session;
+- a deleted or deactivated account: the first view that reads the user's fields loads the
+  row and refuses a missing or inactive user (401) in any case;
 - a token past its expiry is refused: verified tokens are remembered per process (checking
   the signature and decoding the claims cost more than the rest of authentication), but
   only until their `exp`;
 - read-your-writes: a user who wrote in the last READ_YOUR_WRITES_SECONDS reads from the
-  primary for the rest of this request (the pin is read with the revocation, in one cache
-  round trip).
+  primary for the rest of this request.
 """
 
 from __future__ import annotations
 
+import logging
 import time
+import uuid
+from collections.abc import Iterable
 from datetime import timedelta
 
+import redis
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.db import OperationalError
 from rest_framework import exceptions
 from rest_framework_simplejwt import authentication
 from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken
 from rest_framework_simplejwt.settings import api_settings
 
+from fithub.api.tokens import SESSION_CLAIM
 from fithub.db.router import pin_current_context_to_primary, pin_key, reads_pinned_to_primary, use_primary
+from fithub.models import Session
 
 User = get_user_model()
+logger = logging.getLogger(__name__)
+
+# What the cache client raises when Redis cannot be reached or answer in time.
+CACHE_ERRORS = (redis.RedisError, OSError)
 
 
 class TokenUser(User):
@@ -73,15 +90,62 @@ class TokenUser(User):
         return None
 
 
-def _revoked_key(user_id) -> str:
-    return f"fithub:access-revoked:{user_id}"
+# A session's state in the shared cache: ended (until its access tokens have all expired), or
+# alive (for SESSION_ALIVE_CACHE_SECONDS).
+SESSION_ENDED, SESSION_ALIVE = 0, 1
 
 
-def revoke_access_tokens(user_id) -> None:
-    """Refuse the access tokens issued to this user until now (their refresh tokens are
-    blacklisted separately). Kept as long as such a token can live."""
-    lifetime = api_settings.ACCESS_TOKEN_LIFETIME.total_seconds()
-    cache.set(_revoked_key(user_id), int(time.time()), timeout=int(lifetime) + 60)
+def _session_key(session_id) -> str:
+    return f"fithub:session:{session_id}"
+
+
+def _ended_mark_seconds() -> int:
+    return int(api_settings.ACCESS_TOKEN_LIFETIME.total_seconds() + _leeway_seconds()) + 60
+
+
+def remember_sessions_ended(session_ids: Iterable) -> None:
+    """Refuse these sessions' access tokens on every instance from now on (their end is
+    being written to the database). If the cache cannot be reached, the database still
+    refuses them as soon as the cache stops remembering them alive
+    (SESSION_ALIVE_CACHE_SECONDS)."""
+    marks = {_session_key(session_id): SESSION_ENDED for session_id in session_ids}
+    if not marks:
+        return
+    try:
+        cache.set_many(marks, timeout=_ended_mark_seconds())
+    except CACHE_ERRORS:
+        logger.exception("could not mark %d ended sessions in the cache", len(marks))
+
+
+def remember_session_alive(session_id) -> None:
+    """Spare the next requests of a session that is alive (just started, or refreshed under
+    its row lock) the database lookup. `add`: an ended mark written meanwhile stays."""
+    _remember(session_id, alive=True)
+
+
+def _remember(session_id, *, alive: bool) -> None:
+    key = _session_key(session_id)
+    try:
+        if alive:
+            cache.add(key, SESSION_ALIVE, timeout=settings.SESSION_ALIVE_CACHE_SECONDS)
+        else:
+            cache.add(key, SESSION_ENDED, timeout=_ended_mark_seconds())
+    except CACHE_ERRORS:
+        logger.warning("could not remember a session's state in the cache", exc_info=True)
+
+
+def session_alive_in_database(session_id, user_id) -> bool:
+    """The database's answer, on the primary (a replica may not have the session's end, or
+    its start, yet). When the primary cannot be reached, a replica answers: its lag is
+    bounded, and reads it can serve keep working during a primary outage."""
+    alive = Session.objects.filter(pk=session_id, user_id=user_id, ended_at__isnull=True)
+    try:
+        with use_primary():
+            return alive.exists()
+    except OperationalError:
+        if not settings.DATABASE_REPLICAS or reads_pinned_to_primary():
+            raise
+    return alive.exists()
 
 
 # Access tokens whose signature and claims were verified in this process, until their expiry:
@@ -115,11 +179,27 @@ class JWTAuthentication(authentication.JWTAuthentication):
             user_id = User._meta.pk.to_python(validated_token[api_settings.USER_ID_CLAIM])
         except (KeyError, ValidationError):
             raise InvalidToken("Token contained no recognizable user identification") from None
-        flags = cache.get_many([pin_key(user_id), _revoked_key(user_id)])
-        revoked_at = flags.get(_revoked_key(user_id))
-        # A token issued in the second of the revocation is refused too (iat is in seconds).
-        if revoked_at is not None and validated_token.get("iat", 0) <= revoked_at:
-            raise AuthenticationFailed("User not found", code="user_not_found")
-        if pin_key(user_id) in flags and settings.DATABASE_REPLICAS:
+        try:
+            session_id = uuid.UUID(str(validated_token[SESSION_CLAIM]))
+        except (KeyError, ValueError):
+            # Tokens from before sessions existed: the client refreshes (its refresh token
+            # is adopted into a session) or logs in again.
+            raise InvalidToken("Token belongs to no session") from None
+        pin, session = pin_key(user_id), _session_key(session_id)
+        try:
+            flags = cache.get_many([pin, session])
+        except CACHE_ERRORS:
+            flags = None
+        state = None if flags is None else flags.get(session)
+        if state is None:
+            alive = session_alive_in_database(session_id, user_id)
+            if flags is not None:
+                _remember(session_id, alive=alive)
+        else:
+            alive = state == SESSION_ALIVE
+        if not alive:
+            raise AuthenticationFailed("This session has ended: log in again.", code="session_ended")
+        # Without the cache the pin is unknown: the primary is the reader that cannot be stale.
+        if settings.DATABASE_REPLICAS and (flags is None or pin in flags):
             pin_current_context_to_primary()
         return TokenUser.from_token(user_id)

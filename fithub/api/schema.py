@@ -15,7 +15,8 @@ from rest_framework import serializers
 
 
 class ErrorCode401Enum(models.TextChoices):
-    """DRF's codes plus simplejwt's (token_not_valid, no_active_account, user_not_found, ...)."""
+    """DRF's codes plus simplejwt's (token_not_valid, no_active_account, user_not_found, ...)
+    and session_ended: the token's session was ended (log in again)."""
 
     AUTHENTICATION_FAILED = "authentication_failed"
     NOT_AUTHENTICATED = "not_authenticated"
@@ -24,6 +25,7 @@ class ErrorCode401Enum(models.TextChoices):
     NO_ACTIVE_ACCOUNT = "no_active_account"
     USER_NOT_FOUND = "user_not_found"
     USER_INACTIVE = "user_inactive"
+    SESSION_ENDED = "session_ended"
 
 
 class ErrorCode409Enum(models.TextChoices):

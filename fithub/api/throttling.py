@@ -70,9 +70,14 @@ class CounterRateThrottle(throttling.SimpleRateThrottle):
         now = time.time()
         offset = zlib.crc32(key.encode()) % self.duration
         window = int((now + offset) // self.duration)
-        count = hit(f"{key}:{window}", self.duration + 1)
+        self.count = hit(f"{key}:{window}", self.duration + 1)
         self.seconds_left = max(1, math.ceil((window + 1) * self.duration - offset - now))
-        return count <= self.num_requests
+        return self.count <= self.num_requests
+
+    @property
+    def refused_first(self) -> bool:
+        """Whether this request is the first its window refused (one audit event per window)."""
+        return getattr(self, "count", 0) == self.num_requests + 1
 
     def wait(self) -> float:
         return self.seconds_left

@@ -11,12 +11,12 @@ import pytest
 from django.db import DatabaseError, connections, router
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from rest_framework_simplejwt.tokens import RefreshToken
 
 from apps.users.models import User
 from fithub.db.replicas import replica_selector
 from fithub.ops import metrics
 from harness.servers import PostgresServer
+from tests.conftest import access_token_for
 from tests.fithub.test_routing import wait_until_replicated
 from tests.live import gunicorn, last_queries_on, wait_for_replay
 from tests.users.factories import UserFactory
@@ -94,7 +94,7 @@ def test_a_user_reads_their_own_writes_in_the_next_request(client, settings):
 
 
 def _check_read_your_writes(client, paused_replay, writer, reader):
-    writer_token = f"Bearer {RefreshToken.for_user(writer).access_token}"
+    writer_token = f"Bearer {access_token_for(writer)}"
     patched = client.patch(
         reverse("users-me"), {"display_name": "New"}, content_type="application/json", HTTP_AUTHORIZATION=writer_token
     )
@@ -107,7 +107,7 @@ def _check_read_your_writes(client, paused_replay, writer, reader):
     assert len(on_replica) == 0
 
     # Someone who did not write still reads from the replica.
-    reader_token = f"Bearer {RefreshToken.for_user(reader).access_token}"
+    reader_token = f"Bearer {access_token_for(reader)}"
     with CaptureQueriesContext(connections[paused_replay]) as on_replica:
         assert client.get(reverse("users-me"), HTTP_AUTHORIZATION=reader_token).status_code == 200
     assert len(on_replica) >= 1
@@ -116,7 +116,7 @@ def _check_read_your_writes(client, paused_replay, writer, reader):
 def test_a_token_of_a_user_not_yet_on_the_replica_is_accepted(client, paused_replay):
     user = UserFactory()
     assert not User.objects.using(paused_replay).filter(pk=user.pk).exists()
-    token = f"Bearer {RefreshToken.for_user(user).access_token}"
+    token = f"Bearer {access_token_for(user)}"
     assert client.get(reverse("users-me"), HTTP_AUTHORIZATION=token).status_code == 200
 
 
@@ -124,7 +124,7 @@ def test_stopping_the_replica_fails_no_request(settings):
     """A gunicorn instance serves reads in a loop while the replica is stopped and started."""
     user = UserFactory()
     wait_until_replicated("replica_0", User, user.pk)
-    token = str(RefreshToken.for_user(user).access_token)
+    token = access_token_for(user)
     replica = PostgresServer.replica()
     statuses: list[int] = []
     env = {"REPLICA_RETRY_SECONDS": "0.5", "REPLICA_RETRY_MAX_SECONDS": "1", "REPLICA_CHECK_SECONDS": "0.5"}
@@ -161,7 +161,7 @@ def test_stopping_the_replica_fails_no_request(settings):
 
 def test_primary_down_answers_503_fast_and_recovers_by_itself():
     user = UserFactory()
-    token = str(RefreshToken.for_user(user).access_token)
+    token = access_token_for(user)
     primary = PostgresServer.primary()
     with gunicorn(workers=2) as server:
         assert server.request("PATCH", "/api/v1/users/me/", {"display_name": "Up"}, token=token)[0] == 200

@@ -120,9 +120,9 @@ def test_a_request_that_writes_reads_its_own_writes_on_a_lagging_replica(client,
 def test_a_safe_request_reads_from_the_replica(client, replica):
     user = UserFactory()
     wait_until_replicated(replica, User, user.pk)
-    from rest_framework_simplejwt.tokens import RefreshToken
+    from tests.conftest import access_token_for
 
-    access = RefreshToken.for_user(user).access_token
+    access = access_token_for(user)
     with CaptureQueriesContext(connections[replica]) as on_replica:
         response = client.get(reverse("users-me"), HTTP_AUTHORIZATION=f"Bearer {access}")
     assert response.status_code == 200

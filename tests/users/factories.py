@@ -1,6 +1,9 @@
 import factory
+from django.utils import timezone
 
 from apps.users.models import User
+from fithub.api.tokens import new_jti, refresh_expiry
+from fithub.models import Session
 
 PASSWORD = "s3cret-Horse-battery"
 
@@ -19,3 +22,18 @@ class UserFactory(factory.django.DjangoModelFactory):
     def _save_password(obj, create, extracted, **kwargs):
         if create:
             obj.save(update_fields=["password"])
+
+
+class SessionFactory(factory.django.DjangoModelFactory):
+    """A live session (its tokens: `fithub.api.tokens.pair_for(session)`)."""
+
+    class Meta:
+        model = Session
+
+    user = factory.SubFactory(UserFactory)
+    last_used_at = factory.LazyFunction(timezone.now)
+    ip = "203.0.113.9"
+    user_agent = "FitHub/1.0 (test)"
+    refresh_jti = factory.LazyFunction(new_jti)
+    rotated_at = factory.LazyFunction(timezone.now)
+    expires_at = factory.LazyAttribute(lambda session: refresh_expiry(session.rotated_at))

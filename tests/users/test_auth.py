@@ -1,6 +1,5 @@
 import pytest
 from django.urls import reverse
-from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
 
 from apps.users.models import User
 from tests.conftest import client_for
@@ -83,36 +82,51 @@ def test_login_with_a_wrong_password_is_401(api_client, user):
     assert response.json()["errors"][0]["code"] == "no_active_account"
 
 
-def test_refresh_rotates_and_blacklists_the_old_token(api_client, user):
+def test_refresh_rotates_the_refresh_token(api_client, user):
     first = login(api_client, user.email).json()
     rotated = api_client.post(REFRESH, {"refresh": first["refresh"]})
     assert rotated.status_code == 200
+    assert set(rotated.json()) == {"access", "refresh"}
     assert rotated.json()["refresh"] != first["refresh"]
-    assert BlacklistedToken.objects.filter(token__token=first["refresh"]).exists()
-
-    reused = api_client.post(REFRESH, {"refresh": first["refresh"]})
-    assert reused.status_code == 401
-    assert reused.json()["errors"][0]["code"] == "token_not_valid"
 
     again = api_client.post(REFRESH, {"refresh": rotated.json()["refresh"]})
     assert again.status_code == 200
+    # Sending the first one again: tests/users/test_sessions.py (the grace window, then reuse).
 
 
-def test_logout_blacklists_the_refresh_token(api_client, user):
+def test_logout_ends_the_session_refresh_and_access_tokens_alike(api_client, user):
     tokens = login(api_client, user.email).json()
     api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['access']}")
     assert api_client.post(LOGOUT, {"refresh": tokens["refresh"]}).status_code == 204
     assert api_client.post(REFRESH, {"refresh": tokens["refresh"]}).status_code == 401
-    # Logging out twice with the same token is an error, not a silent success.
-    assert api_client.post(LOGOUT, {"refresh": tokens["refresh"]}).status_code == 400
+    # The access token went with its session: logging out twice is refused, not a silent success.
+    again = api_client.post(LOGOUT, {"refresh": tokens["refresh"]})
+    assert again.status_code == 401
+    assert again.json()["errors"][0]["code"] == "session_ended"
 
 
-def test_logout_refuses_another_users_refresh_token(api_client, user):
+def test_logout_needs_no_body(api_client, user):
+    tokens = login(api_client, user.email).json()
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['access']}")
+    assert api_client.post(LOGOUT).status_code == 204
+    assert api_client.get(ME).status_code == 401
+
+
+def test_logout_refuses_a_refresh_token_of_another_session(api_client, user):
     other = UserFactory()
     their_tokens = login(api_client, other.email).json()
-    response = client_for(user).post(LOGOUT, {"refresh": their_tokens["refresh"]})
-    assert response.status_code == 400
+    my_other_session = login(api_client, user.email).json()
+    me = client_for(user)
+    for refresh in (their_tokens["refresh"], my_other_session["refresh"]):
+        response = me.post(LOGOUT, {"refresh": refresh})
+        assert response.status_code == 400
+        assert response.json()["errors"][0] == {
+            "code": "token_not_valid",
+            "detail": "Token is invalid or expired",
+            "attr": "refresh",
+        }
     assert api_client.post(REFRESH, {"refresh": their_tokens["refresh"]}).status_code == 200
+    assert api_client.post(REFRESH, {"refresh": my_other_session["refresh"]}).status_code == 200
 
 
 def test_logout_needs_authentication(api_client):

@@ -72,7 +72,8 @@ def test_patch_profile_validation_errors_name_the_field(auth_client, user, paylo
 
 def test_change_password(auth_client, api_client, user):
     response = auth_client.post(PASSWORD_URL, {"old_password": PASSWORD, "new_password": "a brand new passphrase"})
-    assert response.status_code == 204
+    assert response.status_code == 200
+    assert set(response.json()) == {"access", "refresh"}
     assert api_client.post(TOKEN, {"email": user.email, "password": PASSWORD}).status_code == 401
     assert api_client.post(TOKEN, {"email": user.email, "password": "a brand new passphrase"}).status_code == 200
 

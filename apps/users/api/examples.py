@@ -18,6 +18,34 @@ REGISTER = OpenApiExample(
 )
 LOG_IN = OpenApiExample("Log in", value={"email": EMAIL, "password": "correct horse battery"}, request_only=True)
 
+# Shortened: real tokens are a few hundred characters. Both carry the session's id (`sid`).
+ACCESS = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ0b2tlbl90eXBlIjoiYWNjZXNzIiwic2lkIjoiLi4uIn0.c2lnbmF0dXJl"
+REFRESH = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ0b2tlbl90eXBlIjoicmVmcmVzaCIsInNpZCI6Ii4uLiJ9.c2lnbmF0dXJl"
+TOKEN_PAIR = OpenApiExample("A token pair", value={"access": ACCESS, "refresh": REFRESH}, response_only=True)
+REFRESH_REQUEST = OpenApiExample("Refresh", value={"refresh": REFRESH}, request_only=True)
+LOG_OUT = OpenApiExample("Log out", value={}, request_only=True)
+CHANGE_PASSWORD = OpenApiExample(
+    "Change the password",
+    value={"old_password": "correct horse battery", "new_password": "a longer passphrase still"},
+    request_only=True,
+)
+
+# --- Sessions ---------------------------------------------------------------------------
+
+SESSION_ID = "01936b40-2c1d-7e5f-8a9b-0c1d2e3f4a5b"
+SESSION_EXAMPLE = OpenApiExample(
+    "A session",
+    value={
+        "id": SESSION_ID,
+        "created_at": "2026-11-02T07:45:10Z",
+        "last_used_at": "2026-11-21T17:58:03Z",
+        "ip": "203.0.113.24",
+        "user_agent": "FitHub/2.3 (iPhone; iOS 18.1)",
+        "current": True,
+    },
+    response_only=True,
+)
+
 # --- Profile ----------------------------------------------------------------------------
 
 PROFILE_EXAMPLE = OpenApiExample(

@@ -1,9 +1,13 @@
+from django.contrib.auth import authenticate
 from drf_spectacular.utils import extend_schema_field
-from rest_framework import serializers
+from rest_framework import exceptions, serializers
+from rest_framework_simplejwt.settings import api_settings
 
 from apps.users import registry
 from apps.users.models import User
 from fithub.api.fields import RoundedDecimalField
+from fithub.api.tokens import SESSION_CLAIM
+from fithub.models import Session
 
 
 class UserSerializer(serializers.ModelSerializer):
@@ -86,5 +90,53 @@ class AccountDeleteSerializer(serializers.Serializer):
     password = serializers.CharField(max_length=128, style={"input_type": "password"})
 
 
+class LoginSerializer(serializers.Serializer):
+    """Email and password; `user` is the account they prove, once valid."""
+
+    email = serializers.CharField(max_length=254, write_only=True)
+    password = serializers.CharField(max_length=128, write_only=True, style={"input_type": "password"})
+
+    def validate(self, attrs):
+        self.user = authenticate(self.context.get("request"), email=attrs["email"], password=attrs["password"])
+        if not api_settings.USER_AUTHENTICATION_RULE(self.user):
+            raise exceptions.AuthenticationFailed(
+                "No active account found with the given credentials", code="no_active_account"
+            )
+        return attrs
+
+
+class TokenPairSerializer(serializers.Serializer):
+    access = serializers.CharField(read_only=True, help_text="Send as `Authorization: Bearer <access>` (15 minutes).")
+    refresh = serializers.CharField(
+        read_only=True, help_text="Exchange it at /api/v1/auth/token/refresh/ for the next pair (14 days, works once)."
+    )
+
+
+class RefreshSerializer(serializers.Serializer):
+    refresh = serializers.CharField(max_length=2048, write_only=True)
+
+
 class LogoutSerializer(serializers.Serializer):
-    refresh = serializers.CharField(max_length=2048, help_text="The refresh token to revoke.")
+    refresh = serializers.CharField(
+        max_length=2048,
+        required=False,
+        help_text="Optional: the session's refresh token. When sent, it must be one of this session's.",
+    )
+
+
+class SessionSerializer(serializers.ModelSerializer):
+    """A signed-in device: one per login, kept through its token refreshes."""
+
+    current = serializers.SerializerMethodField(
+        help_text="Whether this is the session of the token making the request."
+    )
+
+    class Meta:
+        model = Session
+        fields = ["id", "created_at", "last_used_at", "ip", "user_agent", "current"]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.BooleanField())
+    def get_current(self, session: Session) -> bool:
+        token = getattr(self.context.get("request"), "auth", None)
+        return token is not None and str(token.get(SESSION_CLAIM)) == str(session.pk)
