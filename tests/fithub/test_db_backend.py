@@ -53,7 +53,7 @@ def test_times_are_the_values_djangos_loader_gives_utc_aware():
 
 
 @pytest.mark.django_db
-def test_orm_reads_times_back_as_written(user):
+def test_orm_reads_times_back_as_written(user, builtin_types):  # built-ins: a transactional test may flush them
     from apps.measurements.models import Measurement, MeasurementType
 
     when = datetime(2026, 7, 1, 6, 15, 30, 250000, tzinfo=UTC)
