@@ -199,10 +199,16 @@ def _quick_add(entry: DiaryEntry, *, label: str, nutrients: dict | None, grams, 
         setattr(entry, name, nutrients.get(name) or 0.0)
 
 
+# What was eaten: only a change of these recomputes an entry's nutrients.
+AMOUNT_FIELDS = ("food", "grams", "portion", "quantity")
+
+
 @transaction.atomic
 def update_entry(*, entry: DiaryEntry, data: dict) -> LogResult:
-    """Change an entry; its nutrients are recomputed from the food as it is now (or the
-    quick-add values sent), and its local day from consumed_at in the user's zone."""
+    """Change an entry. Its nutrients (and label) are recomputed from the food as it is now
+    only when what was eaten changes (food, grams, portion or quantity); moving it to another
+    meal or time keeps them. A quick-add entry takes the label and nutrients sent. Its local
+    day follows consumed_at, in the user's zone."""
     user = entry.user
     for key in ("meal", "consumed_at"):
         if key in data:
@@ -224,9 +230,10 @@ def update_entry(*, entry: DiaryEntry, data: dict) -> LogResult:
             grams, portion, quantity = entry.grams, None, None
         if portion is None:
             quantity = None
-        amount = _grams(food=food, grams=grams, portion=portion, quantity=quantity)
-        entry.portion, entry.quantity = portion, quantity
-        _apply_food(entry, food, amount)
+        if _amount_changed(entry, food=food, grams=grams, portion=portion, quantity=quantity):
+            amount = _grams(food=food, grams=grams, portion=portion, quantity=quantity)
+            entry.portion, entry.quantity = portion, quantity
+            _apply_food(entry, food, amount)
         warnings = allergy_warnings(user=user, foods=[food])
     else:
         nutrients = {name: data.get(name, getattr(entry, name)) for name in NUTRIENT_FIELDS}
@@ -241,6 +248,16 @@ def update_entry(*, entry: DiaryEntry, data: dict) -> LogResult:
     _validate_entry(entry)
     entry.save()
     return LogResult(entries=[entry], warnings=warnings)
+
+
+def _amount_changed(entry: DiaryEntry, *, food: Food, grams, portion: FoodPortion | None, quantity) -> bool:
+    """Whether the amount an edit asks for differs from the entry's (sending the same food
+    and grams again is no change)."""
+    if food.pk != entry.food_id:
+        return True
+    if portion is not None:
+        return portion.pk != entry.portion_id or quantity != entry.quantity
+    return entry.portion_id is not None or grams != entry.grams
 
 
 # --- Saved meals ------------------------------------------------------------------------
