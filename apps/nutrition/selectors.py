@@ -108,17 +108,18 @@ def with_portions(queryset: QuerySet[Food]) -> QuerySet[Food]:
 
 
 def annotate_preferences(queryset: QuerySet[Food], user) -> QuerySet[Food]:
-    """`is_favorite` and `is_allergen` for the caller, as subqueries (no query per row)."""
+    """`is_favorite`, `is_disliked` and `is_allergen` for the caller, as subqueries (no query per row)."""
     return _with_preferences(queryset, _user_param(user))
 
 
 def _with_preferences(queryset: QuerySet[Food], user_id: Param | None) -> QuerySet[Food]:
     if user_id is None:
         false = Value(False, output_field=BooleanField())
-        return queryset.annotate(is_favorite=false, is_allergen=false)
+        return queryset.annotate(is_favorite=false, is_disliked=false, is_allergen=false)
     mine = FoodPreference.objects.filter(user_id=user_id, food=OuterRef("pk"))
     return queryset.annotate(
         is_favorite=Exists(mine.filter(favorite=True)),
+        is_disliked=Exists(mine.filter(dislike=True)),
         is_allergen=Exists(mine.filter(allergy=True)),
     )
 
@@ -153,7 +154,8 @@ def search_foods(
     """Foods visible to the user, ranked for a search box.
 
     Order: the user's favorites, then an exact name, then names starting with the query,
-    then names containing every word. When no name contains every word as typed, PostgreSQL
+    then names containing every word; the foods the user dislikes come after all the others,
+    in the same order among themselves. When no name contains every word as typed, PostgreSQL
     falls back to fuzzy matches (every word within trigram word similarity of the name, so
     typos match). Within each class unprepared
     ("raw") foods come first, since a bare name most often means the ingredient, then the
@@ -165,7 +167,7 @@ def search_foods(
 
     `reads`: how many leading rows the caller will read (a page's offset plus its size). The
     trigram closeness, most of the query's time, is then computed only for the rows that can
-    be among them: rows of a (favorite, match, raw) class that starts after row `reads` sort
+    be among them: rows of a (favorite, disliked, match, raw) class that starts after row `reads` sort
     after it whatever their closeness. The order of the first `reads` rows is unchanged.
 
     Names are compared through the stored `search_name` column and its trigram index, for the
@@ -193,7 +195,7 @@ def _ranked_foods(search: _Search, values: dict[str, Any]) -> QuerySet[Food]:
         queryset = queryset.filter(barcode=Param("barcode", values["barcode"]))
     words = [Param(f"w{index}", values[f"w{index}"]) for index in range(len(search.long_words))]
     if not words:
-        return with_portions(queryset.order_by("-is_favorite", "name", "id"))
+        return with_portions(queryset.order_by("-is_favorite", "is_disliked", "name", "id"))
 
     phrase = Param("phrase", values["phrase"])
     postgres = connection.vendor == "postgresql"
@@ -217,10 +219,12 @@ def _ranked_foods(search: _Search, values: dict[str, Any]) -> QuerySet[Food]:
             ),
             raw_rank=Case(When(raw, then=Value(0)), default=Value(1), output_field=IntegerField()),
             closeness=_within_first(
-                search.reads, closeness, by=[F("is_favorite").desc(), F("match_rank"), F("raw_rank")]
+                search.reads,
+                closeness,
+                by=[F("is_favorite").desc(), F("is_disliked"), F("match_rank"), F("raw_rank")],
             ),
         )
-        .order_by("-is_favorite", "match_rank", "raw_rank", "-closeness", Length("name"), "name", "id")
+        .order_by("-is_favorite", "is_disliked", "match_rank", "raw_rank", "-closeness", Length("name"), "name", "id")
     )
 
 

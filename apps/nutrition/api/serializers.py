@@ -135,6 +135,9 @@ class FoodSerializer(FastRepresentation, serializers.ModelSerializer):
     is_public = serializers.BooleanField(read_only=True, help_text="Public (USDA) foods are read-only.")
     portions = FoodPortionSerializer(source="portion_list", many=True, read_only=True)
     is_favorite = serializers.SerializerMethodField(help_text="The caller marked this food a favorite.")
+    is_disliked = serializers.SerializerMethodField(
+        help_text="The caller dislikes this food: search ranks it below every food not disliked."
+    )
     is_allergen = serializers.SerializerMethodField(help_text="The caller marked this food an allergy.")
 
     class Meta:
@@ -151,6 +154,7 @@ class FoodSerializer(FastRepresentation, serializers.ModelSerializer):
             *NUTRIENT_FIELDS,
             "portions",
             "is_favorite",
+            "is_disliked",
             "is_allergen",
             "created_at",
             "updated_at",
@@ -159,6 +163,9 @@ class FoodSerializer(FastRepresentation, serializers.ModelSerializer):
 
     def get_is_favorite(self, food) -> bool:
         return bool(getattr(food, "is_favorite", False))
+
+    def get_is_disliked(self, food) -> bool:
+        return bool(getattr(food, "is_disliked", False))
 
     def get_is_allergen(self, food) -> bool:
         return bool(getattr(food, "is_allergen", False))

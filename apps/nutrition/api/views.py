@@ -113,7 +113,8 @@ class FoodPagination(PageNumberPagination):
     list=extend_schema(
         summary="Search foods",
         description="Public foods plus your own, ranked: your favorites, exact name, prefix, every word, "
-        "then typo-tolerant matches (PostgreSQL). No authentication needed (public foods only then).",
+        "then typo-tolerant matches (PostgreSQL); foods you dislike come after every other match. "
+        "No authentication needed (public foods only then).",
         parameters=[FoodSearchQuerySerializer],
         examples=[FOOD_EXAMPLE],
     ),
@@ -227,8 +228,8 @@ class FoodViewSet(OwnedModelViewSet):
     destroy=extend_schema(summary="Forget a food preference"),
 )
 class FoodPreferenceViewSet(OwnedModelViewSet):
-    """Favorite, disliked and allergy foods. Search ranks favorites first and flags allergies;
-    logging an allergy food works but the response carries a warning."""
+    """Favorite, disliked and allergy foods. Search ranks favorites first and disliked foods
+    last, and flags allergies; logging an allergy food works but the response carries a warning."""
 
     queryset = FoodPreference.objects.select_related("food")
     serializer_class = FoodPreferenceSerializer
