@@ -130,6 +130,17 @@ class MeasurementSerializer(OwnedModelSerializer):
             fields["type"].read_only = True
         return fields
 
+    def sent_for_comparison(self) -> dict:
+        """The value as entered, in its unit (the type's unless another is given)."""
+        sent = super().sent_for_comparison()
+        if "value" in sent or "unit" in sent:
+            sent["unit"] = sent.get("unit") or self.validated_data["type"].unit
+        return sent
+
+    def shown_for_comparison(self, instance) -> dict:
+        shown = super().shown_for_comparison(instance)
+        return {**shown, "value": shown["entered_value"], "unit": shown["entered_unit"]}
+
 
 class MeasurementBulkSerializer(serializers.Serializer):
     items = MeasurementSerializer(many=True, allow_empty=False, max_length=500)

@@ -126,7 +126,7 @@ class MeasurementViewSet(OwnedModelViewSet):
         examples=[RECORD_WEEK_OF_WEIGHTS],
     )
     @action(detail=False, methods=["post"], url_path="bulk", filterset_class=None, pagination_class=None)
-    @idempotent
+    @idempotent(shows=lambda view, body: (view.get_queryset(), [row["id"] for row in body["results"]]))
     def bulk(self, request):
         """Up to 500 measurements in one transaction. If any row is invalid nothing is written
         and the error's `attr` names the row: `items.3.value`. Rows whose `id` you already

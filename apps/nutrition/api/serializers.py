@@ -129,6 +129,16 @@ class FoodPortionSerializer(FastRepresentation, serializers.ModelSerializer):
         list_serializer_class = FlatErrorsListSerializer
 
 
+class FoodPortionWriteSerializer(serializers.Serializer):
+    """A household measure of a custom food and its weight in grams."""
+
+    description = serializers.CharField(max_length=120)
+    grams = FiniteFloatField(min_value=0.01, max_value=MAX_GRAMS)
+
+    class Meta:
+        list_serializer_class = FlatErrorsListSerializer
+
+
 class FoodSerializer(FastRepresentation, serializers.ModelSerializer):
     """A food: nutrients per 100 g (null = unknown), portions, and the caller's preference flags."""
 
@@ -181,7 +191,7 @@ class FoodSearchQuerySerializer(serializers.Serializer):
 class FoodWriteSerializer(OwnedModelSerializer):
     """A custom food of the caller's. Sending `portions` replaces them all."""
 
-    portions = FoodPortionSerializer(many=True, required=False)
+    portions = FoodPortionWriteSerializer(many=True, required=False)
     energy_kcal = _nutrient_field(required=False, allow_null=True)
     protein_g = _nutrient_field(required=False, allow_null=True)
     fat_g = _nutrient_field(required=False, allow_null=True)
@@ -300,6 +310,12 @@ class MealWriteSerializer(OwnedModelSerializer):
 
     def to_representation(self, instance):
         return MealSerializer(instance, context=self.context).data
+
+    def sent_for_comparison(self) -> dict:
+        sent = super().sent_for_comparison()
+        if sent.get("weekdays") is not None:  # a set of days, shown Monday first
+            sent["weekdays"] = [day for day in WEEKDAYS if day in sent["weekdays"]]
+        return sent
 
 
 class MealLogSerializer(serializers.Serializer):
@@ -481,6 +497,19 @@ class DiaryEntryWriteSerializer(OwnedModelSerializer):
 
     def to_representation(self, instance):
         return DiaryEntrySerializer(instance, context=self.context).data
+
+    def sent_for_comparison(self) -> dict:
+        """As the entry is written: a food entry is labelled with the food's name, and a
+        portion without a quantity is one portion."""
+        sent = super().sent_for_comparison()
+        if sent.get("food") is not None:
+            sent.pop("label", None)
+        if sent.get("portion") is not None:
+            if sent.get("grams") is None:
+                sent.pop("grams", None)
+            if sent.get("quantity") is None:
+                sent["quantity"] = 1.0
+        return sent
 
 
 class DiarySummaryQuerySerializer(DayRangeQuerySerializer):

@@ -236,12 +236,8 @@ class FoodPreferenceViewSet(OwnedModelViewSet):
     filter_backends: list = []
     http_method_names = ["get", "post", "put", "patch", "delete", "head", "options"]
 
-    def create(self, request, *args, **kwargs):
-        self._created = True
-        response = super().create(request, *args, **kwargs)
-        if response.status_code == status.HTTP_201_CREATED and not self._created:
-            response.status_code = status.HTTP_200_OK
-        return response
+    def created_status(self) -> int:
+        return status.HTTP_201_CREATED if self._created else status.HTTP_200_OK
 
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
@@ -307,6 +303,10 @@ class MealViewSet(OwnedModelViewSet):
     def perform_create(self, serializer):
         self._save(serializer, meal=None)
 
+    def entries(self):
+        """The caller's diary entries (those a logged meal wrote)."""
+        return selectors.diary_entries(user=self.request.user)
+
     def perform_update(self, serializer):
         self._save(serializer, meal=serializer.instance)
 
@@ -328,7 +328,7 @@ class MealViewSet(OwnedModelViewSet):
         examples=[LOG_MEAL_FOR_DINNER],
     )
     @action(detail=True, methods=["post"])
-    @idempotent
+    @idempotent(shows=lambda view, body: (view.entries(), [entry["id"] for entry in body["entries"]]))
     def log(self, request, pk=None):
         meal = self.get_object()
         params = MealLogSerializer(data=request.data)
