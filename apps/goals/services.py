@@ -14,6 +14,7 @@ from django.utils import timezone
 from apps.goals.models import Goal
 from apps.measurements.models import Measurement, MeasurementType
 from apps.measurements.selectors import value_on, within_since
+from apps.measurements.services import refuse_archived_type
 from apps.users.models import User
 from fithub.db.integrity import save_or_conflict
 
@@ -40,6 +41,7 @@ def create_goal(
     their value on that day: the latest measurement of the type taken by its end, else the
     first one after it. A goal the latest measurement since its start already reaches is
     `achieved` at once."""
+    refuse_archived_type(type)
     start_date = start_date or user.local_today()
     if start_value is None:
         measured = value_on(user=user, measurement_type=type, day=start_date)

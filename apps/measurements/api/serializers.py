@@ -16,7 +16,9 @@ def value_field(**kwargs) -> serializers.DecimalField:
 
 
 class MeasurementTypeSerializer(OwnedModelSerializer):
-    """A measurement type: built-in (`key` set, read-only, shared) or one of your own."""
+    """A measurement type: built-in (`key` set, read-only, shared) or one of your own. One of
+    your own deleted while measurements or goals used it is archived (`archived_at`): they
+    keep it and it is readable by id, but the list leaves it out and nothing new can use it."""
 
     key = serializers.CharField(read_only=True, help_text="Set on built-in types (`weight`); empty on your own.")
     is_builtin = serializers.BooleanField(read_only=True)
@@ -39,10 +41,11 @@ class MeasurementTypeSerializer(OwnedModelSerializer):
             "min_value",
             "max_value",
             "is_builtin",
+            "archived_at",
             "created_at",
             "updated_at",
         ]
-        read_only_fields = ["created_at", "updated_at"]
+        read_only_fields = ["archived_at", "created_at", "updated_at"]
 
 
 @extend_schema_field(OpenApiTypes.STR)
@@ -53,6 +56,7 @@ class MeasurementTypeRefField(serializers.RelatedField):
     default_error_messages = {
         "does_not_exist": "Unknown measurement type {value!r}.",
         "invalid": "A measurement type id or built-in key is required.",
+        "archived": "The measurement type {value!r} was deleted: what already uses it keeps it, but nothing new can.",
     }
 
     def __init__(self, **kwargs):
@@ -79,6 +83,8 @@ class MeasurementTypeRefField(serializers.RelatedField):
         found = self._types().get(ref)
         if found is None:
             self.fail("does_not_exist", value=data)
+        if found.archived_at is not None:
+            self.fail("archived", value=data)
         return found
 
     def use_pk_only_optimization(self) -> bool:
