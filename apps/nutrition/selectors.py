@@ -39,6 +39,7 @@ from django.db.models.lookups import LessThanOrEqual
 from apps.nutrition.models import (
     MACRO_FIELDS,
     NUTRIENT_FIELDS,
+    PORTION_ORDER,
     WEEKDAYS,
     DiaryEntry,
     Food,
@@ -91,17 +92,20 @@ def _user_id_param(user_id) -> Param:
     return Param("user", user_id, output_field=UUIDField())
 
 
-def with_portions(queryset: QuerySet[Food]) -> QuerySet[Food]:
-    """Each food's portions, in their order. On PostgreSQL as `portion_rows` (a JSON list of
-    {id, description, grams} per food, from a subquery of the same query: no second query and
-    no FoodPortion instances); elsewhere prefetched as `portions`."""
+def with_portions(queryset: QuerySet[Food], *, archived: bool = True) -> QuerySet[Food]:
+    """Each food's portions, in their order (archived ones last, or left out when `archived`
+    is False: search offers only what can be logged). On PostgreSQL as `portion_rows` (a JSON
+    list of {id, description, grams, archived_at} per food, from a subquery of the same
+    query: no second query and no FoodPortion instances); elsewhere prefetched as `portions`."""
+    portions = FoodPortion.objects.all() if archived else FoodPortion.objects.filter(archived_at__isnull=True)
     if connection.vendor != "postgresql":
-        return queryset.prefetch_related(Prefetch("portions", queryset=FoodPortion.objects.order_by("seq")))
+        return queryset.prefetch_related(Prefetch("portions", queryset=portions.order_by(*PORTION_ORDER)))
+    row = JSONObject(id="id", description="description", grams="grams", archived_at="archived_at")
     rows = (
-        FoodPortion.objects.filter(food=OuterRef("pk"))
+        portions.filter(food=OuterRef("pk"))
         .order_by()
         .values("food")
-        .annotate(rows=JSONBAgg(JSONObject(id="id", description="description", grams="grams"), order_by=("seq", "id")))
+        .annotate(rows=JSONBAgg(row, order_by=PORTION_ORDER))
         .values("rows")
     )
     return queryset.annotate(portion_rows=Subquery(rows))
@@ -151,7 +155,7 @@ def _search(*, user, query: str, barcode: str, typos: bool, reads: int | None) -
 def search_foods(
     *, user, query: str = "", barcode: str = "", typos: bool | None = None, reads: int | None = None
 ) -> QuerySet[Food]:
-    """Foods visible to the user, ranked for a search box.
+    """Foods visible to the user, ranked for a search box (archived foods left out).
 
     Order: the user's favorites, then an exact name, then names starting with the query,
     then names containing every word; the foods the user dislikes come after all the others,
@@ -190,12 +194,12 @@ def search_page(*, user, query: str = "", barcode: str = "", typos: bool = False
 
 def _ranked_foods(search: _Search, values: dict[str, Any]) -> QuerySet[Food]:
     user_id = _user_id_param(values["user"]) if search.signed_in else None
-    queryset = _with_preferences(_visible_foods(user_id), user_id)
+    queryset = _with_preferences(_visible_foods(user_id).filter(archived_at__isnull=True), user_id)
     if search.barcode:
         queryset = queryset.filter(barcode=Param("barcode", values["barcode"]))
     words = [Param(f"w{index}", values[f"w{index}"]) for index in range(len(search.long_words))]
     if not words:
-        return with_portions(queryset.order_by("-is_favorite", "is_disliked", "name", "id"))
+        return with_portions(queryset.order_by("-is_favorite", "is_disliked", "name", "id"), archived=False)
 
     phrase = Param("phrase", values["phrase"])
     postgres = connection.vendor == "postgresql"
@@ -224,7 +228,8 @@ def _ranked_foods(search: _Search, values: dict[str, Any]) -> QuerySet[Food]:
                 by=[F("is_favorite").desc(), F("is_disliked"), F("match_rank"), F("raw_rank")],
             ),
         )
-        .order_by("-is_favorite", "is_disliked", "match_rank", "raw_rank", "-closeness", Length("name"), "name", "id")
+        .order_by("-is_favorite", "is_disliked", "match_rank", "raw_rank", "-closeness", Length("name"), "name", "id"),
+        archived=False,
     )
 
 
@@ -267,6 +272,14 @@ def _fuzzy_matches(words: list[Param], long_words: tuple[bool, ...], closeness):
         matches &= word_matches
     similarities = [TrigramWordSimilarity(word, "search_name") for word in words]
     return matches, sum(similarities[1:], similarities[0]) + closeness
+
+
+def foods_in_use(foods: list[Food]) -> set:
+    """The ids of these foods that diary entries or saved meals use (two queries)."""
+    ids = [food.pk for food in foods]
+    entries = DiaryEntry.objects.filter(food_id__in=ids).values_list("food_id", flat=True).distinct()
+    items = MealItem.objects.filter(food_id__in=ids).values_list("food_id", flat=True).distinct()
+    return set(entries) | set(items)
 
 
 def diary_entries(*, user) -> QuerySet[DiaryEntry]:

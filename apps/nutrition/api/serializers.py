@@ -118,20 +118,25 @@ class DayRangeQuerySerializer(serializers.Serializer):
 
 
 class FoodPortionSerializer(FastRepresentation, serializers.ModelSerializer):
-    """A household measure and its weight in grams."""
+    """A household measure and its weight in grams. An archived one (`archived_at`) was removed
+    from its food while diary entries used it: they keep it, nothing new can."""
 
-    grams = FiniteFloatField(min_value=0.01, max_value=MAX_GRAMS)
+    grams = serializers.FloatField()
+    archived_at = serializers.DateTimeField(allow_null=True)
 
     class Meta:
         model = FoodPortion
-        fields = ["id", "description", "grams"]
-        read_only_fields = ["id"]
-        list_serializer_class = FlatErrorsListSerializer
+        fields = ["id", "description", "grams", "archived_at"]
+        read_only_fields = fields
 
 
 class FoodPortionWriteSerializer(serializers.Serializer):
-    """A household measure of a custom food and its weight in grams."""
+    """A portion of a custom food: with the `id` of one of its portions, that portion edited
+    in place (diary entries keep it); without, a new one."""
 
+    id = serializers.IntegerField(
+        required=False, min_value=1, help_text="One of this food's portions, to keep and edit; none for a new one."
+    )
     description = serializers.CharField(max_length=120)
     grams = FiniteFloatField(min_value=0.01, max_value=MAX_GRAMS)
 
@@ -140,7 +145,10 @@ class FoodPortionWriteSerializer(serializers.Serializer):
 
 
 class FoodSerializer(FastRepresentation, serializers.ModelSerializer):
-    """A food: nutrients per 100 g (null = unknown), portions, and the caller's preference flags."""
+    """A food: nutrients per 100 g (null = unknown), portions, and the caller's preference flags.
+    An archived food (`archived_at`) was deleted while diary entries or saved meals used it:
+    they keep it and it is readable by id, but search leaves it out and nothing new can use it.
+    Its `portions` list the archived ones last (search lists only the others)."""
 
     is_public = serializers.BooleanField(read_only=True, help_text="Public (USDA) foods are read-only.")
     portions = FoodPortionSerializer(source="portion_list", many=True, read_only=True)
@@ -163,6 +171,7 @@ class FoodSerializer(FastRepresentation, serializers.ModelSerializer):
             "is_public",
             *NUTRIENT_FIELDS,
             "portions",
+            "archived_at",
             "is_favorite",
             "is_disliked",
             "is_allergen",
@@ -189,7 +198,9 @@ class FoodSearchQuerySerializer(serializers.Serializer):
 
 
 class FoodWriteSerializer(OwnedModelSerializer):
-    """A custom food of the caller's. Sending `portions` replaces them all."""
+    """A custom food of the caller's. `portions`, when sent, is the food's new list in order:
+    an item with the `id` of one of its portions edits that portion in place, one without is
+    added, and a portion left out is removed (archived if diary entries use it)."""
 
     portions = FoodPortionWriteSerializer(many=True, required=False)
     energy_kcal = _nutrient_field(required=False, allow_null=True)
