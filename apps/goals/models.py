@@ -17,7 +17,8 @@ class Goal(OwnedModel):
         ACHIEVED = "achieved", "Achieved"
         ABANDONED = "abandoned", "Abandoned"
 
-    type = models.ForeignKey(MeasurementType, on_delete=models.CASCADE, related_name="goals")
+    # A type in use is archived, never deleted from under its goals.
+    type = models.ForeignKey(MeasurementType, on_delete=models.RESTRICT, related_name="goals")
     target_value = models.DecimalField(max_digits=VALUE_DIGITS, decimal_places=VALUE_PLACES)
     start_value = models.DecimalField(max_digits=VALUE_DIGITS, decimal_places=VALUE_PLACES)
     start_date = models.DateField()

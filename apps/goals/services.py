@@ -13,7 +13,8 @@ from django.utils import timezone
 
 from apps.goals.models import Goal
 from apps.measurements.models import Measurement, MeasurementType
-from apps.measurements.selectors import latest_measurement
+from apps.measurements.selectors import value_on, within_since
+from apps.measurements.services import refuse_archived_type
 from apps.users.models import User
 from fithub.db.integrity import save_or_conflict
 
@@ -36,14 +37,18 @@ def create_goal(
     start_date: date | None = None,
     id: uuid.UUID | None = None,
 ) -> Goal:
-    """A new active goal. `start_value` defaults to the latest measurement of the type and
-    `start_date` to the user's local today."""
+    """A new goal. `start_date` defaults to the user's local today, and `start_value` to
+    their value on that day: the latest measurement of the type taken by its end, else the
+    first one after it. A goal the latest measurement since its start already reaches is
+    `achieved` at once."""
+    refuse_archived_type(type)
+    start_date = start_date or user.local_today()
     if start_value is None:
-        latest = latest_measurement(user=user, measurement_type=type)
-        if latest is None:
+        measured = value_on(user=user, measurement_type=type, day=start_date)
+        if measured is None:
             message = "There is no measurement of this type yet: give a start value."
             raise ValidationError({"start_value": ValidationError(message, code="required")})
-        start_value = latest.value
+        start_value = measured.value
     type.check_range(target_value, field="target_value")
     type.check_range(start_value, field="start_value")
     goal = Goal(
@@ -52,10 +57,11 @@ def create_goal(
         target_value=target_value,
         target_date=target_date,
         start_value=start_value,
-        start_date=start_date or user.local_today(),
+        start_date=start_date,
     )
     if id is not None:
         goal.id = id
+    _achieve_if_reached(goal)
     _full_clean(goal)
     save_or_conflict(goal, constraints=ONE_ACTIVE_GOAL, force_insert=True)
     return goal
@@ -64,7 +70,9 @@ def create_goal(
 @transaction.atomic
 def update_goal(*, goal: Goal, data: dict) -> Goal:
     """Change the target, dates, start value or status. Setting `achieved` by hand stamps
-    `achieved_at` now; leaving `achieved` clears it."""
+    `achieved_at` now; leaving `achieved` clears it. A goal left active (reactivated, or
+    given another target or start) that the latest measurement since its start reaches is
+    `achieved` at once."""
     for field in ("target_value", "target_date", "start_value", "start_date"):
         if field in data:
             setattr(goal, field, data[field])
@@ -74,9 +82,22 @@ def update_goal(*, goal: Goal, data: dict) -> Goal:
     if "status" in data and data["status"] != goal.status:
         goal.status = data["status"]
         goal.achieved_at = timezone.now() if goal.status == Goal.Status.ACHIEVED else None
+    _achieve_if_reached(goal)
     _full_clean(goal)
     save_or_conflict(goal, constraints=ONE_ACTIVE_GOAL)
     return goal
+
+
+def _achieve_if_reached(goal: Goal) -> None:
+    """Mark an active goal achieved when the latest measurement of its type since its start
+    date reaches the target, as of the first of the measurements since then that all do."""
+    if goal.status != Goal.Status.ACTIVE:
+        return
+    bound = {"at_most": goal.target_value} if goal.direction < 0 else {"at_least": goal.target_value}
+    reached_at = within_since(user=goal.user, measurement_type=goal.type, since=goal.start_date, **bound)
+    if reached_at is not None:
+        goal.status = Goal.Status.ACHIEVED
+        goal.achieved_at = reached_at
 
 
 def achieve_reached_goals(*, user: User, measurements: Iterable[Measurement]) -> list[Goal]:

@@ -26,6 +26,10 @@ class MeasurementType(TimeStampedModel):
 
     `min_value`/`max_value` bound the physically sensible values (a weight of 0 or
     5,000 kg is refused); they are optional on a user's own types.
+
+    A user's own type deleted while measurements or goals use it is archived (`archived_at`):
+    gone from the list, still readable by id and shown where it is used, no new measurement
+    or goal may use it, and its name is free again.
     """
 
     id = models.UUIDField(primary_key=True, default=new_id, editable=False)
@@ -37,6 +41,9 @@ class MeasurementType(TimeStampedModel):
     unit = models.CharField(max_length=16, help_text="The unit values are stored in (metric).")
     min_value = models.DecimalField(max_digits=VALUE_DIGITS, decimal_places=VALUE_PLACES, null=True, blank=True)
     max_value = models.DecimalField(max_digits=VALUE_DIGITS, decimal_places=VALUE_PLACES, null=True, blank=True)
+    archived_at = models.DateTimeField(
+        null=True, blank=True, help_text="When it was deleted while measurements or goals used it."
+    )
 
     class Meta:
         ordering = ["name"]
@@ -47,7 +54,9 @@ class MeasurementType(TimeStampedModel):
             models.UniqueConstraint(
                 "user",
                 Lower("name"),
-                name="measurementtype_user_name_unique",
+                condition=models.Q(archived_at__isnull=True),
+                name="measurementtype_user_active_name_unique",
+                violation_error_code="unique",
                 violation_error_message="You already have a measurement type with this name.",
             ),
             models.CheckConstraint(
@@ -94,7 +103,8 @@ class Measurement(OwnedModel):
     `entered_value` and `entered_unit` keep what the client sent (160 lb) so it can show
     it back unchanged."""
 
-    type = models.ForeignKey(MeasurementType, on_delete=models.CASCADE, related_name="measurements")
+    # A type in use is archived, never deleted from under its measurements.
+    type = models.ForeignKey(MeasurementType, on_delete=models.RESTRICT, related_name="measurements")
     value = models.DecimalField(max_digits=VALUE_DIGITS, decimal_places=VALUE_PLACES)
     entered_value = models.DecimalField(max_digits=VALUE_DIGITS, decimal_places=VALUE_PLACES)
     entered_unit = models.CharField(max_length=16)

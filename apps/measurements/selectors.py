@@ -6,7 +6,7 @@ import uuid
 import zoneinfo
 from collections import deque
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Avg, Count, F, Q, QuerySet, UUIDField, Window
@@ -57,6 +57,54 @@ def latest_measurement(*, user: User, measurement_type: MeasurementType) -> Meas
         .select_related("type")
         .first()
     )
+
+
+def _start_of(day: date, zone: zoneinfo.ZoneInfo) -> datetime | None:
+    """The first moment of a local day; None past the calendar's end (after 9999-12-31)."""
+    try:
+        return datetime.combine(day, time.min, tzinfo=zone).astimezone(UTC)
+    except OverflowError:
+        return datetime.min.replace(tzinfo=UTC) if day.year == 1 else None
+
+
+def value_on(*, user: User, measurement_type: MeasurementType, day: date) -> Measurement | None:
+    """The user's value of the type on a local day: the latest measurement taken by the end
+    of that day, else the first one after it (None without any). One or two queries."""
+    mine = Measurement.objects.filter(user=user, type=measurement_type)
+    end = _start_of(day + timedelta(days=1), user.zone) if day < date.max else None
+    by_then = mine if end is None else mine.filter(measured_at__lt=end)
+    found = by_then.order_by("-measured_at", "-id").first()
+    if found is None and end is not None:
+        found = mine.filter(measured_at__gte=end).order_by("measured_at", "id").first()
+    return found
+
+
+def within_since(
+    *,
+    user: User,
+    measurement_type: MeasurementType,
+    since: date,
+    at_most: Decimal | None = None,
+    at_least: Decimal | None = None,
+) -> datetime | None:
+    """Since when the user's values of the type have stayed within the bounds: the time of
+    the first measurement after the last one outside them, counting the measurements from
+    the local day `since` on. None when the latest of those is outside (or there is none).
+    Two queries."""
+    start = _start_of(since, user.zone)
+    if start is None:
+        return None
+    measured = Measurement.objects.filter(user=user, type=measurement_type, measured_at__gte=start)
+    outside = Q(pk__in=[])
+    if at_most is not None:
+        outside |= Q(value__gt=at_most)
+    if at_least is not None:
+        outside |= Q(value__lt=at_least)
+    last_outside = measured.filter(outside).order_by("-measured_at").values_list("measured_at", flat=True).first()
+    inside = measured.exclude(outside)
+    if last_outside is not None:
+        inside = inside.filter(measured_at__gt=last_outside)
+    return inside.order_by("measured_at").values_list("measured_at", flat=True).first()
 
 
 def latest_weight_kg(*, user: User) -> Decimal | None:

@@ -18,6 +18,9 @@ from fithub.db.integrity import save_or_conflict
 # Clocks drift: a reading up to a day ahead of the server is accepted.
 FUTURE_TOLERANCE = timedelta(days=1)
 MAX_BULK_ROWS = 500
+ONE_ACTIVE_TYPE_NAME = {
+    "measurementtype_user_active_name_unique": "You already have a measurement type with this name.",
+}
 # Readings before this are typos (year 1 would overflow local-day arithmetic in some zones).
 EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
 
@@ -45,12 +48,53 @@ def create_measurement_type(
     if id is not None:
         measurement_type.id = id
     measurement_type.full_clean()
-    save_or_conflict(
-        measurement_type,
-        constraints={"measurementtype_user_name_unique": "You already have a measurement type with this name."},
-        force_insert=True,
-    )
+    save_or_conflict(measurement_type, constraints=ONE_ACTIVE_TYPE_NAME, force_insert=True)
     return measurement_type
+
+
+@transaction.atomic
+def update_measurement_type(*, measurement_type: MeasurementType, data: dict) -> MeasurementType:
+    """Rename one of the user's own types, or change its range or unit. The unit can change
+    only while nothing is measured in it: stored values are in the type's unit."""
+    if measurement_type.is_builtin:
+        raise ValidationError("Built-in measurement types cannot be changed.", code="read_only")
+    if "name" in data:
+        measurement_type.name = data["name"].strip()
+    if "unit" in data and data["unit"].strip() != measurement_type.unit:
+        if measurement_type.measurements.exists() or measurement_type.goals.exists():
+            message = "Measurements or goals are in this unit: create another type for another unit."
+            raise ValidationError({"unit": ValidationError(message, code="in_use")})
+        measurement_type.unit = data["unit"].strip()
+    for field in ("min_value", "max_value"):
+        if field in data:
+            setattr(measurement_type, field, data[field])
+    measurement_type.full_clean()
+    save_or_conflict(measurement_type, constraints=ONE_ACTIVE_TYPE_NAME)
+    return measurement_type
+
+
+@transaction.atomic
+def delete_measurement_type(*, measurement_type: MeasurementType) -> bool:
+    """Delete one of the user's own types, or archive it when measurements or goals use it
+    (they keep it; it leaves the list, no new measurement or goal can use it and its name is
+    free again). Returns whether it was archived."""
+    if measurement_type.is_builtin:
+        raise ValidationError("Built-in measurement types cannot be deleted.", code="read_only")
+    measurement_type = MeasurementType.objects.select_for_update().get(pk=measurement_type.pk)
+    if measurement_type.measurements.exists() or measurement_type.goals.exists():
+        if measurement_type.archived_at is None:
+            measurement_type.archived_at = timezone.now()
+            measurement_type.save(update_fields=["archived_at", "updated_at"])
+        return True
+    measurement_type.delete()
+    return False
+
+
+def refuse_archived_type(measurement_type: MeasurementType, *, field: str = "type") -> None:
+    """Nothing new may use an archived type."""
+    if measurement_type.archived_at is not None:
+        message = "This measurement type was deleted: what already uses it keeps it, but nothing new can."
+        raise ValidationError({field: ValidationError(message, code="archived")})
 
 
 def _build_measurement(
@@ -64,6 +108,7 @@ def _build_measurement(
     id: uuid.UUID | None = None,
 ) -> Measurement:
     unit = unit or type.unit
+    refuse_archived_type(type)
     _check_measured_at(measured_at)
     measurement = Measurement(
         user=user,

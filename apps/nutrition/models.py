@@ -1,9 +1,11 @@
 """Nutrition: foods (the public USDA database and users' own), the diary, saved meals, preferences
 and daily targets."""
 
+from datetime import datetime
+
 from django.conf import settings
 from django.db import models
-from django.db.models import Func, Q
+from django.db.models import F, Func, Q
 from django.db.models.functions import Lower
 
 from fithub.models import OwnedModel, TimeStampedModel, new_id
@@ -57,6 +59,12 @@ class Food(TimeStampedModel):
     Public foods (no owner) come from the USDA SR28 database and are read-only through the
     API; a user's custom foods (source `user`) belong to them alone. A nutrient left empty
     is unknown, not zero (SR28 leaves many blank).
+
+    A food deleted while diary entries or saved meals use it is archived instead
+    (`archived_at`): gone from search, still readable by id and shown where it is used; those
+    entries and meals keep working, but nothing new may refer to it. The foreign keys to it
+    are RESTRICT, so it cannot be deleted from under them (deleting an account still
+    removes its foods with the entries and meals that use them).
     """
 
     class Source(models.TextChoices):
@@ -94,6 +102,9 @@ class Food(TimeStampedModel):
     search_name = models.GeneratedField(
         expression=SearchName(), output_field=models.CharField(max_length=200), db_persist=True
     )
+    archived_at = models.DateTimeField(
+        null=True, blank=True, help_text="When it was deleted while diary entries or saved meals used it."
+    )
 
     class Meta:
         ordering = ["name"]
@@ -125,24 +136,43 @@ class Food(TimeStampedModel):
 
     @property
     def portion_list(self) -> list:
-        """The food's portions in order: the JSON rows read with it where the query selected
-        them (`selectors.with_portions` on PostgreSQL), else the portions themselves."""
+        """The food's portions in order (archived ones last): the JSON rows read with it where
+        the query selected them (`selectors.with_portions` on PostgreSQL), else the portions
+        themselves."""
         rows = getattr(self, "portion_rows", None)
         if rows is not None or hasattr(self, "portion_rows"):
+            for row in rows or []:
+                if isinstance(row.get("archived_at"), str):  # JSON has no times: PostgreSQL's ISO text
+                    row["archived_at"] = datetime.fromisoformat(row["archived_at"])
             return rows or []
         return list(self.portions.all())
 
 
+# The order of a food's portions: its active ones by position, then the archived ones.
+PORTION_ORDER = (F("archived_at").asc(nulls_first=True), "position", "id")
+
+
 class FoodPortion(models.Model):
-    """A household measure of a food ("1 cup", "1 large") and what it weighs in grams."""
+    """A household measure of a food ("1 cup", "1 large") and what it weighs in grams.
+
+    `seq` names the portion within its food and never changes (USDA's Seq for public
+    foods, which the import upserts by; the next free number for a custom food's new
+    portion); `position` is its place in the food's list, rewritten when the list is edited.
+    Portions are edited in place, so diary entries keep pointing at theirs; one removed
+    while entries use it is archived (`archived_at`) instead of deleted.
+    """
 
     food = models.ForeignKey(Food, on_delete=models.CASCADE, related_name="portions")
-    seq = models.PositiveSmallIntegerField(default=1, help_text="Order among the food's portions.")
+    seq = models.PositiveSmallIntegerField(default=1, help_text="The portion's number within its food; never reused.")
+    position = models.PositiveSmallIntegerField(default=1, help_text="Order among the food's portions.")
     description = models.CharField(max_length=120)
     grams = models.FloatField()
+    archived_at = models.DateTimeField(
+        null=True, blank=True, help_text="When it was removed from its food while diary entries used it."
+    )
 
     class Meta:
-        ordering = ["food", "seq"]
+        ordering = ["food", *PORTION_ORDER]
         constraints = [
             models.UniqueConstraint(fields=["food", "seq"], name="food_portion_unique_seq"),
             models.CheckConstraint(condition=Q(grams__gt=0), name="food_portion_grams_positive"),
@@ -204,7 +234,8 @@ class MealItem(models.Model):
     """One food and its amount in grams inside a saved meal."""
 
     meal = models.ForeignKey(Meal, on_delete=models.CASCADE, related_name="items")
-    food = models.ForeignKey(Food, on_delete=models.CASCADE, related_name="+")
+    # A food in use is archived, never deleted from under a meal.
+    food = models.ForeignKey(Food, on_delete=models.RESTRICT, related_name="+")
     grams = models.FloatField()
     position = models.PositiveSmallIntegerField(default=0)
 
@@ -220,12 +251,14 @@ class DiaryEntry(OwnedModel):
     """One thing eaten: a food with an amount, or a quick-add (a label with energy and macros).
 
     The nutrients it contributed are written on the entry when it is saved, so editing or
-    deleting a custom food later does not rewrite history. `local_date` is the day of
+    deleting a custom food later does not rewrite history; they change only when the entry's
+    food or amount does. `local_date` is the day of
     `consumed_at` in the user's time zone at the time of writing: the diary's days are local.
     """
 
-    food = models.ForeignKey(Food, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
-    portion = models.ForeignKey(FoodPortion, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    # Foods and portions in use are archived, never deleted from under an entry.
+    food = models.ForeignKey(Food, on_delete=models.RESTRICT, null=True, blank=True, related_name="+")
+    portion = models.ForeignKey(FoodPortion, on_delete=models.RESTRICT, null=True, blank=True, related_name="+")
     quantity = models.FloatField(null=True, blank=True, help_text="Number of portions, when a portion is given.")
     grams = models.FloatField(null=True, blank=True, help_text="Amount eaten; empty for quick-add entries.")
     label = models.CharField(max_length=200, help_text="The food's name when logged, or the quick-add label.")

@@ -39,6 +39,7 @@ from django.db.models.lookups import LessThanOrEqual
 from apps.nutrition.models import (
     MACRO_FIELDS,
     NUTRIENT_FIELDS,
+    PORTION_ORDER,
     WEEKDAYS,
     DiaryEntry,
     Food,
@@ -91,34 +92,38 @@ def _user_id_param(user_id) -> Param:
     return Param("user", user_id, output_field=UUIDField())
 
 
-def with_portions(queryset: QuerySet[Food]) -> QuerySet[Food]:
-    """Each food's portions, in their order. On PostgreSQL as `portion_rows` (a JSON list of
-    {id, description, grams} per food, from a subquery of the same query: no second query and
-    no FoodPortion instances); elsewhere prefetched as `portions`."""
+def with_portions(queryset: QuerySet[Food], *, archived: bool = True) -> QuerySet[Food]:
+    """Each food's portions, in their order (archived ones last, or left out when `archived`
+    is False: search offers only what can be logged). On PostgreSQL as `portion_rows` (a JSON
+    list of {id, description, grams, archived_at} per food, from a subquery of the same
+    query: no second query and no FoodPortion instances); elsewhere prefetched as `portions`."""
+    portions = FoodPortion.objects.all() if archived else FoodPortion.objects.filter(archived_at__isnull=True)
     if connection.vendor != "postgresql":
-        return queryset.prefetch_related(Prefetch("portions", queryset=FoodPortion.objects.order_by("seq")))
+        return queryset.prefetch_related(Prefetch("portions", queryset=portions.order_by(*PORTION_ORDER)))
+    row = JSONObject(id="id", description="description", grams="grams", archived_at="archived_at")
     rows = (
-        FoodPortion.objects.filter(food=OuterRef("pk"))
+        portions.filter(food=OuterRef("pk"))
         .order_by()
         .values("food")
-        .annotate(rows=JSONBAgg(JSONObject(id="id", description="description", grams="grams"), order_by=("seq", "id")))
+        .annotate(rows=JSONBAgg(row, order_by=PORTION_ORDER))
         .values("rows")
     )
     return queryset.annotate(portion_rows=Subquery(rows))
 
 
 def annotate_preferences(queryset: QuerySet[Food], user) -> QuerySet[Food]:
-    """`is_favorite` and `is_allergen` for the caller, as subqueries (no query per row)."""
+    """`is_favorite`, `is_disliked` and `is_allergen` for the caller, as subqueries (no query per row)."""
     return _with_preferences(queryset, _user_param(user))
 
 
 def _with_preferences(queryset: QuerySet[Food], user_id: Param | None) -> QuerySet[Food]:
     if user_id is None:
         false = Value(False, output_field=BooleanField())
-        return queryset.annotate(is_favorite=false, is_allergen=false)
+        return queryset.annotate(is_favorite=false, is_disliked=false, is_allergen=false)
     mine = FoodPreference.objects.filter(user_id=user_id, food=OuterRef("pk"))
     return queryset.annotate(
         is_favorite=Exists(mine.filter(favorite=True)),
+        is_disliked=Exists(mine.filter(dislike=True)),
         is_allergen=Exists(mine.filter(allergy=True)),
     )
 
@@ -150,10 +155,11 @@ def _search(*, user, query: str, barcode: str, typos: bool, reads: int | None) -
 def search_foods(
     *, user, query: str = "", barcode: str = "", typos: bool | None = None, reads: int | None = None
 ) -> QuerySet[Food]:
-    """Foods visible to the user, ranked for a search box.
+    """Foods visible to the user, ranked for a search box (archived foods left out).
 
     Order: the user's favorites, then an exact name, then names starting with the query,
-    then names containing every word. When no name contains every word as typed, PostgreSQL
+    then names containing every word; the foods the user dislikes come after all the others,
+    in the same order among themselves. When no name contains every word as typed, PostgreSQL
     falls back to fuzzy matches (every word within trigram word similarity of the name, so
     typos match). Within each class unprepared
     ("raw") foods come first, since a bare name most often means the ingredient, then the
@@ -165,7 +171,7 @@ def search_foods(
 
     `reads`: how many leading rows the caller will read (a page's offset plus its size). The
     trigram closeness, most of the query's time, is then computed only for the rows that can
-    be among them: rows of a (favorite, match, raw) class that starts after row `reads` sort
+    be among them: rows of a (favorite, disliked, match, raw) class that starts after row `reads` sort
     after it whatever their closeness. The order of the first `reads` rows is unchanged.
 
     Names are compared through the stored `search_name` column and its trigram index, for the
@@ -188,12 +194,12 @@ def search_page(*, user, query: str = "", barcode: str = "", typos: bool = False
 
 def _ranked_foods(search: _Search, values: dict[str, Any]) -> QuerySet[Food]:
     user_id = _user_id_param(values["user"]) if search.signed_in else None
-    queryset = _with_preferences(_visible_foods(user_id), user_id)
+    queryset = _with_preferences(_visible_foods(user_id).filter(archived_at__isnull=True), user_id)
     if search.barcode:
         queryset = queryset.filter(barcode=Param("barcode", values["barcode"]))
     words = [Param(f"w{index}", values[f"w{index}"]) for index in range(len(search.long_words))]
     if not words:
-        return with_portions(queryset.order_by("-is_favorite", "name", "id"))
+        return with_portions(queryset.order_by("-is_favorite", "is_disliked", "name", "id"), archived=False)
 
     phrase = Param("phrase", values["phrase"])
     postgres = connection.vendor == "postgresql"
@@ -217,10 +223,13 @@ def _ranked_foods(search: _Search, values: dict[str, Any]) -> QuerySet[Food]:
             ),
             raw_rank=Case(When(raw, then=Value(0)), default=Value(1), output_field=IntegerField()),
             closeness=_within_first(
-                search.reads, closeness, by=[F("is_favorite").desc(), F("match_rank"), F("raw_rank")]
+                search.reads,
+                closeness,
+                by=[F("is_favorite").desc(), F("is_disliked"), F("match_rank"), F("raw_rank")],
             ),
         )
-        .order_by("-is_favorite", "match_rank", "raw_rank", "-closeness", Length("name"), "name", "id")
+        .order_by("-is_favorite", "is_disliked", "match_rank", "raw_rank", "-closeness", Length("name"), "name", "id"),
+        archived=False,
     )
 
 
@@ -263,6 +272,14 @@ def _fuzzy_matches(words: list[Param], long_words: tuple[bool, ...], closeness):
         matches &= word_matches
     similarities = [TrigramWordSimilarity(word, "search_name") for word in words]
     return matches, sum(similarities[1:], similarities[0]) + closeness
+
+
+def foods_in_use(foods: list[Food]) -> set:
+    """The ids of these foods that diary entries or saved meals use (two queries)."""
+    ids = [food.pk for food in foods]
+    entries = DiaryEntry.objects.filter(food_id__in=ids).values_list("food_id", flat=True).distinct()
+    items = MealItem.objects.filter(food_id__in=ids).values_list("food_id", flat=True).distinct()
+    return set(entries) | set(items)
 
 
 def diary_entries(*, user) -> QuerySet[DiaryEntry]:

@@ -9,7 +9,9 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
+from apps.nutrition import selectors
 from apps.nutrition.models import (
     NUTRIENT_FIELDS,
     WEEKDAYS,
@@ -74,13 +76,14 @@ def create_food(*, user, portions: list[dict] | None = None, **data) -> Food:
         food.id = data["id"]
     food.full_clean()
     food.save(force_insert=True)
-    _replace_portions(food=food, portions=portions or [])
+    _edit_portions(food=food, portions=portions or [])
     return food
 
 
 @transaction.atomic
 def update_food(*, food: Food, portions: list[dict] | None = None, **data) -> Food:
-    """Change a custom food. Past diary entries keep the nutrients they were logged with."""
+    """Change a custom food. Past diary entries keep the nutrients they were logged with.
+    `portions`, when given, is the food's new list (see `_edit_portions`)."""
     if food.user_id is None:
         raise ValidationError("Public foods cannot be changed.", code="read_only")
     for key in FOOD_FIELDS:
@@ -89,19 +92,81 @@ def update_food(*, food: Food, portions: list[dict] | None = None, **data) -> Fo
     food.full_clean()
     food.save()
     if portions is not None:
-        _replace_portions(food=food, portions=portions)
+        _edit_portions(food=food, portions=portions)
     return food
 
 
-def _replace_portions(*, food: Food, portions: list[dict]) -> None:
-    food.portions.all().delete()
-    rows = [
-        FoodPortion(food=food, seq=index, description=portion["description"], grams=portion["grams"])
-        for index, portion in enumerate(portions, start=1)
-    ]
-    for row in rows:
-        row.full_clean(exclude=["food"])
-    FoodPortion.objects.bulk_create(rows)
+@transaction.atomic
+def delete_food(*, food: Food) -> bool:
+    """Delete a food, or archive it when diary entries or saved meals use it (they keep
+    working and showing it; it leaves search). Deleting an archived food again deletes it
+    once nothing uses it any more. Returns whether it was archived. Public foods too (the
+    admin): the API only lets users delete their own."""
+    food = Food.objects.select_for_update().get(pk=food.pk)
+    if selectors.foods_in_use([food]):
+        if food.archived_at is None:
+            food.archived_at = timezone.now()
+            food.save(update_fields=["archived_at", "updated_at"])
+        return True
+    food.delete()
+    return False
+
+
+def _item_error(field: str, index: int, attr: str, message: str, code: str) -> ValidationError:
+    return ValidationError({f"{field}.{index}.{attr}": ValidationError(message, code=code)})
+
+
+def _edit_portions(*, food: Food, portions: list[dict]) -> None:
+    """Make `portions` the food's list, in that order. One with an `id` is that portion of
+    the food, edited in place (its id stays, so diary entries keep it); one without is new;
+    an active portion left out is removed: archived when diary entries use it, else
+    deleted. A new portion takes the next `seq` never used by the food."""
+    current = {portion.pk: portion for portion in FoodPortion.objects.select_for_update().filter(food=food)}
+    kept: set[int] = set()
+    for index, item in enumerate(portions):
+        pk = item.get("id")
+        if pk is None:
+            continue
+        portion = current.get(pk)
+        if portion is None:
+            raise _item_error("portions", index, "id", "This food has no portion with this id.", "does_not_exist")
+        if portion.archived_at is not None:
+            message = "This portion was removed from the food; send it without an id to add it again."
+            raise _item_error("portions", index, "id", message, "archived")
+        if pk in kept:
+            raise _item_error("portions", index, "id", "This portion is listed twice.", "unique")
+        kept.add(pk)
+    removed = [pk for pk, portion in current.items() if portion.archived_at is None and pk not in kept]
+    if removed:
+        used = set(DiaryEntry.objects.filter(portion_id__in=removed).values_list("portion_id", flat=True))
+        FoodPortion.objects.filter(pk__in=used).update(archived_at=timezone.now())
+        unused = [pk for pk in removed if pk not in used]
+        FoodPortion.objects.filter(pk__in=unused).delete()
+        for pk in unused:
+            del current[pk]
+    next_seq = max((portion.seq for portion in current.values()), default=0) + 1
+    edited, added = [], []
+    for position, item in enumerate(portions, start=1):
+        if item.get("id") is not None:
+            portion = current[item["id"]]
+            edited.append(portion)
+        else:
+            portion = FoodPortion(food=food, seq=next_seq)
+            next_seq += 1
+            added.append(portion)
+        portion.description, portion.grams, portion.position = item["description"], item["grams"], position
+        portion.full_clean(exclude=["food"], validate_unique=False, validate_constraints=False)
+    if edited:
+        FoodPortion.objects.bulk_update(edited, ["description", "grams", "position"])
+    FoodPortion.objects.bulk_create(added)
+
+
+def refuse_archived(row, *, field: str) -> None:
+    """A new reference to an archived food or portion is refused: nothing new may use it."""
+    if row is not None and row.archived_at is not None:
+        what = "food" if isinstance(row, Food) else "portion"
+        message = f"This {what} was deleted: what already uses it keeps it, but nothing new can."
+        raise ValidationError({field: ValidationError(message, code="archived")})
 
 
 # --- Diary ------------------------------------------------------------------------------
@@ -169,6 +234,8 @@ def log_food(
     if id is not None:
         entry.id = id
     entry.local_date = local_date_for(user=user, moment=consumed_at)
+    refuse_archived(food, field="food")
+    refuse_archived(portion, field="portion")
     if food is not None:
         if nutrients:
             raise ValidationError({"food": ["Give a food or quick-add nutrients, not both."]}, code="invalid")
@@ -199,10 +266,16 @@ def _quick_add(entry: DiaryEntry, *, label: str, nutrients: dict | None, grams, 
         setattr(entry, name, nutrients.get(name) or 0.0)
 
 
+# What was eaten: only a change of these recomputes an entry's nutrients.
+AMOUNT_FIELDS = ("food", "grams", "portion", "quantity")
+
+
 @transaction.atomic
 def update_entry(*, entry: DiaryEntry, data: dict) -> LogResult:
-    """Change an entry; its nutrients are recomputed from the food as it is now (or the
-    quick-add values sent), and its local day from consumed_at in the user's zone."""
+    """Change an entry. Its nutrients (and label) are recomputed from the food as it is now
+    only when what was eaten changes (food, grams, portion or quantity); moving it to another
+    meal or time keeps them. A quick-add entry takes the label and nutrients sent. Its local
+    day follows consumed_at, in the user's zone."""
     user = entry.user
     for key in ("meal", "consumed_at"):
         if key in data:
@@ -224,9 +297,14 @@ def update_entry(*, entry: DiaryEntry, data: dict) -> LogResult:
             grams, portion, quantity = entry.grams, None, None
         if portion is None:
             quantity = None
-        amount = _grams(food=food, grams=grams, portion=portion, quantity=quantity)
-        entry.portion, entry.quantity = portion, quantity
-        _apply_food(entry, food, amount)
+        if food.pk != entry.food_id:
+            refuse_archived(food, field="food")
+        if portion is not None and portion.pk != entry.portion_id:
+            refuse_archived(portion, field="portion")
+        if _amount_changed(entry, food=food, grams=grams, portion=portion, quantity=quantity):
+            amount = _grams(food=food, grams=grams, portion=portion, quantity=quantity)
+            entry.portion, entry.quantity = portion, quantity
+            _apply_food(entry, food, amount)
         warnings = allergy_warnings(user=user, foods=[food])
     else:
         nutrients = {name: data.get(name, getattr(entry, name)) for name in NUTRIENT_FIELDS}
@@ -243,6 +321,16 @@ def update_entry(*, entry: DiaryEntry, data: dict) -> LogResult:
     return LogResult(entries=[entry], warnings=warnings)
 
 
+def _amount_changed(entry: DiaryEntry, *, food: Food, grams, portion: FoodPortion | None, quantity) -> bool:
+    """Whether the amount an edit asks for differs from the entry's (sending the same food
+    and grams again is no change)."""
+    if food.pk != entry.food_id:
+        return True
+    if portion is not None:
+        return portion.pk != entry.portion_id or quantity != entry.quantity
+    return entry.portion_id is not None or grams != entry.grams
+
+
 # --- Saved meals ------------------------------------------------------------------------
 
 
@@ -257,7 +345,8 @@ def weekdays_mask(names: list[str]) -> int:
 def save_meal(
     *, user, meal: Meal | None = None, items: list[dict] | None = None, weekdays: list[str] | None = None, **data
 ) -> Meal:
-    """Create or update a saved meal; `items` (food, grams), when given, replace the old ones."""
+    """Create or update a saved meal; `items` (food, grams), when given, replace the old ones.
+    An archived food may stay in a meal that has it, not come into one."""
     if meal is None:
         meal = Meal(user=user)
         if data.get("id") is not None:
@@ -273,6 +362,11 @@ def save_meal(
     meal.full_clean()
     meal.save(force_insert=creating)
     if items is not None:
+        had = set() if creating else set(meal.items.values_list("food_id", flat=True))
+        for index, item in enumerate(items):
+            if item["food"].archived_at is not None and item["food"].pk not in had:
+                message = "This food was deleted: the meals that have it keep it, but it cannot be added."
+                raise _item_error("items", index, "food", message, "archived")
         meal.items.all().delete()
         rows = [
             MealItem(meal=meal, food=item["food"], grams=item["grams"], position=index)
@@ -319,6 +413,7 @@ def set_preference(*, user, food: Food, id=None, **flags) -> tuple[FoodPreferenc
     preference = FoodPreference.objects.select_for_update().filter(user=user, food=food).first()
     created = preference is None
     if created:
+        refuse_archived(food, field="food")
         preference = FoodPreference(user=user, food=food)
         if id is not None:
             preference.id = id

@@ -230,7 +230,7 @@ def store_foods(records: list[FoodRecord], progress: Progress | None = None) -> 
         say(f"foods: {min(start + 2000, len(foods))}/{len(foods)}")
     ids = dict(Food.objects.filter(source=Food.Source.USDA).values_list("source_id", "id"))
     portions = [
-        FoodPortion(food_id=ids[r.source_id], seq=seq, description=description, grams=grams)
+        FoodPortion(food_id=ids[r.source_id], seq=seq, position=seq, description=description, grams=grams)
         for r in records
         for seq, description, grams in r.portions
     ]
@@ -239,7 +239,7 @@ def store_foods(records: list[FoodRecord], progress: Progress | None = None) -> 
             portions[start : start + 5000],
             update_conflicts=True,
             unique_fields=["food", "seq"],
-            update_fields=["description", "grams"],
+            update_fields=["description", "grams", "position"],
         )
         say(f"portions: {min(start + 5000, len(portions))}/{len(portions)}")
     return StoreResult(foods=len(foods), portions=len(portions), seconds=time.monotonic() - started)

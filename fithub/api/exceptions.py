@@ -10,6 +10,12 @@ class Conflict(APIException):
     default_code = "conflict"
 
 
+class Gone(APIException):
+    status_code = status.HTTP_410_GONE
+    default_detail = "What this request created has since been deleted."
+    default_code = "gone"
+
+
 class RequestTooLarge(APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
     default_detail = "The request body is too large."

@@ -4,7 +4,8 @@ A mobile client on a bad network cannot tell a lost request from a lost response
 sends `Idempotency-Key: <uuid>` with a POST; if it retries with the same key, it gets the
 first response again (with `Idempotent-Replayed: true`) and nothing is created twice.
 The same key with a different request answers 422. Keys are per user and expire after
-IDEMPOTENCY_KEY_TTL_HOURS.
+IDEMPOTENCY_KEY_TTL_HOURS. A replay never shows a row that has since been deleted: when a
+row the first response showed is gone, the retry answers 410 instead.
 
 The record is written in the same transaction as the work: two concurrent requests with
 one key serialize on its unique index, and a request that fails leaves no record, so the
@@ -16,16 +17,20 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import connections, router, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from rest_framework import status
 from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
+from fithub.api.exceptions import Gone
 from fithub.models import IdempotencyRecord
 
 HEADER = "Idempotency-Key"
@@ -76,8 +81,17 @@ def _claim(user, key: str, fingerprint: str):
     return IdempotencyRecord.objects.get(user=user, key=key), False
 
 
-def idempotent(handler):
-    """Decorate a viewset handler (create, or a POST action) to honour Idempotency-Key."""
+# shows(view, body) -> (the queryset the rows are in, the ids of the rows the response shows)
+Shows = Callable[[Any, Any], tuple[QuerySet, list]]
+
+
+def idempotent(handler=None, *, shows: Shows | None = None):
+    """Decorate a viewset handler (create, or a POST action) to honour Idempotency-Key.
+
+    `shows` names the rows a stored response shows; a replay answers 410 when any of them
+    has been deleted since, rather than a snapshot of a row that is gone."""
+    if handler is None:
+        return lambda handler: idempotent(handler, shows=shows)
 
     @functools.wraps(handler)
     def wrapper(view, request, *args, **kwargs):
@@ -99,6 +113,8 @@ def idempotent(handler):
             if not created:
                 if record.fingerprint != fingerprint:
                     raise IdempotencyKeyReused()
+                if shows is not None and _gone(*shows(view, record.response_body)):
+                    raise Gone("What this request created has since been deleted; nothing was replayed.")
                 replay = Response(record.response_body, status=record.response_status)
                 replay["Idempotent-Replayed"] = "true"
                 return replay
@@ -114,3 +130,9 @@ def idempotent(handler):
 
     wrapper.idempotent = True
     return wrapper
+
+
+def _gone(rows: QuerySet, ids: list) -> bool:
+    """Whether any of these rows no longer exists (one query)."""
+    wanted = set(ids)
+    return bool(wanted) and rows.filter(pk__in=wanted).count() != len(wanted)

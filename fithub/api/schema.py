@@ -1,8 +1,9 @@
 """OpenAPI generation: drf-spectacular plus drf-standardized-errors' error responses.
 
 The error codes that only some operations can produce are added where they can happen:
-413 where there is a request body, 409 where a client may choose the id of a new row, and
-503 (with Retry-After) everywhere: any operation can meet an unreachable primary.
+413 where there is a request body, 409 where a client may choose the id of a new row, 410
+and 422 where Idempotency-Key is honoured (a replay of rows since deleted, a key reused),
+and 503 (with Retry-After) everywhere: any operation can meet an unreachable primary.
 """
 
 from django.db import models
@@ -30,6 +31,10 @@ class ErrorCode401Enum(models.TextChoices):
 
 class ErrorCode409Enum(models.TextChoices):
     CONFLICT = "conflict"
+
+
+class ErrorCode410Enum(models.TextChoices):
+    GONE = "gone"
 
 
 class ErrorCode413Enum(models.TextChoices):
@@ -70,13 +75,15 @@ IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
     type=str,
     description="A unique key per create (a UUID). A retry with the same key replays the first response "
     "(header Idempotent-Replayed: true) and creates nothing; the same key with a different request answers "
-    "422. Keys are per user and expire after 24 hours.",
+    "422, and a retry after a row of the first response was deleted answers 410. Keys are per user and "
+    "expire after 24 hours.",
 )
 
 
 _EXTRA_ERRORS = {
     "401": _error_response("401", ErrorCode401Enum),
     "409": _error_response("409", ErrorCode409Enum),
+    "410": _error_response("410", ErrorCode410Enum),
     "413": _error_response("413", ErrorCode413Enum),
     "422": _error_response("422", ErrorCode422Enum),
     "503": _error_response("503", ErrorCode503Enum, kind=ServerErrorEnum),
@@ -94,8 +101,8 @@ class AutoSchema(StandardizedErrorsAutoSchema):
                 and getattr(self.view, "client_chosen_ids", False)
                 and "409" not in responses
             )
-        if status_code == "422":
-            return self._is_idempotent() and "422" not in responses
+        if status_code in ("410", "422"):
+            return self._is_idempotent() and status_code not in responses
         if status_code == "503":
             return "503" not in responses
         return super()._should_add_error_response(responses, status_code)

@@ -53,6 +53,9 @@ def create_replays_are_200(result, generator, request, public):
                 for media, body in replay.get("content", {}).items()
             }
             replay["content"] = content
-            replay["description"] = "A row with this `id` was already yours: it is returned unchanged."
+            replay["description"] = (
+                "A row with this `id` was already yours and the body describes it: it is returned unchanged "
+                "(a body that differs from it answers 409)."
+            )
             responses["200"] = replay
     return result

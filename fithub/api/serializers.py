@@ -12,6 +12,7 @@ field the plan does not know is shown by DRF's own code for that field.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, tzinfo
@@ -141,12 +142,47 @@ class OwnedModelSerializer(FastRepresentation, serializers.ModelSerializer):
     id = serializers.UUIDField(
         required=False,
         help_text="Optional on create: a UUID chosen by the client (offline-first apps). "
-        "Sending an id you already used returns that row and creates nothing.",
+        "Sending an id you already have returns that row (200) and creates nothing when the body "
+        "describes it, and answers 409 when it differs.",
     )
 
     def update(self, instance, validated_data):
         validated_data.pop("id", None)
         return super().update(instance, validated_data)
+
+    def differences(self, instance) -> list[str]:
+        """The fields of the validated input that `instance` shows otherwise, sorted: a create
+        re-sent with the id of an existing row must describe that row. Fields the input
+        leaves out are not compared (the create would have given them their defaults), nor
+        keys of nested items the row shows but the input does not send (a portion's id)."""
+        shown = self.shown_for_comparison(instance)
+        sent = self.sent_for_comparison()
+        return sorted(name for name, value in sent.items() if name not in shown or not _same(value, shown[name]))
+
+    def sent_for_comparison(self) -> dict:
+        """The validated input, as the fields would show it (`differences`)."""
+        fields = self.fields
+        return {
+            name: fields[name].to_representation(value) if value is not None else None
+            for name, value in self.validated_data.items()
+            if name != "id"
+        }
+
+    def shown_for_comparison(self, instance) -> dict:
+        """The stored row, as the API shows it (`differences`)."""
+        return self.to_representation(instance)
+
+
+def _same(sent, shown) -> bool:
+    """Whether what was sent describes what is shown: items compared one by one, objects by
+    the keys sent, ids as strings."""
+    if isinstance(sent, Mapping):
+        return isinstance(shown, Mapping) and all(key in shown and _same(v, shown[key]) for key, v in sent.items())
+    if isinstance(sent, list | tuple):
+        return isinstance(shown, list | tuple) and len(sent) == len(shown) and all(map(_same, sent, shown))
+    if isinstance(sent, uuid.UUID) or isinstance(shown, uuid.UUID):
+        return str(sent) == str(shown)
+    return sent == shown
 
 
 def _plain(serializer_class: type) -> bool:

@@ -19,7 +19,7 @@ from fithub.api.exceptions import Conflict
 from fithub.api.filters import filter_plan
 from fithub.api.idempotency import idempotent
 from fithub.api.pagination import TimeCursorPagination
-from fithub.api.serializers import FastRepresentation
+from fithub.api.serializers import FastRepresentation, OwnedModelSerializer
 from fithub.db.statements import CachedQuery, Param
 from fithub.ops import metrics
 
@@ -75,27 +75,42 @@ class OwnedModelViewSet(OwnedViewSetMixin, viewsets.ModelViewSet):
         data = listing.serializer_class(rows, many=True, context=self.get_serializer_context()).data
         return Response(data) if paginator is None else paginator.get_paginated_response(data)
 
-    @idempotent
+    @idempotent(shows=lambda view, body: (view.get_queryset(), [body["id"]]))
     def create(self, request, *args, **kwargs):
-        """Create a row. Sending an `id` the caller already has returns that row (200)."""
-        client_id = _client_id(request.data)
-        if client_id is not None:
-            existing = self._existing_for_client_id(client_id)
-            if existing is not None:
-                return existing
+        """Create a row. The body is validated first; sending an `id` the caller already has
+        then returns that row (200) when the body describes it, and answers 409 when it
+        differs (nothing is written either way)."""
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        client_id = serializer.validated_data.get("id") if self.client_chosen_ids else None
+        if client_id is not None and (existing := self._existing_for_client_id(client_id, serializer)) is not None:
+            return existing
         try:
             with transaction.atomic():
-                return super().create(request, *args, **kwargs)
+                self.perform_create(serializer)
         except IntegrityError:
             # A concurrent create with the same id won the race, or the id is someone else's.
-            if client_id is not None and (existing := self._existing_for_client_id(client_id)) is not None:
+            existing = self._existing_for_client_id(client_id, serializer) if client_id is not None else None
+            if existing is not None:
                 return existing
             raise
+        data = serializer.data
+        return Response(data, status=self.created_status(), headers=self.get_success_headers(data))
 
-    def _existing_for_client_id(self, client_id: uuid.UUID) -> Response | None:
+    def created_status(self) -> int:
+        """The status of a create that wrote (201; an upsert that updated says 200)."""
+        return status.HTTP_201_CREATED
+
+    def _existing_for_client_id(self, client_id: uuid.UUID, serializer) -> Response | None:
         model = self.get_queryset().model
         row = self.get_queryset().filter(pk=client_id).first()
         if row is not None:
+            differing = serializer.differences(row) if isinstance(serializer, OwnedModelSerializer) else []
+            if differing:
+                raise Conflict(
+                    f"You already have a row with this id, and it differs from this request in: "
+                    f"{', '.join(differing)}. Choose another id to create a new row."
+                )
             return Response(self.get_serializer(row).data, status=status.HTTP_200_OK)
         if model._default_manager.filter(pk=client_id).exists():
             raise Conflict("This id is already in use; choose another.")
@@ -140,12 +155,3 @@ class Listing:
         filter_shape, page_shape = shape
         queryset = self.unpaged(filter_shape, values)
         return queryset if self.paginator is None else self.paginator.shaped(queryset, page_shape, values)
-
-
-def _client_id(data) -> uuid.UUID | None:
-    if not isinstance(data, dict) or data.get("id") in (None, ""):
-        return None
-    try:
-        return uuid.UUID(str(data["id"]))
-    except ValueError:
-        return None  # the serializer reports the invalid id

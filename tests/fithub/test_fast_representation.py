@@ -348,7 +348,7 @@ def test_columns_are_what_a_row_needs():
     assert FoodPreferenceSerializer.columns() == [
         "id", "food", "food__name", "favorite", "dislike", "allergy", "created_at", "updated_at",
     ]  # fmt: skip
-    assert FoodPortionSerializer.columns() == ["id", "description", "grams"]
+    assert FoodPortionSerializer.columns() == ["id", "description", "grams", "archived_at"]
     # A method (without methods_take_rows), a property, a nested list: instances only.
     assert GoalSerializer.columns() is None
     assert MeasurementTypeSerializer.columns() is None

@@ -156,3 +156,43 @@ def test_concurrent_retries_of_an_expired_key_create_one_new_row(builtin_types):
         thread.join()
     assert Counter(statuses) == {(201, None): 1, (201, "true"): 3}
     assert sorted(Measurement.objects.filter(user=user).values_list("value", flat=True)) == [70, 81.25]
+
+
+def _gone(response) -> None:
+    assert response.status_code == 410, response.content
+    assert response.json()["type"] == "client_error"
+    assert [(e["code"], e["attr"]) for e in response.json()["errors"]] == [("gone", None)]
+
+
+def test_a_replayed_create_whose_row_was_deleted_is_410_not_the_stale_row(auth_client, user):
+    first = post(auth_client)
+    assert first.status_code == 201
+    assert auth_client.delete(reverse("measurement-detail", args=[first.json()["id"]])).status_code == 204
+    _gone(post(auth_client))
+    assert not Measurement.objects.filter(user=user).exists()
+
+
+def test_a_replayed_create_whose_row_changed_replays_the_first_response(auth_client, user):
+    first = post(auth_client)
+    auth_client.patch(reverse("measurement-detail", args=[first.json()["id"]]), {"note": "after"})
+    again = post(auth_client)
+    assert (again.status_code, again.json()) == (201, first.json())
+
+
+def test_replays_of_a_bulk_batch_and_a_logged_meal_are_410_once_a_row_is_gone(auth_client, user):
+    from tests.nutrition.factories import MealFactory, MealItemFactory
+
+    batch = {"items": [{**BODY, "measured_at": f"2026-11-{day:02d}T07:30:00+01:00"} for day in (10, 11)]}
+    url = reverse("measurement-bulk")
+    written = auth_client.post(url, batch, format="json", HTTP_IDEMPOTENCY_KEY="bulk").json()["results"]
+    auth_client.delete(reverse("measurement-detail", args=[written[1]["id"]]))
+    _gone(auth_client.post(url, batch, format="json", HTTP_IDEMPOTENCY_KEY="bulk"))
+
+    meal = MealFactory(user=user)
+    MealItemFactory(meal=meal)
+    log = reverse("meals-log", args=[meal.pk])
+    entries = auth_client.post(log, {}, format="json", HTTP_IDEMPOTENCY_KEY="log").json()["entries"]
+    replayed = auth_client.post(log, {}, format="json", HTTP_IDEMPOTENCY_KEY="log")
+    assert (replayed.status_code, replayed["Idempotent-Replayed"]) == (201, "true")
+    auth_client.delete(reverse("diary-detail", args=[entries[0]["id"]]))
+    _gone(auth_client.post(log, {}, format="json", HTTP_IDEMPOTENCY_KEY="log"))

@@ -30,3 +30,16 @@ def test_redoc_is_served(client):
     response = client.get(reverse("redoc"))
     assert response.status_code == 200
     assert "/static/drf_spectacular_sidecar/redoc" in response.content.decode()
+
+
+def test_replays_of_deleted_rows_and_differing_ids_are_documented(client):
+    schema = client.get(reverse("schema"), HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    keyed = ["/api/v1/diary/", "/api/v1/foods/", "/api/v1/food-preferences/", "/api/v1/meals/{id}/log/"]
+    keyed += ["/api/v1/measurements/bulk/", "/api/v1/measurement-types/", "/api/v1/goals/"]
+    for path in keyed:
+        responses = schema["paths"][path]["post"]["responses"]
+        assert {"410", "422"} <= set(responses), path
+    for path in ("/api/v1/diary/", "/api/v1/food-preferences/", "/api/v1/goals/"):
+        assert {"200", "201", "409"} <= set(schema["paths"][path]["post"]["responses"]), path
+    gone = schema["components"]["schemas"]["ErrorResponse410"]["properties"]["errors"]["items"]["$ref"]
+    assert gone.endswith("/Error410")

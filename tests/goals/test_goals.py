@@ -291,3 +291,72 @@ def test_start_value_required_error_is_documented(auth_client, builtin_types):
     schema = auth_client.get("/api/schema/", {"format": "json"}).json()
     component = schema["components"]["schemas"]["GoalsCreateStartValueErrorComponent"]
     assert "required" in component["properties"]["code"]["enum"]
+
+
+def _weigh(user, day: dt.date, value: str, hour: int = 7):
+    MeasurementFactory(user=user, value=Decimal(value), measured_at=dt.datetime.combine(day, dt.time(hour), dt.UTC))
+
+
+def test_start_value_defaults_to_the_value_on_the_start_date_not_the_latest(auth_client, user, builtin_types):
+    month_ago = today() - dt.timedelta(days=30)
+    _weigh(user, month_ago - dt.timedelta(days=3), "91.2")
+    _weigh(user, month_ago, "90.0")
+    _weigh(user, month_ago, "90.4", hour=21)  # later that day: the value on the start date
+    _weigh(user, today() - dt.timedelta(days=1), "87.9")
+    target_date = (today() + dt.timedelta(days=60)).isoformat()
+    body = {"type": "weight", "target_value": 85, "target_date": target_date, "start_date": month_ago.isoformat()}
+    goal = auth_client.post(GOALS, body).json()
+    assert (goal["start_value"], goal["status"]) == (90.4, "active")
+    assert auth_client.get(progress(goal["id"])).json()["percent_complete"] == 46.3  # 2.5 of 5.4 kg
+
+
+def test_without_a_measurement_by_the_start_date_the_first_one_after_it_is_the_start(auth_client, user, builtin_types):
+    start = today() - dt.timedelta(days=20)
+    _weigh(user, start + dt.timedelta(days=2), "70.5")
+    _weigh(user, start + dt.timedelta(days=9), "70.1")
+    target_date = (today() + dt.timedelta(days=60)).isoformat()
+    body = {"type": "weight", "target_value": 74, "target_date": target_date, "start_date": start.isoformat()}
+    assert auth_client.post(GOALS, body).json()["start_value"] == 70.5
+
+
+def test_a_goal_already_reached_when_created_is_achieved_at_once(auth_client, user, builtin_types):
+    start = today() - dt.timedelta(days=30)
+    _weigh(user, start, "90.0")
+    _weigh(user, start + dt.timedelta(days=10), "87.9")  # reached, then lost
+    _weigh(user, start + dt.timedelta(days=12), "88.3")
+    _weigh(user, start + dt.timedelta(days=20), "87.8")  # reached again, and still
+    _weigh(user, start + dt.timedelta(days=25), "87.5")
+    target_date = (today() + dt.timedelta(days=60)).isoformat()
+    body = {"type": "weight", "target_value": 88, "target_date": target_date, "start_date": start.isoformat()}
+    response = auth_client.post(GOALS, body)
+    assert response.status_code == 201, response.content
+    goal = response.json()
+    reached = dt.datetime.combine(start + dt.timedelta(days=20), dt.time(7), dt.UTC)
+    assert (goal["status"], goal["achieved_at"]) == ("achieved", reached.isoformat().replace("+00:00", "Z"))
+    # Not reached by the latest measurement: active.
+    _weigh(user, today(), "88.6")
+    again = auth_client.post(GOALS, {**body, "type": "weight", "target_value": 88.5}).json()
+    assert again["status"] == "active"
+
+
+def test_a_goal_reactivated_already_reached_is_achieved_at_once(auth_client, user, builtin_types):
+    goal = GoalFactory(user=user, start_value=82, target_value=78, status="abandoned")
+    _weigh(user, today() - dt.timedelta(days=1), "77.5")
+    response = auth_client.patch(detail(goal.pk), {"status": "active"})
+    assert response.status_code == 200, response.content
+    assert response.json()["status"] == "achieved"
+    # Another target the latest value does not reach: active again.
+    body = auth_client.patch(detail(goal.pk), {"status": "active", "target_value": 76}).json()
+    assert (body["status"], body["achieved_at"]) == ("active", None)
+    # Moving the target to one the latest value reaches achieves it.
+    assert auth_client.patch(detail(goal.pk), {"target_value": 77.5}).json()["status"] == "achieved"
+
+
+def test_an_already_reached_goal_does_not_clash_with_the_active_one(auth_client, user, builtin_types):
+    GoalFactory(user=user, start_value=82, target_value=70)
+    _weigh(user, today() - dt.timedelta(days=1), "77.5")
+    target_date = (today() + dt.timedelta(days=60)).isoformat()
+    start = (today() - dt.timedelta(days=7)).isoformat()
+    body = {"type": "weight", "start_value": 80, "target_value": 78, "target_date": target_date, "start_date": start}
+    response = auth_client.post(GOALS, body)
+    assert (response.status_code, response.json()["status"]) == (201, "achieved")

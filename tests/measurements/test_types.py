@@ -6,7 +6,7 @@ from django.urls import reverse
 from apps.measurements.builtins import BUILTIN_TYPES
 from apps.measurements.models import MeasurementType
 from tests.conftest import client_for
-from tests.measurements.factories import MeasurementTypeFactory
+from tests.measurements.factories import MeasurementFactory, MeasurementTypeFactory
 from tests.users.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -85,7 +85,10 @@ def test_custom_type_range_must_be_ordered(auth_client):
 def test_builtin_types_are_read_only(auth_client, builtin_types):
     weight = builtin_types["weight"]
     assert auth_client.get(detail(weight.pk)).status_code == 200
-    assert auth_client.patch(detail(weight.pk), {"name": "Mass"}).status_code == 405
+    assert auth_client.patch(detail(weight.pk), {"name": "Mass"}).status_code == 403
+    assert auth_client.delete(detail(weight.pk)).status_code == 403
+    weight.refresh_from_db()
+    assert (weight.name, weight.archived_at) == ("Weight", None)
 
 
 def test_list_query_count_is_constant(auth_client, user, builtin_types, django_assert_max_num_queries):
@@ -115,3 +118,56 @@ def test_simultaneous_custom_types_with_one_name_are_a_400_not_a_500(auth_client
 
 def test_malformed_type_id_is_a_404(auth_client):
     assert auth_client.get(detail("null,null")).status_code == 404
+
+
+def test_a_custom_type_can_be_renamed_and_given_a_range(auth_client, user):
+    calf = MeasurementTypeFactory(user=user, name="Calf", unit="cm")
+    MeasurementTypeFactory(user=user, name="Biceps")
+    response = auth_client.patch(detail(calf.pk), {"name": "Left calf", "min_value": 20, "max_value": 60})
+    assert response.status_code == 200, response.content
+    assert (response.json()["name"], response.json()["min_value"], response.json()["max_value"]) == (
+        "Left calf",
+        20,
+        60,
+    )
+    taken = auth_client.patch(detail(calf.pk), {"name": "biceps"})
+    assert [(e["attr"], e["code"]) for e in taken.json()["errors"]] == [("non_field_errors", "unique")]
+    # The unit can change while nothing is measured in it, not after.
+    assert auth_client.patch(detail(calf.pk), {"unit": "in"}).status_code == 200
+    MeasurementFactory(user=user, type=calf, value=15)
+    refused = auth_client.patch(detail(calf.pk), {"unit": "cm"})
+    assert [(e["attr"], e["code"]) for e in refused.json()["errors"]] == [("unit", "in_use")]
+
+
+def test_deleting_a_custom_type_in_use_archives_it(auth_client, user, builtin_types):
+    from tests.goals.factories import GoalFactory
+
+    calf = MeasurementTypeFactory(user=user, name="Calf")
+    measured = MeasurementFactory(user=user, type=calf, value=38)
+    goal = GoalFactory(user=user, type=calf, start_value=38, target_value=40)
+    assert auth_client.delete(detail(calf.pk)).status_code == 204
+    shown = auth_client.get(detail(calf.pk))
+    assert (shown.status_code, shown.json()["archived_at"] is not None) == (200, True)
+    assert "Calf" not in [t["name"] for t in auth_client.get(TYPES).json()["results"]]
+    # What uses it keeps it and keeps working.
+    measurement = auth_client.get(reverse("measurement-detail", args=[measured.pk])).json()
+    assert measurement["type"] == str(calf.pk)
+    assert auth_client.patch(reverse("measurement-detail", args=[measured.pk]), {"value": 38.5}).status_code == 200
+    assert auth_client.get(reverse("goal-progress", args=[goal.pk])).status_code == 200
+    # Nothing new may use it, and its name is free again.
+    new = {"type": str(calf.pk), "value": 39, "measured_at": "2026-11-20T07:00:00Z"}
+    refused = auth_client.post(reverse("measurement-list"), new)
+    assert [(e["attr"], e["code"]) for e in refused.json()["errors"]] == [("type", "archived")]
+    bulk = auth_client.post(reverse("measurement-bulk"), {"items": [new]})
+    assert [(e["attr"], e["code"]) for e in bulk.json()["errors"]] == [("items.0.type", "archived")]
+    goal_body = {"type": str(calf.pk), "start_value": 38, "target_value": 36, "target_date": "2030-01-01"}
+    refused = auth_client.post(reverse("goal-list"), goal_body)
+    assert [(e["attr"], e["code"]) for e in refused.json()["errors"]] == [("type", "archived")]
+    assert auth_client.post(TYPES, {"name": "Calf", "unit": "cm"}).status_code == 201
+
+
+def test_deleting_a_custom_type_used_by_nothing_deletes_it(auth_client, user):
+    calf = MeasurementTypeFactory(user=user, name="Calf")
+    assert auth_client.delete(detail(calf.pk)).status_code == 204
+    assert auth_client.get(detail(calf.pk)).status_code == 404
+    assert not MeasurementType.objects.filter(pk=calf.pk).exists()

@@ -38,6 +38,7 @@ class FoodPortionFactory(factory.django.DjangoModelFactory):
 
     food = factory.SubFactory(PublicFoodFactory)
     seq = factory.Sequence(lambda n: n + 1)
+    position = factory.SelfAttribute("seq")
     description = "1 cup"
     grams = 240.0
 

@@ -129,7 +129,8 @@ def test_editing_recomputes_nutrients_and_editing_the_food_does_not_rewrite_hist
     assert auth_client.get(detail(entry["id"])).json()["energy_kcal"] == 250
     assert auth_client.delete(reverse("foods-detail", args=[food.pk])).status_code == 204
     kept = auth_client.get(detail(entry["id"])).json()
-    assert (kept["food"], kept["energy_kcal"], kept["label"]) == (None, 250, food.name)
+    # The entry keeps its food, archived rather than deleted.
+    assert (kept["food"], kept["energy_kcal"], kept["label"]) == (str(food.pk), 250, food.name)
 
     portion = FoodPortionFactory(grams=30)
     moved = auth_client.patch(

@@ -187,3 +187,22 @@ def test_food_search_query_count_is_constant(auth_client, user, django_assert_ma
     with django_assert_max_num_queries(3):
         response = auth_client.get(FOODS, {"search": "bean", "page_size": page_size})
     assert len(response.json()["results"]) == page_size
+
+
+def test_a_disliked_food_ranks_below_every_food_that_is_not_disliked(auth_client, user):
+    exact = PublicFoodFactory(name="Oats")
+    PublicFoodFactory(name="Oats, raw")
+    word = PublicFoodFactory(name="Rolled oats")
+    raw = PublicFoodFactory(name="Oats, steel cut, raw")
+    FoodPreferenceFactory(user=user, food=exact, dislike=True)
+    FoodPreferenceFactory(user=user, food=raw, dislike=True)
+    FoodPreferenceFactory(food=word, dislike=True)  # someone else's dislike changes nothing
+    ranked = ["Oats, raw", "Rolled oats", "Oats", "Oats, steel cut, raw"]
+    assert names(auth_client.get(FOODS, {"search": "oats"})) == ranked
+    pages = [names(auth_client.get(FOODS, {"search": "oats", "page_size": 1, "page": page})) for page in range(1, 5)]
+    assert [name for page in pages for name in page] == ranked
+    listed = auth_client.get(FOODS).json()["results"]
+    assert [food["name"] for food in listed] == ["Oats, raw", "Rolled oats", "Oats", "Oats, steel cut, raw"]
+    assert [food["is_disliked"] for food in listed] == [False, False, True, True]
+    # Typo tolerance ranks them the same way.
+    assert set(names(auth_client.get(FOODS, {"search": "oatts"}))[-2:]) == {"Oats", "Oats, steel cut, raw"}

@@ -13,7 +13,9 @@ class GoalSerializer(OwnedModelSerializer):
     unit = serializers.CharField(source="type.unit", read_only=True)
     target_value = value_field()
     start_value = value_field(
-        required=False, help_text="Defaults to your latest measurement of the type (required when there is none)."
+        required=False,
+        help_text="Defaults to your value on `start_date`: the latest measurement of the type taken by the end "
+        "of that day, else the first one after it (required when there is none).",
     )
     start_date = serializers.DateField(required=False, help_text="Defaults to your local today.")
     direction = serializers.SerializerMethodField(help_text="`down` (e.g. weight loss) or `up`.")

@@ -26,7 +26,9 @@ from fithub.api.viewsets import OwnedModelViewSet
 )
 class GoalViewSet(OwnedModelViewSet):
     """Goals for a measurement type: reach `target_value` by `target_date`. A goal becomes
-    `achieved` by itself when a new measurement reaches the target; one active goal per type."""
+    `achieved` by itself when a new measurement reaches the target, and at once when it is
+    created or reactivated already reached (the latest measurement since its start date
+    reaches the target); one active goal per type."""
 
     queryset = Goal.objects.all()
     serializer_class = GoalSerializer

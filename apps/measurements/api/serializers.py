@@ -15,7 +15,9 @@ def value_field(**kwargs) -> serializers.DecimalField:
 
 
 class MeasurementTypeSerializer(OwnedModelSerializer):
-    """A measurement type: built-in (`key` set, read-only, shared) or one of your own."""
+    """A measurement type: built-in (`key` set, read-only, shared) or one of your own. One of
+    your own deleted while measurements or goals used it is archived (`archived_at`): they
+    keep it and it is readable by id, but the list leaves it out and nothing new can use it."""
 
     key = serializers.CharField(read_only=True, help_text="Set on built-in types (`weight`); empty on your own.")
     is_builtin = serializers.BooleanField(read_only=True)
@@ -38,10 +40,11 @@ class MeasurementTypeSerializer(OwnedModelSerializer):
             "min_value",
             "max_value",
             "is_builtin",
+            "archived_at",
             "created_at",
             "updated_at",
         ]
-        read_only_fields = ["created_at", "updated_at"]
+        read_only_fields = ["archived_at", "created_at", "updated_at"]
 
 
 @extend_schema_field(OpenApiTypes.STR)
@@ -52,6 +55,7 @@ class MeasurementTypeRefField(serializers.RelatedField):
     default_error_messages = {
         "does_not_exist": "Unknown measurement type {value!r}.",
         "invalid": "A measurement type id or built-in key is required.",
+        "archived": "The measurement type {value!r} was deleted: what already uses it keeps it, but nothing new can.",
     }
 
     def __init__(self, **kwargs):
@@ -78,6 +82,8 @@ class MeasurementTypeRefField(serializers.RelatedField):
         found = self._types().get(ref)
         if found is None:
             self.fail("does_not_exist", value=data)
+        if found.archived_at is not None:
+            self.fail("archived", value=data)
         return found
 
     def use_pk_only_optimization(self) -> bool:
@@ -128,6 +134,17 @@ class MeasurementSerializer(OwnedModelSerializer):
         if self.instance is not None and not isinstance(self.instance, list):
             fields["type"].read_only = True
         return fields
+
+    def sent_for_comparison(self) -> dict:
+        """The value as entered, in its unit (the type's unless another is given)."""
+        sent = super().sent_for_comparison()
+        if "value" in sent or "unit" in sent:
+            sent["unit"] = sent.get("unit") or self.validated_data["type"].unit
+        return sent
+
+    def shown_for_comparison(self, instance) -> dict:
+        shown = super().shown_for_comparison(instance)
+        return {**shown, "value": shown["entered_value"], "unit": shown["entered_unit"]}
 
 
 class MeasurementBulkSerializer(serializers.Serializer):

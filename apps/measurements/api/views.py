@@ -33,6 +33,7 @@ from apps.measurements.filters import MeasurementFilter
 from apps.measurements.models import Measurement, MeasurementType
 from fithub.api.idempotency import idempotent
 from fithub.api.viewsets import OwnedModelViewSet
+from fithub.ops import metrics
 
 MAX_TREND_DAYS = 731
 DEFAULT_TREND_DAYS = 90
@@ -43,18 +44,29 @@ DEFAULT_TREND_DAYS = 90
     list=extend_schema(summary="List the built-in types and your own", examples=[TYPE_EXAMPLE]),
     retrieve=extend_schema(summary="Read a measurement type", examples=[TYPE_EXAMPLE]),
     create=extend_schema(summary="Create a type of your own", examples=[CREATE_CUSTOM_TYPE, TYPE_EXAMPLE]),
+    partial_update=extend_schema(
+        summary="Rename one of your types, or change its range (its unit only while nothing is measured in it)",
+        examples=[TYPE_EXAMPLE],
+    ),
+    destroy=extend_schema(
+        summary="Delete one of your types",
+        description="A type your measurements or goals use is archived instead: it leaves the list, stays "
+        "readable by id and in what uses it, nothing new can use it and its name is free again. Either way: 204.",
+    ),
 )
+@extend_validation_errors(["in_use"], field_name="unit", actions=["partial_update"])
 class MeasurementTypeViewSet(OwnedModelViewSet):
     """Measurement types. The built-in ones (weight kg, body_fat %, waist, hips, chest, neck,
     arm and thigh cm, resting_heart_rate bpm) are shared and read-only; the ones you create
-    are visible to you only."""
+    are visible to you only, and can be renamed and deleted."""
 
     queryset = MeasurementType.objects.all()
     serializer_class = MeasurementTypeSerializer
-    http_method_names = ["get", "post", "head", "options"]
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def list(self, request, *args, **kwargs):
-        page = self.paginate_queryset(selectors.visible_measurement_types(user=request.user).order_by("name", "id"))
+        types = selectors.visible_measurement_types(user=request.user).filter(archived_at__isnull=True)
+        page = self.paginate_queryset(types.order_by("name", "id"))
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     def get_object(self):
@@ -66,6 +78,15 @@ class MeasurementTypeViewSet(OwnedModelViewSet):
 
     def perform_create(self, serializer):
         serializer.instance = services.create_measurement_type(user=self.request.user, **serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = services.update_measurement_type(
+            measurement_type=serializer.instance, data=serializer.validated_data
+        )
+
+    def perform_destroy(self, instance):
+        if not services.delete_measurement_type(measurement_type=instance):
+            metrics.record_delete(MeasurementType)
 
 
 BULK_ITEMS_CODES = ["required", "null", "max_length", "unique", "conflict"]
@@ -126,7 +147,7 @@ class MeasurementViewSet(OwnedModelViewSet):
         examples=[RECORD_WEEK_OF_WEIGHTS],
     )
     @action(detail=False, methods=["post"], url_path="bulk", filterset_class=None, pagination_class=None)
-    @idempotent
+    @idempotent(shows=lambda view, body: (view.get_queryset(), [row["id"] for row in body["results"]]))
     def bulk(self, request):
         """Up to 500 measurements in one transaction. If any row is invalid nothing is written
         and the error's `attr` names the row: `items.3.value`. Rows whose `id` you already

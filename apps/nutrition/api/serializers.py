@@ -118,23 +118,44 @@ class DayRangeQuerySerializer(serializers.Serializer):
 
 
 class FoodPortionSerializer(FastRepresentation, serializers.ModelSerializer):
-    """A household measure and its weight in grams."""
+    """A household measure and its weight in grams. An archived one (`archived_at`) was removed
+    from its food while diary entries used it: they keep it, nothing new can."""
 
-    grams = FiniteFloatField(min_value=0.01, max_value=MAX_GRAMS)
+    grams = serializers.FloatField()
+    archived_at = serializers.DateTimeField(allow_null=True)
 
     class Meta:
         model = FoodPortion
-        fields = ["id", "description", "grams"]
-        read_only_fields = ["id"]
+        fields = ["id", "description", "grams", "archived_at"]
+        read_only_fields = fields
+
+
+class FoodPortionWriteSerializer(serializers.Serializer):
+    """A portion of a custom food: with the `id` of one of its portions, that portion edited
+    in place (diary entries keep it); without, a new one."""
+
+    id = serializers.IntegerField(
+        required=False, min_value=1, help_text="One of this food's portions, to keep and edit; none for a new one."
+    )
+    description = serializers.CharField(max_length=120)
+    grams = FiniteFloatField(min_value=0.01, max_value=MAX_GRAMS)
+
+    class Meta:
         list_serializer_class = FlatErrorsListSerializer
 
 
 class FoodSerializer(FastRepresentation, serializers.ModelSerializer):
-    """A food: nutrients per 100 g (null = unknown), portions, and the caller's preference flags."""
+    """A food: nutrients per 100 g (null = unknown), portions, and the caller's preference flags.
+    An archived food (`archived_at`) was deleted while diary entries or saved meals used it:
+    they keep it and it is readable by id, but search leaves it out and nothing new can use it.
+    Its `portions` list the archived ones last (search lists only the others)."""
 
     is_public = serializers.BooleanField(read_only=True, help_text="Public (USDA) foods are read-only.")
     portions = FoodPortionSerializer(source="portion_list", many=True, read_only=True)
     is_favorite = serializers.SerializerMethodField(help_text="The caller marked this food a favorite.")
+    is_disliked = serializers.SerializerMethodField(
+        help_text="The caller dislikes this food: search ranks it below every food not disliked."
+    )
     is_allergen = serializers.SerializerMethodField(help_text="The caller marked this food an allergy.")
 
     class Meta:
@@ -150,7 +171,9 @@ class FoodSerializer(FastRepresentation, serializers.ModelSerializer):
             "is_public",
             *NUTRIENT_FIELDS,
             "portions",
+            "archived_at",
             "is_favorite",
+            "is_disliked",
             "is_allergen",
             "created_at",
             "updated_at",
@@ -159,6 +182,9 @@ class FoodSerializer(FastRepresentation, serializers.ModelSerializer):
 
     def get_is_favorite(self, food) -> bool:
         return bool(getattr(food, "is_favorite", False))
+
+    def get_is_disliked(self, food) -> bool:
+        return bool(getattr(food, "is_disliked", False))
 
     def get_is_allergen(self, food) -> bool:
         return bool(getattr(food, "is_allergen", False))
@@ -172,9 +198,11 @@ class FoodSearchQuerySerializer(serializers.Serializer):
 
 
 class FoodWriteSerializer(OwnedModelSerializer):
-    """A custom food of the caller's. Sending `portions` replaces them all."""
+    """A custom food of the caller's. `portions`, when sent, is the food's new list in order:
+    an item with the `id` of one of its portions edits that portion in place, one without is
+    added, and a portion left out is removed (archived if diary entries use it)."""
 
-    portions = FoodPortionSerializer(many=True, required=False)
+    portions = FoodPortionWriteSerializer(many=True, required=False)
     energy_kcal = _nutrient_field(required=False, allow_null=True)
     protein_g = _nutrient_field(required=False, allow_null=True)
     fat_g = _nutrient_field(required=False, allow_null=True)
@@ -293,6 +321,12 @@ class MealWriteSerializer(OwnedModelSerializer):
 
     def to_representation(self, instance):
         return MealSerializer(instance, context=self.context).data
+
+    def sent_for_comparison(self) -> dict:
+        sent = super().sent_for_comparison()
+        if sent.get("weekdays") is not None:  # a set of days, shown Monday first
+            sent["weekdays"] = [day for day in WEEKDAYS if day in sent["weekdays"]]
+        return sent
 
 
 class MealLogSerializer(serializers.Serializer):
@@ -466,6 +500,19 @@ class DiaryEntryWriteSerializer(OwnedModelSerializer):
 
     def to_representation(self, instance):
         return DiaryEntrySerializer(instance, context=self.context).data
+
+    def sent_for_comparison(self) -> dict:
+        """As the entry is written: a food entry is labelled with the food's name, and a
+        portion without a quantity is one portion."""
+        sent = super().sent_for_comparison()
+        if sent.get("food") is not None:
+            sent.pop("label", None)
+        if sent.get("portion") is not None:
+            if sent.get("grams") is None:
+                sent.pop("grams", None)
+            if sent.get("quantity") is None:
+                sent["quantity"] = 1.0
+        return sent
 
 
 class DiarySummaryQuerySerializer(DayRangeQuerySerializer):

@@ -56,6 +56,7 @@ from fithub.api.idempotency import idempotent
 from fithub.api.pagination import PageNumberPagination, TimeCursorPagination
 from fithub.api.viewsets import OwnedModelViewSet
 from fithub.db.statements import fetch_together
+from fithub.ops import metrics
 
 WRITES = ["create", "partial_update"]
 
@@ -113,7 +114,8 @@ class FoodPagination(PageNumberPagination):
     list=extend_schema(
         summary="Search foods",
         description="Public foods plus your own, ranked: your favorites, exact name, prefix, every word, "
-        "then typo-tolerant matches (PostgreSQL). No authentication needed (public foods only then).",
+        "then typo-tolerant matches (PostgreSQL); foods you dislike come after every other match. "
+        "No authentication needed (public foods only then).",
         parameters=[FoodSearchQuerySerializer],
         examples=[FOOD_EXAMPLE],
     ),
@@ -125,16 +127,24 @@ class FoodPagination(PageNumberPagination):
         examples=[CREATE_CUSTOM_FOOD, FOOD_EXAMPLE],
     ),
     partial_update=extend_schema(
-        summary="Change a custom food (past diary entries keep their nutrients)",
+        summary="Change a custom food (past diary entries keep their nutrients; portions keep their ids)",
         request=FoodWriteSerializer,
         responses={200: FoodSerializer},
         examples=[RENAME_FOOD, FOOD_EXAMPLE],
     ),
-    destroy=extend_schema(summary="Delete a custom food"),
+    destroy=extend_schema(
+        summary="Delete a custom food",
+        description="A food your diary entries or saved meals use is archived instead: it leaves search, "
+        "stays readable by id and in what uses it, and nothing new can use it. Either way: 204.",
+    ),
 )
 @query_validation_errors(FoodSearchQuerySerializer, action="list")
 @flat_item_errors(
     FoodWriteSerializer, list_field="portions", attr="portions.non_field_errors", actions=["create", "partial_update"]
+)
+# The service checks the ids of the portions sent against the food's.
+@extend_validation_errors(
+    ["does_not_exist", "archived", "unique"], field_name="portions.INDEX.id", actions=["create", "partial_update"]
 )
 class FoodViewSet(OwnedModelViewSet):
     """Foods: the public USDA database (read-only) and the caller's own custom foods."""
@@ -195,7 +205,7 @@ class FoodViewSet(OwnedModelViewSet):
 
     def retrieve(self, request, *args, **kwargs):
         visible = selectors.with_portions(
-            selectors.annotate_preferences(selectors.foods_visible_to(request.user), request.user)
+            selectors.annotate_preferences(selectors.foods_visible_to(request.user), request.user), archived=True
         )
         food = get_object_or_404(visible, pk=self._pk()) if self._pk() else get_object_or_404(Food.objects.none())
         return Response(FoodSerializer(food, context=self.get_serializer_context()).data)
@@ -206,10 +216,15 @@ class FoodViewSet(OwnedModelViewSet):
     def perform_update(self, serializer):
         serializer.instance = services.update_food(food=serializer.instance, **serializer.validated_data)
 
+    def perform_destroy(self, instance):
+        if not services.delete_food(food=instance):
+            metrics.record_delete(Food)
+
 
 # --- Food preferences -------------------------------------------------------------------
 
 
+@extend_validation_errors(["archived"], field_name="food", actions=["create", "update", "partial_update"])
 @extend_schema(tags=["foods"])
 @extend_schema_view(
     list=extend_schema(summary="Your food preferences"),
@@ -227,20 +242,16 @@ class FoodViewSet(OwnedModelViewSet):
     destroy=extend_schema(summary="Forget a food preference"),
 )
 class FoodPreferenceViewSet(OwnedModelViewSet):
-    """Favorite, disliked and allergy foods. Search ranks favorites first and flags allergies;
-    logging an allergy food works but the response carries a warning."""
+    """Favorite, disliked and allergy foods. Search ranks favorites first and disliked foods
+    last, and flags allergies; logging an allergy food works but the response carries a warning."""
 
     queryset = FoodPreference.objects.select_related("food")
     serializer_class = FoodPreferenceSerializer
     filter_backends: list = []
     http_method_names = ["get", "post", "put", "patch", "delete", "head", "options"]
 
-    def create(self, request, *args, **kwargs):
-        self._created = True
-        response = super().create(request, *args, **kwargs)
-        if response.status_code == status.HTTP_201_CREATED and not self._created:
-            response.status_code = status.HTTP_200_OK
-        return response
+    def created_status(self) -> int:
+        return status.HTTP_201_CREATED if self._created else status.HTTP_200_OK
 
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
@@ -248,6 +259,8 @@ class FoodPreferenceViewSet(OwnedModelViewSet):
 
     def perform_update(self, serializer):
         food = serializer.validated_data.get("food", serializer.instance.food)
+        if food.pk != serializer.instance.food_id:
+            services.refuse_archived(food, field="food")
         if (
             food.pk != serializer.instance.food_id
             and FoodPreference.objects.filter(user=self.request.user, food=food).exists()
@@ -287,6 +300,7 @@ MealLogResultSerializer = inline_serializer(
 )
 @query_validation_errors(PlannedDayQuerySerializer, action="planned")
 @flat_item_errors(MealWriteSerializer, list_field="items", attr="items.non_field_errors", actions=WRITES)
+@extend_validation_errors(["archived"], field_name="items.INDEX.food", actions=WRITES)
 @flat_item_errors(MealWriteSerializer, list_field="weekdays", attr="weekdays", actions=WRITES)
 class MealViewSet(OwnedModelViewSet):
     """Saved meals (recipes): foods and grams, with totals; optionally planned on weekdays."""
@@ -305,6 +319,10 @@ class MealViewSet(OwnedModelViewSet):
 
     def perform_create(self, serializer):
         self._save(serializer, meal=None)
+
+    def entries(self):
+        """The caller's diary entries (those a logged meal wrote)."""
+        return selectors.diary_entries(user=self.request.user)
 
     def perform_update(self, serializer):
         self._save(serializer, meal=serializer.instance)
@@ -327,7 +345,7 @@ class MealViewSet(OwnedModelViewSet):
         examples=[LOG_MEAL_FOR_DINNER],
     )
     @action(detail=True, methods=["post"])
-    @idempotent
+    @idempotent(shows=lambda view, body: (view.entries(), [entry["id"] for entry in body["entries"]]))
     def log(self, request, pk=None):
         meal = self.get_object()
         params = MealLogSerializer(data=request.data)
@@ -376,7 +394,7 @@ class DiaryPagination(TimeCursorPagination):
         examples=[LOG_FOOD_BY_GRAMS, LOG_FOOD_BY_PORTION, LOG_QUICK_ADD, ENTRY_EXAMPLE],
     ),
     partial_update=extend_schema(
-        summary="Change a diary entry (its nutrients are recomputed)",
+        summary="Change a diary entry (nutrients are recomputed only when the food or amount changes)",
         request=DiaryEntryWriteSerializer,
         responses={200: DiaryEntrySerializer},
         examples=[CHANGE_ENTRY_GRAMS, ENTRY_EXAMPLE],
@@ -384,9 +402,10 @@ class DiaryPagination(TimeCursorPagination):
     destroy=extend_schema(summary="Delete a diary entry"),
 )
 @query_validation_errors(DiarySummaryQuerySerializer, action="summary", extra={"end": ["range_too_long"]})
-# The service checks the combination (a food or a quick-add, grams or a portion): "invalid".
-@extend_validation_errors(["invalid"], field_name="food", actions=["create", "partial_update"])
-@extend_validation_errors(["invalid"], field_name="portion", actions=["create", "partial_update"])
+# The service checks the combination (a food or a quick-add, grams or a portion): "invalid";
+# and that a food or portion newly referred to is not archived.
+@extend_validation_errors(["invalid", "archived"], field_name="food", actions=["create", "partial_update"])
+@extend_validation_errors(["invalid", "archived"], field_name="portion", actions=["create", "partial_update"])
 class DiaryEntryViewSet(OwnedModelViewSet):
     """The food diary. Each entry keeps the nutrients it contributed and its local day in your
     profile's time zone (as it was when written)."""
