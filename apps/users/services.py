@@ -10,6 +10,7 @@ from django.conf import settings
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models.functions import Now
 from django.utils import timezone
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings
@@ -224,6 +225,7 @@ def end_sessions(*, user: User, reason: str, keep: uuid.UUID | None = None) -> l
     sessions = Session.objects.filter(user=user)
     if keep is not None:
         sessions = sessions.exclude(pk=keep)
+    _blacklist_legacy_refresh_tokens(user=user)
     return _end(sessions, reason=reason)
 
 
@@ -241,13 +243,26 @@ def refresh_token_of_session(*, token: str, session_id: uuid.UUID) -> bool:
 # a `sid` are still in the wild. simplejwt's blacklist app knows them: one that is outstanding
 # and not blacklisted starts a session once, whose id derives from the token's jti (so a retry
 # or a reuse of it finds the same family), and is blacklisted (instances of the release before
-# refuse it too). Remove this with the token_blacklist app (docs/OPERATIONS.md).
+# refuse it too). Ending all of a user's (other) sessions blacklists those not yet adopted: a
+# password change, deactivation or "end the others" covers them too. A pre-session access
+# token is refused (401 token_not_valid): the client refreshes, as after any expiry.
+# Remove this with the token_blacklist app (docs/OPERATIONS.md).
 
 _LEGACY_SESSION_NAMESPACE = uuid.UUID("0f3d2c9e-7a41-4b8e-9d6f-2e5a1c7b4f30")
 
 
 def legacy_session_id(jti: str) -> uuid.UUID:
     return uuid.uuid5(_LEGACY_SESSION_NAMESPACE, jti)
+
+
+def _blacklist_legacy_refresh_tokens(*, user: User) -> None:
+    """The user's pre-session refresh tokens not yet adopted are sessions to be: when all the
+    user's (other) sessions end, they may not start one any more (nor work on an instance of
+    the release before). An adopted one is blacklisted already."""
+    waiting = OutstandingToken.objects.filter(user_id=user.pk, blacklistedtoken__isnull=True, expires_at__gt=Now())
+    BlacklistedToken.objects.bulk_create(
+        [BlacklistedToken(token_id=pk) for pk in waiting.values_list("pk", flat=True)], ignore_conflicts=True
+    )
 
 
 def _adopt_legacy_refresh_token(*, session_id: uuid.UUID, jti: str, user_id: uuid.UUID) -> None:
