@@ -212,6 +212,9 @@ SIMPLE_JWT = {
 # its tokens. A rotated refresh token sent again within the grace window gets the same new
 # pair (a client that lost the response retries); later, it ends the session (reuse).
 REFRESH_REUSE_GRACE_SECONDS = env_int("REFRESH_REUSE_GRACE_SECONDS", 30)
+# `manage.py flush_sessions` deletes the rows of sessions ended or expired longer ago than this:
+# until then an account's past sessions (device, address, why each ended) can be looked into.
+SESSION_RETENTION_DAYS = env_int("SESSION_RETENTION_DAYS", 30)
 # How long the shared cache remembers a session alive; an ended one is remembered as long as
 # its access tokens can live. The database answers when the cache does not know.
 SESSION_ALIVE_CACHE_SECONDS = env_int("SESSION_ALIVE_CACHE_SECONDS", 60)

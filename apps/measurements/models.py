@@ -29,7 +29,9 @@ class MeasurementType(TimeStampedModel):
 
     A user's own type deleted while measurements or goals use it is archived (`archived_at`):
     gone from the list, still readable by id and shown where it is used, no new measurement
-    or goal may use it, and its name is free again.
+    or goal may use it, and its name is free again. One whose owner deleted their account
+    while another account used it (an admin's link) stays archived without an owner (and
+    without a key).
     """
 
     id = models.UUIDField(primary_key=True, default=new_id, editable=False)
@@ -49,7 +51,9 @@ class MeasurementType(TimeStampedModel):
         ordering = ["name"]
         constraints = [
             models.UniqueConstraint(
-                fields=["key"], condition=models.Q(user__isnull=True), name="measurementtype_builtin_key_unique"
+                fields=["key"],
+                condition=models.Q(user__isnull=True) & ~models.Q(key=""),
+                name="measurementtype_builtin_key_unique",
             ),
             models.UniqueConstraint(
                 "user",
@@ -60,7 +64,7 @@ class MeasurementType(TimeStampedModel):
                 violation_error_message="You already have a measurement type with this name.",
             ),
             models.CheckConstraint(
-                condition=models.Q(user__isnull=False) | ~models.Q(key=""),
+                condition=models.Q(user__isnull=False) | ~models.Q(key="") | models.Q(archived_at__isnull=False),
                 name="measurementtype_builtin_has_key",
             ),
             models.CheckConstraint(

@@ -1,13 +1,42 @@
-"""Nutrition's part of an account (`apps.users.registry`): its lists in the export and the
-demo diary."""
+"""Nutrition's part of an account (`apps.users.registry`): its lists in the export, the
+demo diary and the bulk deletion of its rows."""
+
+from django.db.models import Q
+from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from apps.nutrition.demo import seed_demo_diary
 from apps.nutrition.models import DiaryEntry, Food, FoodPortion, FoodPreference, Meal, MealItem, NutritionTarget
 from apps.users import registry
+from fithub.db.deletion import delete_rows, referenced
 
 
 def _seed_demo(*, user, days: int) -> str:
     return f"{seed_demo_diary(user=user, days=days)} diary entries added"
+
+
+def delete_account_rows(*, user) -> None:
+    """The user's nutrition rows, a statement a table, what refers to a row before the row.
+
+    Public foods stay. A custom food of the user's that another account's entries or meals
+    still use (only the admin can link those) is archived without an owner, with its
+    portions, instead of deleted: their history keeps it, as when its owner deletes it. Other
+    accounts' preferences for the foods that go, go with them (CASCADE), and their entries
+    logged from the user's saved meals lose the link (SET_NULL), as Django's deletion did."""
+    delete_rows(DiaryEntry.objects.filter(user_id=user.pk))
+    delete_rows(MealItem.objects.filter(meal__user_id=user.pk))
+    DiaryEntry.objects.filter(saved_meal__user_id=user.pk).update(saved_meal=None)
+    delete_rows(Meal.objects.filter(user_id=user.pk))
+    foods = Food.objects.filter(user_id=user.pk)
+    portions_in_use = referenced(FoodPortion.objects.filter(food__user_id=user.pk)).values("food_id")
+    now = timezone.now()
+    foods.filter(Q(pk__in=referenced(foods).values("pk")) | Q(pk__in=portions_in_use)).update(
+        user=None, archived_at=Coalesce("archived_at", now), updated_at=now
+    )
+    delete_rows(FoodPreference.objects.filter(Q(user_id=user.pk) | Q(food__user_id=user.pk)))
+    delete_rows(FoodPortion.objects.filter(food__user_id=user.pk))
+    delete_rows(foods)
+    delete_rows(NutritionTarget.objects.filter(user_id=user.pk))
 
 
 def register() -> None:
@@ -35,3 +64,4 @@ def register() -> None:
         position=100,
     )
     registry.add_demo_seeder(_seed_demo)
+    registry.add_account_deleter(delete_account_rows)

@@ -64,7 +64,9 @@ class Food(TimeStampedModel):
     (`archived_at`): gone from search, still readable by id and shown where it is used; those
     entries and meals keep working, but nothing new may refer to it. The foreign keys to it
     are RESTRICT, so it cannot be deleted from under them (deleting an account still
-    removes its foods with the entries and meals that use them).
+    removes its foods with the entries and meals that use them). A custom food whose owner
+    deleted their account while another account used it (an admin's link) stays archived
+    without an owner: read-only, like a public food.
     """
 
     class Source(models.TextChoices):
@@ -111,7 +113,9 @@ class Food(TimeStampedModel):
         constraints = [
             models.UniqueConstraint(fields=["source", "source_id"], name="food_unique_source_id"),
             models.CheckConstraint(
-                condition=Q(source="user", user__isnull=False) | Q(user__isnull=True) & ~Q(source="user"),
+                condition=Q(source="user", user__isnull=False)
+                | Q(source="user", user__isnull=True, archived_at__isnull=False)
+                | Q(user__isnull=True) & ~Q(source="user"),
                 name="food_public_iff_not_user_source",
             ),
             *[

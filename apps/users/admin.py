@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import BaseUserCreationForm, UserChangeForm
+from django.db import transaction
 
 from apps.users import services
 from apps.users.models import SecurityEvent, User
@@ -61,13 +62,12 @@ class UserAdmin(DjangoUserAdmin):
             services.deactivate_account(user=obj)
 
     def delete_model(self, request, obj):
-        services.end_sessions(user=obj, reason=Session.EndReason.ACCOUNT_DELETED)
-        super().delete_model(request, obj)
+        services.remove_account(user=obj)
 
+    @transaction.atomic
     def delete_queryset(self, request, queryset):
         for user in queryset:
-            services.end_sessions(user=user, reason=Session.EndReason.ACCOUNT_DELETED)
-        super().delete_queryset(request, queryset)
+            services.remove_account(user=user)
 
 
 @admin.register(SecurityEvent)

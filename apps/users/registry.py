@@ -5,6 +5,7 @@ users imports no app (docs/ARCHITECTURE.md, "Layers").
   the user's rows under it.
 - Demo seeders: what `manage.py seed_demo` fills the demo account with.
 - Body metrics: the profile's `bmi`, `bmr_kcal` and `tdee_kcal` (they need the latest weight).
+- Account deleters: what removes an app's rows of a deleted account, in bulk.
 """
 
 from __future__ import annotations
@@ -80,3 +81,24 @@ def provide_body_metrics(provider: Callable[..., BodyMetrics]) -> None:
 def body_metrics(*, user: User) -> BodyMetrics:
     """The user's body metrics; all None when no app provides them."""
     return NO_BODY_METRICS if _body_metrics is None else _body_metrics(user=user)
+
+
+# deleter(user=) removes its app's rows of the user in a few set-based statements, inside the
+# account deletion's transaction and before the user row goes (what is left then is little for
+# Django's Collector, which walks rows one by one where RESTRICT foreign keys are involved).
+AccountDeleter = Callable[..., None]
+
+_account_deleters: list[AccountDeleter] = []
+
+
+def add_account_deleter(deleter: AccountDeleter) -> None:
+    """Run `deleter(user=)` when an account is deleted."""
+    if deleter not in _account_deleters:
+        _account_deleters.append(deleter)
+
+
+def account_deleters() -> list[AccountDeleter]:
+    """The deleters, the last registered first: an app registers after the apps it depends on
+    (INSTALLED_APPS order), so its rows, which refer to theirs, go before theirs (goals before
+    measurements)."""
+    return list(reversed(_account_deleters))

@@ -10,11 +10,13 @@ from django.conf import settings
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models.functions import Now
 from django.utils import timezone
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
+from apps.users import registry
 from apps.users.models import User
 from fithub.api.authentication import remember_session_alive, remember_sessions_ended
 from fithub.api.tokens import SESSION_CLAIM, SessionRefreshToken, TokenPair, new_jti, pair_for, refresh_expiry
@@ -67,12 +69,22 @@ def change_password(
 
 @transaction.atomic
 def delete_account(*, user: User, password: str) -> None:
-    """Delete the user and, through the foreign keys, every row they own, their sessions too."""
+    """Delete the user and every row they own, their sessions too."""
     if not user.check_password(password):
         raise ValidationError({"password": ["The password is not correct."]}, code="invalid")
-    end_sessions(user=user, reason=Session.EndReason.ACCOUNT_DELETED)
-    user.delete()
+    remove_account(user=user)
     metrics.record_delete(User)
+
+
+@transaction.atomic
+def remove_account(*, user: User) -> None:
+    """End the user's sessions, then delete the user and their rows: each app's in a few bulk
+    statements (`registry.add_account_deleter`), the rest (sessions, idempotency records)
+    through the foreign keys. The number of statements does not grow with the rows."""
+    end_sessions(user=user, reason=Session.EndReason.ACCOUNT_DELETED)
+    for deleter in registry.account_deleters():
+        deleter(user=user)
+    user.delete()
 
 
 @transaction.atomic
@@ -213,6 +225,7 @@ def end_sessions(*, user: User, reason: str, keep: uuid.UUID | None = None) -> l
     sessions = Session.objects.filter(user=user)
     if keep is not None:
         sessions = sessions.exclude(pk=keep)
+    _blacklist_legacy_refresh_tokens(user=user)
     return _end(sessions, reason=reason)
 
 
@@ -230,13 +243,26 @@ def refresh_token_of_session(*, token: str, session_id: uuid.UUID) -> bool:
 # a `sid` are still in the wild. simplejwt's blacklist app knows them: one that is outstanding
 # and not blacklisted starts a session once, whose id derives from the token's jti (so a retry
 # or a reuse of it finds the same family), and is blacklisted (instances of the release before
-# refuse it too). Remove this with the token_blacklist app (docs/OPERATIONS.md).
+# refuse it too). Ending all of a user's (other) sessions blacklists those not yet adopted: a
+# password change, deactivation or "end the others" covers them too. A pre-session access
+# token is refused (401 token_not_valid): the client refreshes, as after any expiry.
+# Remove this with the token_blacklist app (docs/OPERATIONS.md).
 
 _LEGACY_SESSION_NAMESPACE = uuid.UUID("0f3d2c9e-7a41-4b8e-9d6f-2e5a1c7b4f30")
 
 
 def legacy_session_id(jti: str) -> uuid.UUID:
     return uuid.uuid5(_LEGACY_SESSION_NAMESPACE, jti)
+
+
+def _blacklist_legacy_refresh_tokens(*, user: User) -> None:
+    """The user's pre-session refresh tokens not yet adopted are sessions to be: when all the
+    user's (other) sessions end, they may not start one any more (nor work on an instance of
+    the release before). An adopted one is blacklisted already."""
+    waiting = OutstandingToken.objects.filter(user_id=user.pk, blacklistedtoken__isnull=True, expires_at__gt=Now())
+    BlacklistedToken.objects.bulk_create(
+        [BlacklistedToken(token_id=pk) for pk in waiting.values_list("pk", flat=True)], ignore_conflicts=True
+    )
 
 
 def _adopt_legacy_refresh_token(*, session_id: uuid.UUID, jti: str, user_id: uuid.UUID) -> None:
