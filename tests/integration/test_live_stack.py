@@ -179,6 +179,9 @@ def test_token_endpoint_answers_429_past_its_limit(stack):
         statuses.append(response.status)
         if response.status == 429:
             assert response.json()["errors"][0]["code"] == "throttled"
+            # The token zone refills one request every 6 s.
+            assert response.headers["Retry-After"] == "6"
+            assert re.fullmatch(r"[0-9a-f]{32}", response.headers["X-Request-ID"])
     elapsed = time.monotonic() - started
     # rate 10r/m with a burst of 5: the first 6 reach Django, the rest are refused by nginx
     # (one more gets through for every 6 s the loop took on a busy machine).
@@ -270,12 +273,19 @@ def test_prometheus_loaded_and_evaluates_every_alert_rule(stack):
     [
         ("/api/v1/diary/?q=" + "x" * 20_000, {}, 414, "uri_too_long"),
         ("/api/v1/diary/", {"X-Big": "y" * 20_000}, 400, "bad_request"),
+        ("/api/v1/diary/", {"Content-Length": str(3 * 1024 * 1024)}, 413, "request_too_large"),
     ],
 )
 def test_nginx_own_errors_are_in_the_error_shape_with_the_request_id(stack, path, headers, status, code):
-    response = request(stack.https_url(path), headers=headers, cafile=stack.cafile)
+    # 413: nginx refuses on the announced length, before any body is read.
+    method = "POST" if "Content-Length" in headers else "GET"
+    response = request(stack.https_url(path), method=method, headers=headers, cafile=stack.cafile)
     assert response.status == status
     assert response.headers["Content-Type"].startswith("application/json")
-    assert response.json()["errors"][0]["code"] == code
+    assert response.json() == {
+        "type": "client_error",
+        "errors": [{"code": code, "detail": response.json()["errors"][0]["detail"], "attr": None}],
+    }
+    assert "Retry-After" not in response.headers
     assert re.fullmatch(r"[0-9a-f]{32}", response.headers["X-Request-ID"])
     assert response.headers.get_all("X-Content-Type-Options") == ["nosniff"]
