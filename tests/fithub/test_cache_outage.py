@@ -294,3 +294,22 @@ def test_a_committed_write_is_not_reported_failed_when_what_follows_the_commit_f
     )
     assert logged.status_code == 201, logged.content
     assert DiaryEntry.objects.filter(user=user).count() == 1
+
+
+def test_only_the_shared_cache_module_talks_to_the_cache():
+    """One place fails open: no other module of fithub/ or apps/ imports Django's cache."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    importers = set()
+    for path in [*root.glob("fithub/**/*.py"), *root.glob("apps/**/*.py")]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module, *(f"{node.module}.{alias.name}" for alias in node.names)]
+            if any(name == "django.core.cache" or name.startswith("django.core.cache.") for name in names):
+                importers.add(str(path.relative_to(root)))
+    assert importers == {"fithub/ops/shared_cache.py"}
