@@ -126,7 +126,7 @@ def test_after_a_failure_the_breaker_skips_the_cache_for_a_fixed_interval_then_t
 # --- a stopped Redis -------------------------------------------------------------------------
 
 
-def test_with_redis_stopped_logins_reads_keyed_writes_and_refreshes_succeed(redis_cache, user):
+def test_with_redis_stopped_logins_reads_keyed_writes_and_refreshes_succeed(redis_cache, user, builtin_types):
     client = redis.Redis.from_url(redis_cache.url)
     tokens = log_in(user).json()
     assert Client().get(DIARY, **bearer(tokens["access"])).status_code == 200
@@ -199,7 +199,7 @@ def hung_cache(request, redis_cache):
             yield
 
 
-def test_a_hung_redis_costs_a_request_milliseconds_not_a_worker(hung_cache, user):
+def test_a_hung_redis_costs_a_request_milliseconds_not_a_worker(hung_cache, user, builtin_types):
     before = failures("auth") + failures("throttle") + failures("session_mark")
     began = time.monotonic()
     tokens = log_in(user).json()
