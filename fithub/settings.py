@@ -166,10 +166,24 @@ DATABASE_UNAVAILABLE_RETRY_AFTER = env_int("DATABASE_UNAVAILABLE_RETRY_AFTER", 5
 
 # --- Cache -----------------------------------------------------------------------------
 # CACHE_URL: redis://host:port/db in production (shared by all processes, needed for
-# throttling); local memory by default.
+# throttling); local memory by default. The cache is an accelerator, not a dependency
+# (fithub/ops/shared_cache.py): every call gives up after CACHE_TIMEOUT_SECONDS (connect
+# and each reply), and after a failure a process skips the cache for CACHE_RETRY_SECONDS
+# before it tries again. Meanwhile each throttle allows this process its share of the rate:
+# the rate divided by INSTANCE_WORKERS (gunicorn_conf.py sets it to its worker count).
+CACHE_TIMEOUT_SECONDS = float(os.environ.get("CACHE_TIMEOUT_SECONDS", "0.1"))
+CACHE_RETRY_SECONDS = float(os.environ.get("CACHE_RETRY_SECONDS", "2"))
+INSTANCE_WORKERS = max(1, env_int("FITHUB_INSTANCE_WORKERS", 1))
 _cache_url = os.environ.get("CACHE_URL", "locmem://")
 if _cache_url.startswith(("redis://", "rediss://")):
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _cache_url}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": _cache_url,
+            # redis-py's connection options; no retries (a Connection's default).
+            "OPTIONS": {"socket_connect_timeout": CACHE_TIMEOUT_SECONDS, "socket_timeout": CACHE_TIMEOUT_SECONDS},
+        }
+    }
 elif _cache_url.startswith("locmem://"):
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "fithub"}}
 elif _cache_url.startswith("dummy://"):

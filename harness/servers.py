@@ -295,29 +295,78 @@ def gunicorn_workers(master: int) -> set[int]:
 # --- Redis -------------------------------------------------------------------------------------
 
 
-@contextmanager
-def redis_server() -> Iterator[str]:
-    """A throwaway redis-server on a free loopback port, keeping nothing on disk: its URL.
-    (The machine's own Redis on 6379 is never touched.)"""
-    port = free_port()
-    process = subprocess.Popen(  # noqa: S603 - the packaged binary
-        [binary("redis-server"), "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
+@dataclass
+class RedisServer:
+    """A throwaway redis-server on a loopback port, keeping nothing on disk, that fault tests
+    stop, start again (same port, empty) and pause (SIGSTOP: it accepts connections at the
+    kernel but answers nothing). The machine's own Redis on 6379 is never touched."""
+
+    port: int
+    popen: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        args = ["--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+        process = subprocess.Popen(  # noqa: S603 - the packaged binary
+            [binary("redis-server"), *args],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        self.popen = process
 
         def answers() -> bool:
             if process.poll() is not None:
                 raise RuntimeError("redis-server exited")
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return True
+            with socket.create_connection(("127.0.0.1", self.port), timeout=1) as sock:
+                sock.sendall(b"PING\r\n")
+                return sock.recv(16).startswith(b"+PONG")
 
         wait_until(answers, timeout=10, what="redis-server", interval=0.05)
-        yield f"redis://127.0.0.1:{port}/0"
+
+    def stop(self) -> None:
+        if self.popen is not None and self.popen.poll() is None:
+            self.popen.send_signal(signal.SIGCONT)  # a paused server would not act on SIGTERM
+            self.popen.terminate()
+            self.popen.wait(timeout=10)
+        self.popen = None
+
+    def pause(self) -> None:
+        self.popen.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        self.popen.send_signal(signal.SIGCONT)
+
+
+@contextmanager
+def redis_process() -> Iterator[RedisServer]:
+    """A running RedisServer on a free port, stopped at the end."""
+    server = RedisServer(free_port())
+    server.start()
+    try:
+        yield server
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        server.stop()
+
+
+@contextmanager
+def redis_server() -> Iterator[str]:
+    """A throwaway redis-server on a free loopback port, keeping nothing on disk: its URL.
+    (The machine's own Redis on 6379 is never touched.)"""
+    with redis_process() as server:
+        yield server.url
+
+
+@contextmanager
+def silent_listener() -> Iterator[str]:
+    """A loopback socket that listens but never accepts or answers: connecting succeeds (the
+    kernel completes the handshake into the backlog) and every reply times out. Its URL."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", free_port()))
+        sock.listen(64)
+        yield f"redis://127.0.0.1:{sock.getsockname()[1]}/0"
 
 
 # --- nginx -------------------------------------------------------------------------------------

@@ -22,13 +22,20 @@ def pytest_collection_modifyitems(items):
 
 @pytest.fixture(autouse=True)
 def _isolated_state(request, settings):
-    """A clean cache (throttles) for every test, and reads on the primary unless the test
-    is about replica routing: inside a test transaction a replica sees no data."""
+    """A clean cache (throttles) and a closed cache breaker for every test, and reads on the
+    primary unless the test is about replica routing: inside a test transaction a replica
+    sees no data."""
+    from fithub.api.throttling import local_counters
+    from fithub.ops.shared_cache import breaker
+
+    breaker.reset()
+    local_counters.clear()
     cache.clear()
     if request.node.get_closest_marker("replica") is None:
         settings.DATABASE_REPLICAS = []
     yield
     cache.clear()
+    breaker.reset()
 
 
 @pytest.fixture

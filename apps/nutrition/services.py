@@ -41,8 +41,9 @@ class LogResult:
 
 
 def _count_logged(count: int) -> None:
-    """Count the entries once the transaction that writes them commits (a rollback counts nothing)."""
-    transaction.on_commit(lambda: record_diary_entries_logged(count=count))
+    """Count the entries once the transaction that writes them commits (a rollback counts
+    nothing). `robust`: a failure of the metric is logged, never reported as a failed write."""
+    transaction.on_commit(lambda: record_diary_entries_logged(count=count), robust=True)
 
 
 def local_date_for(*, user, moment: datetime) -> date:

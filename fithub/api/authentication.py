@@ -31,10 +31,8 @@ import uuid
 from collections.abc import Iterable
 from datetime import timedelta
 
-import redis
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import OperationalError
 from rest_framework import exceptions
@@ -45,12 +43,10 @@ from rest_framework_simplejwt.settings import api_settings
 from fithub.api.tokens import SESSION_CLAIM
 from fithub.db.router import pin_current_context_to_primary, pin_key, reads_pinned_to_primary, use_primary
 from fithub.models import Session
+from fithub.ops import shared_cache
 
 User = get_user_model()
 logger = logging.getLogger(__name__)
-
-# What the cache client raises when Redis cannot be reached or answer in time.
-CACHE_ERRORS = (redis.RedisError, OSError)
 
 
 class TokenUser(User):
@@ -111,10 +107,8 @@ def remember_sessions_ended(session_ids: Iterable) -> None:
     marks = {_session_key(session_id): SESSION_ENDED for session_id in session_ids}
     if not marks:
         return
-    try:
-        cache.set_many(marks, timeout=_ended_mark_seconds())
-    except CACHE_ERRORS:
-        logger.exception("could not mark %d ended sessions in the cache", len(marks))
+    if not shared_cache.set_many(marks, timeout=_ended_mark_seconds(), purpose="session_mark"):
+        logger.warning("could not mark %d ended sessions in the cache", len(marks))
 
 
 def remember_session_alive(session_id) -> None:
@@ -125,13 +119,10 @@ def remember_session_alive(session_id) -> None:
 
 def _remember(session_id, *, alive: bool) -> None:
     key = _session_key(session_id)
-    try:
-        if alive:
-            cache.add(key, SESSION_ALIVE, timeout=settings.SESSION_ALIVE_CACHE_SECONDS)
-        else:
-            cache.add(key, SESSION_ENDED, timeout=_ended_mark_seconds())
-    except CACHE_ERRORS:
-        logger.warning("could not remember a session's state in the cache", exc_info=True)
+    if alive:
+        shared_cache.add(key, SESSION_ALIVE, timeout=settings.SESSION_ALIVE_CACHE_SECONDS, purpose="session_mark")
+    else:
+        shared_cache.add(key, SESSION_ENDED, timeout=_ended_mark_seconds(), purpose="session_mark")
 
 
 def session_alive_in_database(session_id, user_id) -> bool:
@@ -186,10 +177,7 @@ class JWTAuthentication(authentication.JWTAuthentication):
             # is adopted into a session) or logs in again.
             raise InvalidToken("Token belongs to no session") from None
         pin, session = pin_key(user_id), _session_key(session_id)
-        try:
-            flags = cache.get_many([pin, session])
-        except CACHE_ERRORS:
-            flags = None
+        flags = shared_cache.get_many([pin, session], purpose="auth")
         state = None if flags is None else flags.get(session)
         if state is None:
             alive = session_alive_in_database(session_id, user_id)

@@ -10,6 +10,12 @@ Redis (Django's `incr` checks the key exists first), and every request passes tw
 throttles; hence this small counter rather than the library. Other caches (local memory
 in development and tests) use `add` + `incr`.
 
+The counter is `fithub.ops.shared_cache.count`. When the shared cache is unavailable each
+process counts for itself (`LocalCounters`) and allows its share of the rate: the rate
+divided by INSTANCE_WORKERS, the instance's gunicorn workers (fithub/ops/gunicorn_conf.py),
+so an instance as a whole still allows about the rate; each such decision counts in
+`fithub_cache_fail_open_total{purpose="throttle"}`.
+
 Scopes, rates (DEFAULT_THROTTLE_RATES) and whom a request counts against stay DRF's.
 Windows are staggered per identity so they do not all reset at once; a fixed window may
 let up to twice the rate through across a boundary, which budgets this coarse allow.
@@ -21,41 +27,48 @@ import math
 import time
 import zlib
 
-import redis
 from django.conf import settings
-from django.core.cache import cache
 from rest_framework import throttling
 
-_redis: redis.Redis | None = None
+from fithub.ops import shared_cache
 
 
-def _redis_client() -> redis.Redis | None:
-    """A client for the cache's Redis, made once per process (after gunicorn's fork)."""
-    global _redis
-    config = settings.CACHES["default"]
-    if not config["BACKEND"].endswith(".RedisCache"):
-        return None
-    if _redis is None:
-        location = config["LOCATION"]
-        _redis = redis.Redis.from_url(location if isinstance(location, str) else location[0])
-    return _redis
+class LocalCounters:
+    """Fixed-window counters in this process, for while the shared cache is unavailable."""
+
+    def __init__(self, max_keys: int = 10_000):
+        self.max_keys = max_keys
+        self._counts: dict[str, tuple[int, float]] = {}  # key: (count, expires at, monotonic)
+
+    def hit(self, key: str, seconds: int) -> int:
+        now = time.monotonic()
+        count, expires = self._counts.get(key, (0, 0.0))
+        if expires <= now:
+            count, expires = 0, now + seconds
+            if len(self._counts) >= self.max_keys:
+                self._counts = {k: v for k, v in self._counts.items() if v[1] > now}
+                if len(self._counts) >= self.max_keys:
+                    self._counts.clear()
+        self._counts[key] = (count + 1, expires)
+        return count + 1
+
+    def clear(self) -> None:
+        self._counts.clear()
 
 
-def hit(key: str, seconds: int) -> int:
-    """Add one to the counter `key`, which expires `seconds` after its first hit; the count."""
-    client = _redis_client()
-    if client is not None:  # EXPIRE ... NX: Redis 7
-        full_key = cache.make_key(key)
-        with client.pipeline(transaction=False) as pipe:
-            count, _ = pipe.incr(full_key).expire(full_key, seconds, nx=True).execute()
-        return count
-    if cache.add(key, 1, seconds):
-        return 1
-    try:
-        return cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.add(key, 1, seconds)
-        return 1
+local_counters = LocalCounters()
+
+
+def hit(key: str, seconds: int) -> int | None:
+    """Add one to the shared counter `key`, which expires `seconds` after its first hit: the
+    count, or None when the shared cache is unavailable."""
+    return shared_cache.count(key, seconds, purpose="throttle")
+
+
+def process_share(num_requests: int) -> int:
+    """What one process may allow of a rate while the cache is down: its share of the
+    instance's rate (never less than one request)."""
+    return max(1, num_requests // settings.INSTANCE_WORKERS)
 
 
 class CounterRateThrottle(throttling.SimpleRateThrottle):
@@ -70,14 +83,20 @@ class CounterRateThrottle(throttling.SimpleRateThrottle):
         now = time.time()
         offset = zlib.crc32(key.encode()) % self.duration
         window = int((now + offset) // self.duration)
-        self.count = hit(f"{key}:{window}", self.duration + 1)
+        window_key, seconds = f"{key}:{window}", self.duration + 1
+        count = hit(window_key, seconds)
+        if count is None:  # the cache is down: this process's share of the rate
+            count, self.limit = local_counters.hit(window_key, seconds), process_share(self.num_requests)
+        else:
+            self.limit = self.num_requests
+        self.count = count
         self.seconds_left = max(1, math.ceil((window + 1) * self.duration - offset - now))
-        return self.count <= self.num_requests
+        return self.count <= self.limit
 
     @property
     def refused_first(self) -> bool:
         """Whether this request is the first its window refused (one audit event per window)."""
-        return getattr(self, "count", 0) == self.num_requests + 1
+        return getattr(self, "count", 0) == getattr(self, "limit", self.num_requests) + 1
 
     def wait(self) -> float:
         return self.seconds_left

@@ -1,6 +1,10 @@
 """Request-wide middleware of our own."""
 
+import logging
+
 from fithub.db.router import pin_user_to_primary, routing_scope
+
+logger = logging.getLogger(__name__)
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -12,7 +16,8 @@ class PrimaryForUnsafeMethodsMiddleware:
     the object before writing it, and from a lagging replica it would write back stale
     data; login straight after signup must find the new user. After a successful write,
     the user is pinned to the primary for a few seconds across requests and instances
-    (see fithub.db.router.pin_user_to_primary and fithub.api.authentication).
+    (see fithub.db.router.pin_user_to_primary and fithub.api.authentication). The pin
+    comes after the write committed: it never turns the write's answer into an error.
     """
 
     def __init__(self, get_response):
@@ -25,5 +30,8 @@ class PrimaryForUnsafeMethodsMiddleware:
         if unsafe and response.status_code < 400:
             user = getattr(request, "user", None)
             if user is not None and user.is_authenticated:
-                pin_user_to_primary(user.pk)
+                try:
+                    pin_user_to_primary(user.pk)
+                except Exception:  # the write has committed: its answer stands
+                    logger.exception("could not pin a user's reads to the primary after a write")
         return response

@@ -5,7 +5,9 @@ Reads stay on the primary when a replica could give a stale answer that matters:
 - for the whole of a request that writes (POST, PUT, PATCH, DELETE), so such a request
   always reads its own writes (`fithub.db.middleware.PrimaryForUnsafeMethodsMiddleware`);
 - for a few seconds after a user wrote, across requests and instances (read-your-writes:
-  `pin_user_to_primary`, kept in the shared cache).
+  `pin_user_to_primary`, kept in the shared cache);
+- while the shared cache is unavailable (`fithub.ops.shared_cache.available()`): the pins
+  cannot be written or read then, and the primary is the reader that cannot be stale.
 
 Which replica serves a read is `fithub.db.replicas.replica_selector`'s choice.
 """
@@ -17,11 +19,10 @@ from collections.abc import Iterator
 from contextvars import ContextVar
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import DEFAULT_DB_ALIAS, connections
 
 from fithub.db.replicas import replica_selector
-from fithub.ops import metrics
+from fithub.ops import metrics, shared_cache
 
 PRIMARY = DEFAULT_DB_ALIAS
 
@@ -59,15 +60,16 @@ def pin_key(user_id) -> str:
 
 
 def pin_user_to_primary(user_id) -> None:
-    """After a write, this user's reads go to the primary for READ_YOUR_WRITES_SECONDS."""
+    """After a write, this user's reads go to the primary for READ_YOUR_WRITES_SECONDS.
+    Skipped when the cache is unavailable (all reads then go to the primary); never raises."""
     seconds = settings.READ_YOUR_WRITES_SECONDS
     if seconds > 0 and settings.DATABASE_REPLICAS:
-        cache.set(pin_key(user_id), 1, timeout=seconds)
+        shared_cache.set_value(pin_key(user_id), 1, timeout=seconds, purpose="pin")
 
 
 class PrimaryReplicaRouter:
     def db_for_read(self, model, **hints) -> str:
-        if _use_primary.get() or connections[PRIMARY].in_atomic_block:
+        if _use_primary.get() or connections[PRIMARY].in_atomic_block or not shared_cache.available():
             metrics.record_read("primary")
             return PRIMARY
         replica = replica_selector.choose()

@@ -102,7 +102,10 @@ logger_class = JsonLogger
 
 
 def on_starting(server):
-    """Empty the metrics directory: counters left by a previous run must not be summed in."""
+    """Empty the metrics directory: counters left by a previous run must not be summed in.
+    Tell the workers how many they are (FITHUB_INSTANCE_WORKERS, inherited at the fork): with
+    the shared cache down, each throttles at its share of the rate (fithub/api/throttling.py)."""
+    os.environ["FITHUB_INSTANCE_WORKERS"] = str(server.cfg.workers)
     directory = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
     if directory.exists():
         shutil.rmtree(directory)

@@ -11,7 +11,10 @@ Call the `record_*` functions from the code that does the work:
 - `record_read(target)` for each read the router sends to "replica" or "primary",
 - `record_replica_fallback()` when a read meant for a replica goes to the primary because
   the replica is down or lagging,
-- `record_delete(model)` when the API deletes a row (OwnedModelViewSet, account deletion).
+- `record_delete(model)` when the API deletes a row (OwnedModelViewSet, account deletion),
+- `record_cache_failure(purpose)` when a call to the shared cache raised or timed out, and
+  `record_cache_fail_open(purpose)` for each decision then taken without it (the failed
+  call's, and each call skipped while the breaker is open): fithub/ops/shared_cache.py.
 
 Failed logins are counted here through Django's `user_login_failed` signal (simplejwt's
 token view calls `authenticate()`, which sends it). django-prometheus's model counters
@@ -46,6 +49,24 @@ DB_READS = Counter("fithub_db_reads", "Reads routed by the database router, by t
 REPLICA_FALLBACKS = Counter(
     "fithub_replica_fallbacks", "Reads meant for a replica that were served by the primary instead."
 )
+# What the shared cache serves, and what a caller does without it (fithub/ops/shared_cache.py).
+CACHE_PURPOSES = (
+    "auth",  # a session's state and the read-your-writes pin: the database decides, reads go to the primary
+    "session_mark",  # remembering a session alive or ended: skipped, the database decides
+    "pin",  # pinning a user to the primary after a write: skipped, reads go to the primary anyway
+    "throttle",  # a throttle's counter: counted in this process, at its share of the rate
+    "health",  # the readiness check: the cache is reported down
+)
+CACHE_FAILURES = Counter(
+    "fithub_cache_failures", "Calls to the shared cache that raised or timed out, by purpose.", labelnames=["purpose"]
+)
+CACHE_FAIL_OPEN = Counter(
+    "fithub_cache_fail_open",
+    "Decisions taken without the shared cache (a failed call, or one the open breaker skipped), by purpose.",
+    labelnames=["purpose"],
+)
+_CACHE_FAILURES = {purpose: CACHE_FAILURES.labels(purpose=purpose) for purpose in CACHE_PURPOSES}
+_CACHE_FAIL_OPEN = {purpose: CACHE_FAIL_OPEN.labels(purpose=purpose) for purpose in CACHE_PURPOSES}
 # Both targets exist from the start (at 0): a dashboard then shows 0 rather than no data.
 # The children are kept: record_read runs on every routed query.
 _READS_BY_TARGET = {target: DB_READS.labels(target=target) for target in READ_TARGETS}
@@ -61,6 +82,14 @@ def record_read(target: ReadTarget) -> None:
 
 def record_replica_fallback() -> None:
     REPLICA_FALLBACKS.inc()
+
+
+def record_cache_failure(purpose: str) -> None:
+    _CACHE_FAILURES[purpose].inc()
+
+
+def record_cache_fail_open(purpose: str) -> None:
+    _CACHE_FAIL_OPEN[purpose].inc()
 
 
 @receiver(user_login_failed, dispatch_uid="fithub.ops.metrics.count_failed_login")

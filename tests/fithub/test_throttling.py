@@ -3,6 +3,7 @@ in local memory and in a real (throwaway) Redis as in production."""
 
 import pytest
 import redis
+from django.conf import settings as django_settings
 from django.core.cache import cache
 from rest_framework.request import Request
 from rest_framework.test import APIRequestFactory
@@ -22,15 +23,13 @@ def redis_url():
 
 
 @pytest.fixture(params=["locmem", "redis"])
-def backend(request, settings, monkeypatch):
+def backend(request, settings):
     """The throttles on each cache backend: local memory, then a real Redis."""
     if request.param == "redis":
         url = request.getfixturevalue("redis_url")
         settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}}
-        monkeypatch.setattr(throttling, "_redis", None)
         redis.Redis.from_url(url).flushdb()
-    yield request.param
-    monkeypatch.setattr(throttling, "_redis", None)
+    return request.param
 
 
 def _request(user=None) -> Request:
@@ -42,7 +41,7 @@ def _request(user=None) -> Request:
 
 def _counters(backend: str) -> list:
     if backend == "redis":
-        client = throttling._redis_client()
+        client = redis.Redis.from_url(django_settings.CACHES["default"]["LOCATION"])
         return [(int(client.get(key)), client.ttl(key)) for key in client.keys("*")]
     return [(cache.get(key.split(":", 2)[-1]), None) for key in cache._cache]  # LocMemCache keys: ":1:<key>"
 

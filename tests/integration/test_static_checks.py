@@ -106,7 +106,7 @@ def test_docker_workflow_builds_both_platforms_and_pushes_only_on_main():
 def test_promtool_checks_the_rules_and_the_config(tools, tmp_path):
     rules = run("promtool", "check", "rules", live.PROMETHEUS_DIR / "alerts.yml")
     assert rules.returncode == 0, rules.stdout + rules.stderr
-    assert "5 rules found" in rules.stdout
+    assert "6 rules found" in rules.stdout
     config = run("promtool", "check", "config", live.PROMETHEUS_DIR / "prometheus.yml")
     assert config.returncode == 0, config.stdout + config.stderr
 
@@ -163,6 +163,7 @@ def test_dashboard_uses_the_provisioned_datasource_and_covers_the_brief():
     titles = {panel["title"] for panel in dashboard["panels"]}
     assert {"Request rate by view", "Error rate (5xx share of responses)", "Latency percentiles by view"} <= titles
     assert {"Reads: replica vs primary", "Replica lag"} <= titles
+    assert "Shared cache: failures and fail-open decisions" in titles
     ids = [panel["id"] for panel in dashboard["panels"]]
     assert len(ids) == len(set(ids))
     for panel in dashboard["panels"]:

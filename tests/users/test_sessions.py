@@ -29,6 +29,7 @@ from apps.users.models import SecurityEvent
 from fithub.api import authentication
 from fithub.api.tokens import SessionRefreshToken
 from fithub.models import Session
+from fithub.ops import shared_cache
 from tests.fithub.test_routing import paused_replica, replica  # noqa: F401 - fixtures
 from tests.users.factories import PASSWORD, UserFactory
 
@@ -164,7 +165,7 @@ def test_with_the_cache_down_the_database_decides(user, monkeypatch, settings):
     """Neither a 500 nor an ended session let through; reads go to the primary (no pin is known)."""
     live, ended = log_in(user.email), log_in(user.email)
     services.end_session(user=user, session_id=uuid.UUID(sid(ended["access"])), reason="logout")
-    monkeypatch.setattr(authentication, "cache", _DownCache())
+    monkeypatch.setattr(shared_cache, "_backend", _DownCache)
     settings.DATABASE_REPLICAS = ["replica_0"]
     from fithub.db.router import reads_pinned_to_primary, routing_scope
 
