@@ -261,6 +261,7 @@ def test_prometheus_loaded_and_evaluates_every_alert_rule(stack):
         "FitHubHighLatency",
         "FitHubReplicaLagHigh",
         "FitHubReplicaDown",
+        "FitHubCacheUnavailable",
     }
     assert {rule["health"] for rule in loaded} == {"ok"}
     # Both instances and the replica are up: those alerts stay quiet.
