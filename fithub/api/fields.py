@@ -132,7 +132,13 @@ class RecordedTimeField(AwareDateTimeField):
         super().__init__(**kwargs)
 
     def to_internal_value(self, value):
-        moment = super().to_internal_value(value)
+        try:
+            moment = super().to_internal_value(value)
+        except serializers.ValidationError as exc:
+            if exc.get_codes() != ["overflow"]:
+                raise
+            # Past year 1 or 9999 once in UTC (0001-01-01T00:00+14:00): which end it overshot.
+            self.fail("out_of_range" if str(value).lstrip()[:4] < "5000" else "future")
         error = bounds.time_error(moment)
         if error is not None:
             self.fail(error.code)
