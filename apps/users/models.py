@@ -125,6 +125,12 @@ class User(AbstractBaseUser, PermissionsMixin):
                 condition=models.Q(height_cm__isnull=True) | models.Q(height_cm__gte=30, height_cm__lte=300),
                 name="user_height_cm_range",
             ),
+            # The upper bound (today) moves, so only the validator holds it.
+            models.CheckConstraint(
+                condition=models.Q(birth_date__isnull=True) | models.Q(birth_date__gte=bounds.EARLIEST_BIRTH_DATE),
+                name="user_birth_date_from_1900",
+                violation_error_message="The birth date is before 1900-01-01.",
+            ),
         ]
 
     def __str__(self) -> str:
