@@ -7,13 +7,13 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('nutrition', '0008_foodportion_position_contract'),
+        ('measurements', '0004_type_orphaned_when_owner_deleted'),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='diaryentry',
-            name='consumed_at',
+            model_name='measurement',
+            name='measured_at',
             field=models.DateTimeField(validators=[fithub.bounds.validate_recorded_time]),
         ),
     ]

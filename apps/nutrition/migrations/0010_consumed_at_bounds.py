@@ -7,13 +7,13 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('measurements', '0003_archive_custom_types'),
+        ('nutrition', '0009_food_orphaned_when_owner_deleted'),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='measurement',
-            name='measured_at',
+            model_name='diaryentry',
+            name='consumed_at',
             field=models.DateTimeField(validators=[fithub.bounds.validate_recorded_time]),
         ),
     ]
