@@ -3,9 +3,11 @@
 
 from decimal import Decimal
 
+from fithub.bounds import WEIGHT_KG
+
 # key, name, unit, min, max: the physically sensible range of an adult's value.
 BUILTIN_TYPES: list[tuple[str, str, str, str, str]] = [
-    ("weight", "Weight", "kg", "20", "500"),
+    ("weight", "Weight", "kg", str(WEIGHT_KG[0]), str(WEIGHT_KG[1])),
     ("body_fat", "Body fat", "%", "2", "75"),
     ("waist", "Waist", "cm", "30", "250"),
     ("hips", "Hips", "cm", "40", "250"),

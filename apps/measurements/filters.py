@@ -4,6 +4,8 @@ from datetime import UTC, datetime
 import django_filters
 from django import forms
 from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django_filters.fields import IsoDateTimeField
 
 from apps.measurements.models import Measurement
@@ -36,10 +38,22 @@ class TypeRefFilter(django_filters.CharFilter):
 
 
 class StorableIsoDateTimeField(IsoDateTimeField):
-    """An ISO 8601 time that PostgreSQL can compare, sent to it in UTC: one whose UTC value
+    """An ISO 8601 time with its UTC offset that PostgreSQL can compare, sent to it in UTC. A
+    time without an offset is refused (code `naive`), not read as UTC; one whose UTC value
     leaves year 1-9999 (9999-12-31T23:59-23:59) is invalid rather than a database error."""
 
+    default_error_messages = {
+        "naive": "Give the time with its UTC offset (such as 2026-11-21T12:30:00+01:00 or ...Z).",
+    }
+
     def to_python(self, value):
+        if isinstance(value, str):
+            try:
+                sent = parse_datetime(value.strip())
+            except ValueError:  # well formed but no time (month 13): the field's "invalid"
+                sent = None
+            if sent is not None and timezone.is_naive(sent):
+                raise forms.ValidationError(self.error_messages["naive"], code="naive")
         parsed = super().to_python(value)
         if parsed is not None:
             try:
@@ -62,12 +76,12 @@ class MeasurementFilter(django_filters.FilterSet):
     start = StorableIsoDateTimeFilter(
         field_name="measured_at",
         lookup_expr="gte",
-        help_text="Measured at or after this ISO 8601 time (a time without offset is UTC).",
+        help_text="Measured at or after this ISO 8601 time, with its UTC offset (`Z` or `+01:00`).",
     )
     end = StorableIsoDateTimeFilter(
         field_name="measured_at",
         lookup_expr="lte",
-        help_text="Measured at or before this ISO 8601 time (a time without offset is UTC).",
+        help_text="Measured at or before this ISO 8601 time, with its UTC offset (`Z` or `+01:00`).",
     )
 
     class Meta:

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
 
+from fithub import bounds
 from fithub.models import OwnedModel, TimeStampedModel, new_id
 
 # Units a value may be entered in, per stored (metric) unit, with the factor to metric.
@@ -112,7 +113,7 @@ class Measurement(OwnedModel):
     value = models.DecimalField(max_digits=VALUE_DIGITS, decimal_places=VALUE_PLACES)
     entered_value = models.DecimalField(max_digits=VALUE_DIGITS, decimal_places=VALUE_PLACES)
     entered_unit = models.CharField(max_length=16)
-    measured_at = models.DateTimeField()
+    measured_at = models.DateTimeField(validators=[bounds.validate_recorded_time])
     note = models.CharField(max_length=500, blank=True)
 
     class Meta:

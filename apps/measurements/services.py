@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -13,24 +13,21 @@ from django.utils import timezone
 from apps.measurements import registry
 from apps.measurements.models import Measurement, MeasurementType
 from apps.users.models import User
+from fithub import bounds
 from fithub.db.integrity import save_or_conflict
 
-# Clocks drift: a reading up to a day ahead of the server is accepted.
-FUTURE_TOLERANCE = timedelta(days=1)
 MAX_BULK_ROWS = 500
 ONE_ACTIVE_TYPE_NAME = {
     "measurementtype_user_active_name_unique": "You already have a measurement type with this name.",
 }
-# Readings before this are typos (year 1 would overflow local-day arithmetic in some zones).
-EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
 
 
 def _check_measured_at(measured_at: datetime) -> None:
-    if measured_at > timezone.now() + FUTURE_TOLERANCE:
-        raise ValidationError({"measured_at": ValidationError("The measurement is in the future.", code="future")})
-    if measured_at < EARLIEST:
-        message = "The measurement is before 1900."
-        raise ValidationError({"measured_at": ValidationError(message, code="invalid")})
+    """From 1900 to one day ahead of now (fithub.bounds): checked before the row is built, so
+    the error names measured_at alone."""
+    error = bounds.time_error(measured_at)
+    if error is not None:
+        raise ValidationError({"measured_at": error})
 
 
 @transaction.atomic

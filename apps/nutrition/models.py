@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import F, Func, Q
 from django.db.models.functions import Lower
 
+from fithub import bounds
 from fithub.models import OwnedModel, TimeStampedModel, new_id
 
 # The nutrients kept per food (per 100 g) and on each diary entry (for the amount eaten).
@@ -267,7 +268,7 @@ class DiaryEntry(OwnedModel):
     grams = models.FloatField(null=True, blank=True, help_text="Amount eaten; empty for quick-add entries.")
     label = models.CharField(max_length=200, help_text="The food's name when logged, or the quick-add label.")
     meal = models.CharField(max_length=9, choices=MealSlot.choices)
-    consumed_at = models.DateTimeField()
+    consumed_at = models.DateTimeField(validators=[bounds.validate_recorded_time])
     local_date = models.DateField()
     saved_meal = models.ForeignKey(Meal, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     energy_kcal = models.FloatField(default=0)

@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from fithub import bounds
 from fithub.models import new_id
 
 
@@ -84,13 +85,13 @@ class User(AbstractBaseUser, PermissionsMixin):
     )
     display_name = models.CharField(max_length=100, blank=True)
     sex = models.CharField(max_length=6, choices=Sex.choices, blank=True)
-    birth_date = models.DateField(null=True, blank=True)
+    birth_date = models.DateField(null=True, blank=True, validators=[bounds.validate_birth_date])
     height_cm = models.DecimalField(
         max_digits=5,
         decimal_places=1,
         null=True,
         blank=True,
-        validators=[MinValueValidator(30), MaxValueValidator(300)],
+        validators=[MinValueValidator(bounds.HEIGHT_CM[0]), MaxValueValidator(bounds.HEIGHT_CM[1])],
         help_text="Height in centimetres (30-300).",
     )
     activity_level = models.CharField(max_length=11, choices=ActivityLevel.choices, default=ActivityLevel.SEDENTARY)
@@ -123,6 +124,12 @@ class User(AbstractBaseUser, PermissionsMixin):
             models.CheckConstraint(
                 condition=models.Q(height_cm__isnull=True) | models.Q(height_cm__gte=30, height_cm__lte=300),
                 name="user_height_cm_range",
+            ),
+            # The upper bound (today) moves, so only the validator holds it.
+            models.CheckConstraint(
+                condition=models.Q(birth_date__isnull=True) | models.Q(birth_date__gte=bounds.EARLIEST_BIRTH_DATE),
+                name="user_birth_date_from_1900",
+                violation_error_message="The birth date is before 1900-01-01.",
             ),
         ]
 

@@ -6,7 +6,7 @@ from rest_framework import serializers
 
 from apps.measurements.models import VALUE_DIGITS, VALUE_PLACES, Measurement, MeasurementType
 from apps.measurements.selectors import visible_measurement_types
-from fithub.api.fields import DayField, RoundedDecimalField
+from fithub.api.fields import DayField, RecordedTimeField, RoundedDecimalField
 from fithub.api.serializers import OwnedModelSerializer
 
 
@@ -110,6 +110,7 @@ class MeasurementSerializer(OwnedModelSerializer):
     stored_unit = serializers.CharField(source="type.unit", read_only=True, help_text="The unit of `value`.")
     entered_value = value_field(read_only=True)
     entered_unit = serializers.CharField(read_only=True)
+    measured_at = RecordedTimeField(help_text="When it was measured.")
 
     class Meta:
         model = Measurement

@@ -18,7 +18,7 @@ from apps.nutrition.models import (
     NutritionTarget,
 )
 from apps.nutrition.selectors import MAX_ADHERENCE_DAYS, MAX_SUMMARY_DAYS
-from fithub.api.fields import DayField, OwnedPrimaryKeyRelatedField, RoundedDecimalField
+from fithub.api.fields import DayField, OwnedPrimaryKeyRelatedField, RecordedTimeField, RoundedDecimalField
 from fithub.api.serializers import FastRepresentation, OwnedModelSerializer
 
 MAX_NUTRIENT = 100_000.0
@@ -332,7 +332,7 @@ class MealWriteSerializer(OwnedModelSerializer):
 class MealLogSerializer(serializers.Serializer):
     """When and in which diary meal to log a saved meal; `scale` multiplies every amount."""
 
-    consumed_at = serializers.DateTimeField(required=False, help_text="Default: now.")
+    consumed_at = RecordedTimeField(required=False, help_text="Default: now.")
     meal = serializers.ChoiceField(choices=MealSlot.choices, required=False, help_text="Default: the meal's slot.")
     scale = FiniteFloatField(min_value=0.01, max_value=100, default=1.0)
 
@@ -485,6 +485,7 @@ class DiaryEntryWriteSerializer(OwnedModelSerializer):
     quantity = FiniteFloatField(min_value=0.01, max_value=1000, required=False, allow_null=True)
     grams = FiniteFloatField(min_value=0.01, max_value=MAX_GRAMS, required=False, allow_null=True)
     label = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    consumed_at = RecordedTimeField(help_text="When it was eaten.")
     energy_kcal = _nutrient_field(required=False, allow_null=True)
     protein_g = _nutrient_field(required=False, allow_null=True)
     fat_g = _nutrient_field(required=False, allow_null=True)

@@ -5,7 +5,8 @@ from rest_framework_simplejwt.settings import api_settings
 
 from apps.users import registry
 from apps.users.models import User
-from fithub.api.fields import RoundedDecimalField
+from fithub import bounds
+from fithub.api.fields import BirthDateField, RoundedDecimalField
 from fithub.api.tokens import SESSION_CLAIM
 from fithub.models import Session
 
@@ -14,9 +15,10 @@ class UserSerializer(serializers.ModelSerializer):
     """The user's profile. Heights are centimetres; the email is changed by support only."""
 
     height_cm = RoundedDecimalField(
-        max_digits=5, decimal_places=1, min_value=30, max_value=300, required=False, allow_null=True,
-        help_text="Height in centimetres (30-300).",
+        max_digits=5, decimal_places=1, min_value=bounds.HEIGHT_CM[0], max_value=bounds.HEIGHT_CM[1],
+        required=False, allow_null=True, help_text="Height in centimetres (30-300).",
     )  # fmt: skip
+    birth_date = BirthDateField(required=False, allow_null=True, help_text="In your local calendar.")
     age = serializers.IntegerField(read_only=True, allow_null=True, help_text="Whole years, from birth_date.")
     bmi = serializers.SerializerMethodField(help_text="From the latest weight and height_cm; null without them.")
     bmr_kcal = serializers.SerializerMethodField(
@@ -68,11 +70,6 @@ class UserSerializer(serializers.ModelSerializer):
     @extend_schema_field(serializers.IntegerField(allow_null=True))
     def get_tdee_kcal(self, user: User):
         return self._metrics(user).tdee_kcal
-
-    def validate_birth_date(self, value):
-        if value is not None and value > self.context["request"].user.local_today():
-            raise serializers.ValidationError("The birth date is in the future.", code="invalid")
-        return value
 
 
 class RegisterSerializer(serializers.Serializer):
