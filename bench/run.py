@@ -97,9 +97,13 @@ NGINX_RATE_CHANGES = (
 # config's jitter" differs from the config by the warm-up alone.
 RECYCLE_VARIANTS = {
     "no recycling": {"GUNICORN_MAX_REQUESTS": "0"},
-    "lazy, no jitter": {"GUNICORN_WARM_UP": "0", "GUNICORN_MAX_REQUESTS_JITTER": "0"},
-    "lazy, jitter 2000 (before)": {"GUNICORN_WARM_UP": "0", "GUNICORN_MAX_REQUESTS_JITTER": "2000"},
-    "lazy, the config's jitter": {"GUNICORN_WARM_UP": "0"},
+    "lazy, no jitter": {"GUNICORN_WARM_UP": "0", "GUNICORN_PRELOAD": "0", "GUNICORN_MAX_REQUESTS_JITTER": "0"},
+    "lazy, jitter 2000 (before)": {
+        "GUNICORN_WARM_UP": "0",
+        "GUNICORN_PRELOAD": "0",
+        "GUNICORN_MAX_REQUESTS_JITTER": "2000",
+    },
+    "lazy, the config's jitter": {"GUNICORN_WARM_UP": "0", "GUNICORN_PRELOAD": "0"},
     "warmed (the config)": {},
 }
 

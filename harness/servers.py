@@ -261,11 +261,11 @@ def start_gunicorn(
     *,
     app: str = "fithub.wsgi",
     workers: int = 2,
-    ready: str = "/health/live/",
+    ready: str | None = "/health/live/",
 ) -> Process:
     """gunicorn with the production config serving `app` on 127.0.0.1:port, once `ready`
-    answers (any status). Its log is work/NAME.log, its JSON access log work/NAME-access.log,
-    its workers' metrics in work/NAME-prometheus."""
+    answers (any status; None: at once, while it starts). Its log is work/NAME.log, its JSON
+    access log work/NAME-access.log, its workers' metrics in work/NAME-prometheus."""
     env = {
         **env,
         "GUNICORN_BIND": f"127.0.0.1:{port}",
@@ -278,6 +278,8 @@ def start_gunicorn(
     process = start(
         name, [sys.executable, "-m", "gunicorn", "-c", GUNICORN_CONF, app], log=work / f"{name}.log", env=env
     )
+    if ready is None:
+        return process
     try:
         url = f"http://127.0.0.1:{port}{ready}"
         wait_until(lambda: request(url, timeout=5), timeout=90, what=f"{name} on {url}", process=process)

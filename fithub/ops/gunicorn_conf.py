@@ -47,8 +47,11 @@ max_requests = _int("GUNICORN_MAX_REQUESTS", 20000)
 max_requests_jitter = _int("GUNICORN_MAX_REQUESTS_JITTER", max_requests // 2)
 # Warm each new worker before it accepts (post_worker_init); 0 leaves it lazy (bench/ compares).
 warm_up = os.environ.get("GUNICORN_WARM_UP", "1") != "0"
-# Never --preload: a query in the master would hand one connection pool to every worker.
-preload_app = False
+# The master loads and warms the app before it binds the port (on_starting): a restarted
+# instance opens its port only when it can serve, and its workers (the first ones, recycled
+# ones, those replacing a killed one) fork warm. The master opens no connection: each worker
+# opens its own (post_worker_init). GUNICORN_PRELOAD=0: each worker loads the app itself.
+preload_app = os.environ.get("GUNICORN_PRELOAD", "1") != "0"
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
 errorlog = os.environ.get("GUNICORN_ERROR_LOG", "-")
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
@@ -60,6 +63,9 @@ forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1"
 if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
     _port = bind.rsplit(":", 1)[-1]
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(Path(tempfile.gettempdir()) / f"fithub-prometheus-{_port}")
+# A preloaded master writes its own (zero) series while it loads the app, before on_starting
+# empties the directory; its workers write to files of their own.
+Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).mkdir(parents=True, exist_ok=True)
 
 
 class JsonLogger(Logger):
@@ -103,13 +109,38 @@ logger_class = JsonLogger
 
 def on_starting(server):
     """Empty the metrics directory: counters left by a previous run must not be summed in.
-    Tell the workers how many they are (FITHUB_INSTANCE_WORKERS, inherited at the fork): with
-    the shared cache down, each throttles at its share of the rate (fithub/api/throttling.py)."""
+    Warm the preloaded app before the port is bound (fithub/ops/warmup.py). Tell the workers
+    how many they are (FITHUB_INSTANCE_WORKERS, inherited at the fork): with the shared cache
+    down, each throttles at its share of the rate (fithub/api/throttling.py)."""
     os.environ["FITHUB_INSTANCE_WORKERS"] = str(server.cfg.workers)
     directory = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
     if directory.exists():
         shutil.rmtree(directory)
     directory.mkdir(parents=True)
+    if _django_app(server.app):  # preloaded: warm it here, before the port is bound
+        from django.conf import settings
+
+        from fithub.ops.warmup import close_connections, warm_code
+
+        settings.INSTANCE_WORKERS = server.cfg.workers  # read before this hook set it
+        started = time.monotonic()
+        try:
+            done = warm_code()
+        except Exception:  # the workers serve anyway, lazily
+            server.log.exception("master: warm-up failed")
+        else:
+            elapsed_ms = 1000 * (time.monotonic() - started)
+            server.log.info("master warmed in %.0f ms: %s", elapsed_ms, json.dumps(done))
+        finally:
+            close_connections()
+
+
+def _django_app(app) -> bool:
+    """Whether `app` (gunicorn's application) has loaded Django's WSGI handler: in the master
+    when preloaded, in a worker otherwise. Not the bench's floor app."""
+    handlers = sys.modules.get("django.core.handlers.wsgi")
+    callable_ = getattr(app, "callable", None)
+    return warm_up and handlers is not None and isinstance(callable_, handlers.WSGIHandler)
 
 
 def post_worker_init(worker):
@@ -121,9 +152,9 @@ def post_worker_init(worker):
         return  # not Django (the bench's floor app), or asked to stay lazy
     started = time.monotonic()
     try:
-        from fithub.ops.warmup import warm
+        from fithub.ops.warmup import warm, warm_connections
 
-        done = warm()
+        done = warm_connections() if worker.cfg.preload_app else warm()
     except Exception:  # a worker that could not warm still serves, lazily
         worker.log.exception("worker %s: warm-up failed", os.getpid())
         return

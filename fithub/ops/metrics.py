@@ -114,11 +114,12 @@ def record_delete(model) -> None:
 
 
 def start_model_series_at_zero() -> None:
-    """FitHub's own models appear at 0 rather than on their first write."""
+    """FitHub's own models appear at 0 rather than on their first write. Run again in a
+    worker forked from a preloaded master: the write of 0 makes the worker's own files."""
     for model in apps.get_models():
         if model.__module__.startswith(("apps.", "fithub.")) and not model._meta.proxy:
             for counter in (model_inserts, model_updates, model_deletes):
-                counter.labels(_model_label(model))
+                counter.labels(_model_label(model)).inc(0)
 
 
 def registry() -> CollectorRegistry:

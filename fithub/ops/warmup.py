@@ -1,13 +1,23 @@
-"""Warm a freshly started worker before it accepts requests (gunicorn's post_worker_init).
+"""Warm an instance before it accepts requests.
 
 Django imports the URLconf (every view, serializer and DRF class), builds its resolver and
-DRF's settings lazily, on the first request: a worker that gunicorn has just started or
-recycled made its first client wait for all of it. `warm()` does that work up front, in
-the worker (after the fork, never in the master: the connections and pools are the
-worker's own), and says what it did. It goes through public interfaces only (the URLconf,
-DRF's settings and views, serializers' fields, the connections), so it keeps working
-whatever the views do inside; what a view builds per class on its first real request
-(compiled statements, representation plans) stays lazy and is small.
+DRF's settings lazily, on the first request: a worker that gunicorn had just started or
+recycled made its first client wait for all of it, and an instance that had just started
+took connections on its bound port while its workers were still importing (13.6 s of
+queued requests when an instance was killed and came back). So the work is split:
+
+- `warm_code()` builds what every worker shares (imports, the resolver, DRF's settings,
+  serializers' fields, a 401 through DRF's dispatch) and opens no connection. gunicorn's
+  master runs it once (preload_app, on_starting), before it binds the port: the port opens
+  on a warm instance, and every worker forked from it, recycled or replacing a killed one,
+  starts warm.
+- `warm_connections()` opens the worker's own database connections and checks the replica
+  lag, after the fork, in each worker (post_worker_init), before it accepts.
+
+`warm()` does both, for a worker that loaded the app itself (GUNICORN_PRELOAD=0). It goes
+through public interfaces only, so it keeps working whatever the views do inside; what a view
+builds per class on its first real request (compiled statements, representation plans) stays
+lazy and is small.
 """
 
 from __future__ import annotations
@@ -47,10 +57,8 @@ def _serializer_classes(callback) -> set[type]:
     return found
 
 
-def warm() -> dict:
-    """Import and build what the first request would, and open the database connections."""
-    from fithub.db.replicas import replica_selector
-
+def warm_code() -> dict:
+    """Import and build what the first request would; no connection is opened."""
     done: dict = {}
     resolver = get_resolver()
     callbacks = list(_views(resolver.url_patterns))
@@ -71,6 +79,13 @@ def warm() -> dict:
     for path in WARM_PATHS:
         match = resolver.resolve(path)
         match.func(factory.get(path, HTTP_AUTHORIZATION=_BAD_TOKEN), *match.args, **match.kwargs).render()
+    return done
+
+
+def warm_connections() -> dict:
+    """Open this process's database connections and check the replicas' lag."""
+    from fithub.db.replicas import replica_selector
+    from fithub.ops.metrics import start_model_series_at_zero
 
     databases = {}
     for alias in connections:
@@ -80,5 +95,18 @@ def warm() -> dict:
         except DatabaseError as exc:  # the worker serves anyway; the request path retries and routes around it
             databases[alias] = exc.__class__.__name__
     replica_selector.choose()  # the first replica lag check
-    done["databases"] = databases
-    return done
+    # A worker forked from a preloaded master writes its metrics to files of its own, made
+    # on its first write (prometheus_client resets its values when the pid changes): now, so
+    # every series is scraped at zero from the start.
+    start_model_series_at_zero()
+    return {"databases": databases}
+
+
+def close_connections() -> None:
+    """What the master must not hand to its forks: any database connection it opened."""
+    connections.close_all()
+
+
+def warm() -> dict:
+    """Both: for a worker that loaded the app itself."""
+    return {**warm_code(), **warm_connections()}
