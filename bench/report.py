@@ -201,9 +201,9 @@ def markdown_recycle(results: dict) -> list[str]:
         f"FitHub on the diary list, {results['workers']} workers per instance, one instance per variant (all up at "
         f"once, one loaded at a time), {recycle['rounds']} interleaved rounds of {recycle['duration']} s "
         f"(`wrk -t{results['wrk']['threads']} -c{results['wrk']['connections']}`); medians over the rounds. "
-        "Lazy: GUNICORN_WARM_UP=0 GUNICORN_PRELOAD=0, a new worker imports and builds Django's URLconf, DRF's settings and the "
-        "serializers on its first request, as before the warm-up; warmed: the config as it is, which does that "
-        "in post_worker_init before the worker accepts (fithub/ops/warmup.py). Jitter: a worker's limit is "
+        "Lazy: GUNICORN_WARM_UP=0 GUNICORN_PRELOAD=0, a new worker imports and builds Django's URLconf, DRF's "
+        "settings and the serializers on its first request, as before the warm-up; warmed: the config as it is, "
+        "where the master does that before it binds and forks (fithub/ops/warmup.py). Jitter: a worker's limit is "
         "max_requests plus a random share of it; the config's is half of max_requests, the one before was 2,000. "
         "Recycled: workers that served beyond the first ones, from the access log's pids (per run, summed). "
         "Max: the slowest request of a run (wrk). Worker CPU includes the new workers' start-up.",
