@@ -11,7 +11,9 @@ from fithub.models import IdempotencyRecord
 from tests.conftest import client_for
 from tests.users.factories import UserFactory
 
-pytestmark = pytest.mark.django_db
+# The keyed requests create weight measurements: the built-in types must exist (a transactional
+# test earlier in a run may have flushed the rows their migration made).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("builtin_types")]
 
 URL = reverse("measurement-list")
 BODY = {"type": "weight", "value": 81.25, "measured_at": "2026-11-20T07:30:00+01:00"}
