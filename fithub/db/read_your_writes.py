@@ -15,8 +15,9 @@ once it has replayed the write.
   yes without a query when the replay position this process saw last (read by the
   selector's lag check in its own query, or by an earlier call here) is recent
   (REPLAY_POSITION_SECONDS) and already past it; otherwise one query on that replica,
-  `pg_last_wal_replay_lsn()`, whose answer is remembered. When the replica has not replayed
-  the write, the rest of the request reads from the primary.
+  `pg_last_wal_replay_lsn()`, whose answer is remembered (not when the lag check has just
+  read it). When the replica has not replayed the write, the rest of the request reads from
+  the primary.
 
 Without the shared cache nothing is remembered or read, and every read goes to the primary
 (`fithub.db.router`). If the primary cannot say its position after a write, the user's
@@ -47,6 +48,8 @@ UNKNOWN_POSITION = 2**64 - 1
 # A replay position seen in this process is trusted this long as a lower bound of the
 # replica's (it only grows; a replica that fails is forgotten: ReplicaSelector.mark_down).
 REPLAY_POSITION_SECONDS = 5.0
+# One read a moment ago is the replica's current position: not asked again.
+JUST_READ_SECONDS = 0.05
 
 # The WAL position this request's user last wrote at, when the shared cache remembers one.
 _required_position: ContextVar[int | None] = ContextVar("fithub_required_position", default=None)
@@ -106,8 +109,8 @@ def replica_has_replayed(alias: str, position: int) -> bool:
     known = replica_selector.known_replay(alias, REPLAY_POSITION_SECONDS)
     if known is not None and known >= position:
         return True
-    if position == UNKNOWN_POSITION:
-        return False
+    if position == UNKNOWN_POSITION or replica_selector.known_replay(alias, JUST_READ_SECONDS) is not None:
+        return False  # never passed, or read a moment ago (by this read's lag check): no new answer
     try:
         with connections[alias].cursor() as cursor:
             cursor.execute(REPLAY_POSITION_SQL)
