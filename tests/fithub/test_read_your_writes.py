@@ -14,7 +14,7 @@ from apps.users.models import User
 from fithub.db import read_your_writes
 from fithub.db.read_your_writes import REPLAY_POSITION_SQL, UNKNOWN_POSITION, position_key
 from fithub.db.replicas import REPLICA_LAG_SQL, replica_selector
-from fithub.ops import metrics
+from fithub.ops import metrics, shared_cache
 from tests.conftest import access_token_for
 from tests.fithub.test_faults import replay_paused
 from tests.fithub.test_routing import wait_until_replicated
@@ -143,7 +143,15 @@ def test_an_older_known_position_costs_one_cheap_query_on_the_replica(client):
     assert state.replay_lsn >= position
 
 
-def test_while_replay_is_paused_the_writer_reads_the_primary_and_others_the_replica(client):
+def test_while_replay_is_paused_the_writer_reads_the_primary_and_others_the_replica(client, monkeypatch):
+    lookups = []
+    get_many = shared_cache.get_many
+
+    def counted_get_many(keys, *, purpose):
+        lookups.append(purpose)
+        return get_many(keys, purpose=purpose)
+
+    monkeypatch.setattr(shared_cache, "get_many", counted_get_many)
     writer, reader = replicated_user(display_name="Old"), replicated_user()
     writer_auth, reader_auth = bearer(writer), bearer(reader)
     with replay_paused(REPLICA):
@@ -167,8 +175,10 @@ def test_while_replay_is_paused_the_writer_reads_the_primary_and_others_the_repl
 
         # Someone who did not write reads from the replica, with no extra round trip.
         replica_before = reads("replica")
+        lookups.clear()
         with CaptureQueriesContext(connections[REPLICA]) as on_replica:
             assert client.get(ME, **reader_auth).status_code == 200
+        assert lookups == ["auth"]  # the session's state and the write position: one cache round trip
         checks, view_reads = split(on_replica)
         assert checks == []
         assert view_reads >= 1
