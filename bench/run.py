@@ -410,7 +410,7 @@ def stack_phase(args: argparse.Namespace, env: dict, work: Path, runner: Runner)
         return result
 
     with redis_server() as cache_url:
-        # As in production: Redis is the shared cache (throttle counters, read-your-writes pins).
+        # As in production: Redis is the shared cache (throttle counters, users' write positions).
         log(f"two FitHub instances ({args.stack_workers} workers each), Redis {cache_url}, nginx")
         stack = start_stack(
             work, dict(env, CACHE_URL=cache_url), workers=args.stack_workers, nginx_changes=NGINX_RATE_CHANGES,

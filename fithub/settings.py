@@ -150,15 +150,17 @@ for _index, _url in enumerate(env_list("DATABASE_REPLICA_URLS")):
     DATABASES[_alias]["TEST"] = {"MIRROR": "default"}
     DATABASE_REPLICAS.append(_alias)
 DATABASE_ROUTERS = ["fithub.db.router.PrimaryReplicaRouter"]
-# Replica health (fithub/db/router.py): lag is measured at most every CHECK seconds per
+# Replica health (fithub/db/replicas.py): lag is measured at most every CHECK seconds per
 # process; a replica lagging more than MAX_LAG is skipped; a failed one is retried after a
-# back-off from RETRY to RETRY_MAX seconds. After a user writes, their reads go to the
-# primary for READ_YOUR_WRITES_SECONDS (the pin lives in the shared cache).
+# back-off from RETRY to RETRY_MAX seconds, reset once it answers again. After a user
+# writes, the primary's WAL position is remembered in the shared cache for
+# READ_YOUR_WRITES_SECONDS: their reads use a replica only once it has replayed it
+# (fithub/db/read_your_writes.py).
 REPLICA_MAX_LAG_SECONDS = float(os.environ.get("REPLICA_MAX_LAG_SECONDS", "5"))
 REPLICA_CHECK_SECONDS = float(os.environ.get("REPLICA_CHECK_SECONDS", "2"))
 REPLICA_RETRY_SECONDS = float(os.environ.get("REPLICA_RETRY_SECONDS", "1"))
-REPLICA_RETRY_MAX_SECONDS = float(os.environ.get("REPLICA_RETRY_MAX_SECONDS", "30"))
-READ_YOUR_WRITES_SECONDS = float(os.environ.get("READ_YOUR_WRITES_SECONDS", "5"))
+REPLICA_RETRY_MAX_SECONDS = float(os.environ.get("REPLICA_RETRY_MAX_SECONDS", "4"))
+READ_YOUR_WRITES_SECONDS = float(os.environ.get("READ_YOUR_WRITES_SECONDS", "60"))
 # How long an Idempotency-Key is remembered (fithub/api/idempotency.py).
 IDEMPOTENCY_KEY_TTL_HOURS = env_int("IDEMPOTENCY_KEY_TTL_HOURS", 24)
 # Retry-After, in seconds, when the primary is unavailable and a write answers 503.

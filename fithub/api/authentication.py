@@ -6,7 +6,7 @@ scopes rows to the user costs no query for the user. What a database lookup woul
 kept:
 
 - an ended session: every token carries its session's id (`sid`, `fithub.api.tokens`), and
-  the session's state is read with the read-your-writes pin in one cache round trip.
+  the session's state is read with the user's last write position in one cache round trip.
   Ending sessions (logout, a password change, the sessions list, a reused refresh token,
   account deletion or deactivation) writes `ended_at` in the database and then marks them
   ended in the shared cache. When the cache does not know a session (a restart, an
@@ -19,8 +19,9 @@ kept:
 - a token past its expiry is refused: verified tokens are remembered per process (checking
   the signature and decoding the claims cost more than the rest of authentication), but
   only until their `exp`;
-- read-your-writes: a user who wrote in the last READ_YOUR_WRITES_SECONDS reads from the
-  primary for the rest of this request.
+- read-your-writes: for a user who wrote in the last READ_YOUR_WRITES_SECONDS, this
+  request reads from a replica only once it has replayed the write
+  (`fithub.db.read_your_writes`); without the cache, from the primary.
 """
 
 from __future__ import annotations
@@ -41,7 +42,8 @@ from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidTok
 from rest_framework_simplejwt.settings import api_settings
 
 from fithub.api.tokens import SESSION_CLAIM
-from fithub.db.router import pin_current_context_to_primary, pin_key, reads_pinned_to_primary, use_primary
+from fithub.db.read_your_writes import position_key, require_replayed
+from fithub.db.router import pin_current_context_to_primary, reads_pinned_to_primary, use_primary
 from fithub.models import Session
 from fithub.ops import shared_cache
 
@@ -176,8 +178,8 @@ class JWTAuthentication(authentication.JWTAuthentication):
             # Tokens from before sessions existed: the client refreshes (its refresh token
             # is adopted into a session) or logs in again.
             raise InvalidToken("Token belongs to no session") from None
-        pin, session = pin_key(user_id), _session_key(session_id)
-        flags = shared_cache.get_many([pin, session], purpose="auth")
+        written, session = position_key(user_id), _session_key(session_id)
+        flags = shared_cache.get_many([written, session], purpose="auth")
         state = None if flags is None else flags.get(session)
         if state is None:
             alive = session_alive_in_database(session_id, user_id)
@@ -187,7 +189,10 @@ class JWTAuthentication(authentication.JWTAuthentication):
             alive = state == SESSION_ALIVE
         if not alive:
             raise AuthenticationFailed("This session has ended: log in again.", code="session_ended")
-        # Without the cache the pin is unknown: the primary is the reader that cannot be stale.
-        if settings.DATABASE_REPLICAS and (flags is None or pin in flags):
-            pin_current_context_to_primary()
+        if settings.DATABASE_REPLICAS:
+            if flags is None:
+                # Without the cache the last write is unknown: the primary cannot be stale.
+                pin_current_context_to_primary()
+            elif written in flags:
+                require_replayed(flags[written])
         return TokenUser.from_token(user_id)

@@ -2,7 +2,8 @@
 
 import logging
 
-from fithub.db.router import pin_user_to_primary, routing_scope
+from fithub.db.read_your_writes import remember_write
+from fithub.db.router import routing_scope
 
 logger = logging.getLogger(__name__)
 
@@ -15,9 +16,9 @@ class PrimaryForUnsafeMethodsMiddleware:
     A request that writes reads from the primary for its whole duration: DRF's PATCH reads
     the object before writing it, and from a lagging replica it would write back stale
     data; login straight after signup must find the new user. After a successful write,
-    the user is pinned to the primary for a few seconds across requests and instances
-    (see fithub.db.router.pin_user_to_primary and fithub.api.authentication). The pin
-    comes after the write committed: it never turns the write's answer into an error.
+    the primary's WAL position is remembered for the user: their next reads, on any
+    instance, use a replica only once it has replayed it (fithub.db.read_your_writes).
+    That comes after the write committed: it never turns the write's answer into an error.
     """
 
     def __init__(self, get_response):
@@ -31,7 +32,7 @@ class PrimaryForUnsafeMethodsMiddleware:
             user = getattr(request, "user", None)
             if user is not None and user.is_authenticated:
                 try:
-                    pin_user_to_primary(user.pk)
+                    remember_write(user.pk)
                 except Exception:  # the write has committed: its answer stands
-                    logger.exception("could not pin a user's reads to the primary after a write")
+                    logger.exception("could not remember a user's write position")
         return response

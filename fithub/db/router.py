@@ -4,10 +4,11 @@ Reads stay on the primary when a replica could give a stale answer that matters:
 - inside an atomic block (a read that decides a write);
 - for the whole of a request that writes (POST, PUT, PATCH, DELETE), so such a request
   always reads its own writes (`fithub.db.middleware.PrimaryForUnsafeMethodsMiddleware`);
-- for a few seconds after a user wrote, across requests and instances (read-your-writes:
-  `pin_user_to_primary`, kept in the shared cache);
-- while the shared cache is unavailable (`fithub.ops.shared_cache.available()`): the pins
-  cannot be written or read then, and the primary is the reader that cannot be stale.
+- after a user wrote, until the chosen replica has replayed the write's WAL position,
+  across requests and instances (`fithub.db.read_your_writes`, kept in the shared cache);
+- while the shared cache is unavailable (`fithub.ops.shared_cache.available()`): the write
+  positions cannot be written or read then, and the primary is the reader that cannot be
+  stale.
 
 Which replica serves a read is `fithub.db.replicas.replica_selector`'s choice.
 """
@@ -21,6 +22,7 @@ from contextvars import ContextVar
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
 
+from fithub.db import read_your_writes
 from fithub.db.replicas import replica_selector
 from fithub.ops import metrics, shared_cache
 
@@ -32,10 +34,11 @@ _use_primary: ContextVar[bool] = ContextVar("fithub_use_primary", default=False)
 @contextlib.contextmanager
 def routing_scope(*, primary: bool) -> Iterator[None]:
     """A scope (a request) whose reads start on the primary or not; whatever the scope pins
-    with pin_current_context_to_primary() ends with it."""
+    with pin_current_context_to_primary() or read_your_writes.require_replayed() ends with it."""
     token = _use_primary.set(primary)
     try:
-        yield
+        with read_your_writes.scope():
+            yield
     finally:
         _use_primary.reset(token)
 
@@ -54,19 +57,6 @@ def reads_pinned_to_primary() -> bool:
     return _use_primary.get()
 
 
-def pin_key(user_id) -> str:
-    """The shared-cache key that pins a user's reads to the primary (read by the JWT authentication)."""
-    return f"fithub:read-your-writes:{user_id}"
-
-
-def pin_user_to_primary(user_id) -> None:
-    """After a write, this user's reads go to the primary for READ_YOUR_WRITES_SECONDS.
-    Skipped when the cache is unavailable (all reads then go to the primary); never raises."""
-    seconds = settings.READ_YOUR_WRITES_SECONDS
-    if seconds > 0 and settings.DATABASE_REPLICAS:
-        shared_cache.set_value(pin_key(user_id), 1, timeout=seconds, purpose="pin")
-
-
 class PrimaryReplicaRouter:
     def db_for_read(self, model, **hints) -> str:
         if _use_primary.get() or connections[PRIMARY].in_atomic_block or not shared_cache.available():
@@ -77,6 +67,12 @@ class PrimaryReplicaRouter:
             if settings.DATABASE_REPLICAS:
                 # Meant for a replica, but none is up and fresh enough.
                 metrics.record_replica_fallback()
+            metrics.record_read("primary")
+            return PRIMARY
+        if not read_your_writes.fresh_enough(replica):
+            # The user wrote and this replica has not replayed it yet: the rest of the request
+            # reads from the primary (one consistent view, no further checks).
+            _use_primary.set(True)
             metrics.record_read("primary")
             return PRIMARY
         metrics.record_read("replica")

@@ -51,9 +51,9 @@ REPLICA_FALLBACKS = Counter(
 )
 # What the shared cache serves, and what a caller does without it (fithub/ops/shared_cache.py).
 CACHE_PURPOSES = (
-    "auth",  # a session's state and the read-your-writes pin: the database decides, reads go to the primary
+    "auth",  # a session's state and the last write position: the database decides, reads go to the primary
     "session_mark",  # remembering a session alive or ended: skipped, the database decides
-    "pin",  # pinning a user to the primary after a write: skipped, reads go to the primary anyway
+    "pin",  # remembering a user's write position (read-your-writes): skipped, reads go to the primary anyway
     "throttle",  # a throttle's counter: counted in this process, at its share of the rate
     "health",  # the readiness check: the cache is reported down
 )

@@ -19,7 +19,7 @@ from prometheus_client import REGISTRY
 from apps.measurements.models import Measurement
 from apps.nutrition.models import DiaryEntry
 from apps.users.models import SecurityEvent
-from fithub.db import router
+from fithub.db import read_your_writes, router
 from fithub.ops import shared_cache
 from harness.servers import redis_process, silent_listener
 from tests.users.factories import PASSWORD, UserFactory
@@ -260,17 +260,19 @@ def test_while_the_cache_is_down_every_read_goes_to_the_primary(settings, monkey
     assert router.PrimaryReplicaRouter().db_for_read(Measurement) == router.PRIMARY
 
 
-def test_the_pin_is_skipped_without_an_error_when_the_cache_is_down(settings):
+def test_the_write_position_is_skipped_without_an_error_when_the_cache_is_down(settings, django_assert_num_queries):
     settings.DATABASE_REPLICAS = ["replica_0"]
     with silent_listener() as url, override_settings(CACHES=redis_caches(url)):
         before = fail_opens("pin")
         started = time.monotonic()
-        router.pin_user_to_primary(1)
+        with django_assert_num_queries(1):  # the primary's position
+            read_your_writes.remember_write(1)
         assert time.monotonic() - started < 0.5
         assert fail_opens("pin") == before + 1
-        router.pin_user_to_primary(1)  # the open breaker: not even tried
-        assert fail_opens("pin") == before + 2
         assert failures("pin") >= 1
+        with django_assert_num_queries(0):  # the open breaker: neither the cache nor the primary
+            read_your_writes.remember_write(1)
+        assert fail_opens("pin") == before + 2
 
 
 @pytest.mark.django_db(transaction=True)
@@ -281,7 +283,7 @@ def test_a_committed_write_is_not_reported_failed_when_what_follows_the_commit_f
     def broken(*args, **kwargs):
         raise OSError("No space left on device")
 
-    monkeypatch.setattr(middleware, "pin_user_to_primary", broken)
+    monkeypatch.setattr(middleware, "remember_write", broken)
     monkeypatch.setattr(nutrition_services, "record_diary_entries_logged", broken)
     tokens = log_in(user).json()
     assert keyed_write(tokens["access"]).status_code == 201
