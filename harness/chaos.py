@@ -21,8 +21,9 @@ seconds of load, the fault for a few seconds, the repair, then the load until th
 healthy again (bounded) and every write of the phase is acknowledged or given up.
 
 Per fault it reports the requests and their statuses, the 5xx, the slowest request, the
-recovery time (from the repair until requests succeed again and the fault's own health
-condition holds: the replica serves reads again, the instance takes traffic, ...), the data
+time the repair took (a server's start), the recovery time (from the repair's end until
+requests succeed again and the fault's own health condition holds: the replica serves reads
+again on both instances, the restarted instance takes traffic, ...), the data
 check (every acknowledged write present exactly once in the primary, queried directly) and
 the metric that should move in Prometheus. It fails (exit 1) on any 5xx other than a fast
 503 with Retry-After, a request with no answer, a 4xx the load did not expect, a lost or
@@ -607,8 +608,9 @@ def run_fault(system: System, load: Load, fault: Fault) -> dict:
     wait_until(lambda: load.pending_writes(fault.name) == 0, timeout=WRITE_GIVE_UP_SECONDS + 15, what="writes")
     load.phase = f"after {fault.name}"
     samples = [s for s in load.samples if s.phase == fault.name]
-    # The repair starts the server again: that time counts, from the moment the repair began.
-    recovery = recovery_seconds(samples, t_repair_start, healthy)
+    # From the repair's end (the server is back): how long the system takes to notice it and
+    # use it again. The repair's own time (a server's start) is reported beside it.
+    recovery = recovery_seconds(samples, repaired, healthy)
     metric: dict = {"what": fault.metric}
     if fault.metric_exprs:
         before_w, during_w = max(1, round(t_fault - t0)), max(1, round(wall_repair - wall_fault))
@@ -676,8 +678,8 @@ def summarize(result: dict, writes: list[Write], rows: list[tuple[str, str]]) ->
 
 
 def table(results: list[dict]) -> str:
-    head = ("fault", "requests", "2xx", "503 fast", "5xx", "no ans", "4xx", "max ms", "login ms", "recovery s",
-            "acked", "lost", "doubled", "metric", "result")  # fmt: skip
+    head = ("fault", "requests", "2xx", "503 fast", "5xx", "no ans", "4xx", "max ms", "login ms", "repair s",
+            "recovery s", "acked", "lost", "doubled", "metric", "result")  # fmt: skip
     rows = [head]
     for r in results:
         metric = r["metric"]
@@ -686,7 +688,7 @@ def table(results: list[dict]) -> str:
         rows.append((
             r["fault"], str(r["requests"]), str(r["classes"].get("2xx", 0)), str(r["fast_503"]),
             str(r["failing_5xx"]), str(r["no_answer"]), str(r["unexpected_4xx"]),
-            f"{r['max_latency_ms']:.0f}", f"{r['max_login_ms']:.0f}",
+            f"{r['max_latency_ms']:.0f}", f"{r['max_login_ms']:.0f}", f"{r['repair_seconds']:.2f}",
             recovery, str(r["data"]["acknowledged"]), str(r["data"]["lost"]), str(r["data"]["doubled"]), moved,
             "ok" if r["passed"] else "FAIL",
         ))  # fmt: skip
