@@ -147,9 +147,9 @@ def data_check(writes: list[Write], rows: list[tuple[str, str]]) -> dict:
     acknowledged write whose row is missing (or has another id). Doubled: a write stored more
     than once, or a row no write made."""
     by_note = Counter(note for _, note in rows)
-    ids_by_note = {note: row_id for row_id, note in rows}
+    stored = set(rows)
     known = {write.note for write in writes}
-    lost = [w.id for w in writes if w.acked and (by_note[w.note] == 0 or ids_by_note.get(w.note) != w.id)]
+    lost = [w.id for w in writes if w.acked and (w.id, w.note) not in stored]
     doubled = [note for note, count in by_note.items() if count > 1] + [note for note in by_note if note not in known]
     return {
         "writes": len(writes),
