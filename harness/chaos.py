@@ -630,11 +630,13 @@ def run_fault(system: System, load: Load, fault: Fault) -> dict:
         "samples": samples,
         "metric": metric,
         "injected_at": wall_fault,
+        "t_fault": t_fault,
     }
 
 
 def summarize(result: dict, writes: list[Write], rows: list[tuple[str, str]]) -> dict:
     samples: list[Sample] = result.pop("samples")
+    t_fault = result.pop("t_fault")
     classes = Counter(classify(s) for s in samples)
     statuses = Counter(str(s.status) if s.status is not None else "no answer" for s in samples)
     phase_writes = [w for w in writes if w.phase == result["fault"]]
@@ -672,6 +674,18 @@ def summarize(result: dict, writes: list[Write], rows: list[tuple[str, str]]) ->
             op: round(1000 * max(s.seconds for s in samples if s.op == op), 1) for op in sorted({s.op for s in samples})
         },
         "data": data,
+        # Each request that did not succeed, timed from the fault's injection.
+        "failures": [
+            {
+                "op": s.op,
+                "status": s.status,
+                "at_s": round(s.start - t_fault, 3),
+                "seconds": round(s.seconds, 3),
+                "error": s.error[:160],
+            }
+            for s in samples
+            if classify(s) not in SUCCEEDED
+        ][:40],
         "problems": problems,
         "passed": not problems,
     }
