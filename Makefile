@@ -33,8 +33,9 @@ run: deps ## Migrate, load the food database and demo data, serve on :8000 (SQLi
 	DEBUG=$${DEBUG:-1} $(UV) run python manage.py seed_demo
 	DEBUG=$${DEBUG:-1} $(UV) run python manage.py runserver $(HOST):$(PORT)
 
-test: deps ## Ruff, bandit and the whole pytest suite against a throwaway PostgreSQL primary + replica
+test: deps ## Ruff, bandit and the whole pytest suite against a throwaway PostgreSQL primary + replica, then make chaos
 	$(TEST_ENV) harness/with-postgres.sh $(MAKE) --no-print-directory check
+	$(MAKE) --no-print-directory chaos
 
 check: ## Ruff and pytest against the servers in DATABASE_URL (make test starts them for you)
 	$(UV) run ruff check .
@@ -64,3 +65,8 @@ fuzz: deps ## schemathesis, every phase (stateful too), against the real gunicor
 .PHONY: bench
 bench: deps ## Benchmark on loopback: FitHub vs the floor, the nginx stack under a mixed load: make bench BENCH_ARGS="--users 200"
 	SECRET_KEY=$${SECRET_KEY:-bench-only-secret-key-of-at-least-32-bytes} harness/with-postgres.sh $(UV) run python -m bench.run $(BENCH_ARGS)
+
+.PHONY: chaos
+CHAOS_JSON ?= chaos-results.json
+chaos: deps ## The fault matrix on the production shape, durable PostgreSQL: make chaos CHAOS_ARGS="--faults primary_stop"
+	FITHUB_PG_DURABLE=1 harness/with-postgres.sh $(UV) run python -m harness.chaos --json $(CHAOS_JSON) $(CHAOS_ARGS)

@@ -6,7 +6,8 @@
 # Both servers live in a temporary directory on free loopback ports below 32768, and are
 # stopped and removed when the command ends, whatever its outcome. The command sees
 # DATABASE_URL and DATABASE_REPLICA_URLS, plus FITHUB_PG_* variables that fault tests use
-# to stop, start and pause the servers. When DATABASE_URL is already set, the command runs
+# to stop, start and pause the servers (FITHUB_PG_DURABLE=1: with fsync and synchronous_commit
+# on, see below). When DATABASE_URL is already set, the command runs
 # against those servers instead and nothing is started.
 set -euo pipefail
 
@@ -84,15 +85,23 @@ fi
 
 "${RUN[@]}" "$BINDIR/initdb" -D "$PRIMARY_DATA" -U "$PG_USER" --auth=trust --encoding=UTF8 "${locale_args[@]}" \
     >"$WORK/initdb.log" 2>&1 || { cat "$WORK/initdb.log" >&2; exit 1; }
+# Fast by default: a crash may then lose acknowledged commits, which no ordinary test sees.
+# FITHUB_PG_DURABLE=1 keeps PostgreSQL's defaults (fsync, synchronous_commit and
+# full_page_writes on) for the fault matrix (make chaos), where a lost write must show.
+if [[ "${FITHUB_PG_DURABLE:-0}" == 1 ]]; then
+    DURABILITY=on
+else
+    DURABILITY=off
+fi
 cat >>"$PRIMARY_DATA/postgresql.conf" <<EOF
 listen_addresses = '127.0.0.1'
 unix_socket_directories = '$WORK'
 timezone = 'UTC'
 max_connections = 200
 shared_buffers = 128MB
-fsync = off
-synchronous_commit = off
-full_page_writes = off
+fsync = $DURABILITY
+synchronous_commit = $DURABILITY
+full_page_writes = $DURABILITY
 wal_keep_size = 256MB
 EOF
 
@@ -112,7 +121,7 @@ export DATABASE_REPLICA_URLS="postgres://$PG_USER@127.0.0.1:$REPLICA_PORT/fithub
 export FITHUB_PG_BINDIR="$BINDIR" FITHUB_PG_WORKDIR="$WORK" FITHUB_PG_RUN_AS="${RUN[*]:-}"
 export FITHUB_PG_PRIMARY_DATA="$PRIMARY_DATA" FITHUB_PG_PRIMARY_PORT="$PRIMARY_PORT"
 export FITHUB_PG_REPLICA_DATA="$REPLICA_DATA" FITHUB_PG_REPLICA_PORT="$REPLICA_PORT"
-echo "with-postgres: primary on 127.0.0.1:$PRIMARY_PORT, streaming replica on 127.0.0.1:$REPLICA_PORT ($WORK)"
+echo "with-postgres: primary on 127.0.0.1:$PRIMARY_PORT, streaming replica on 127.0.0.1:$REPLICA_PORT, fsync $DURABILITY ($WORK)"
 
 # In the background so that a signal interrupts `wait` and the servers stop at once.
 "$@" <&0 &
