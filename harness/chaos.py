@@ -26,9 +26,12 @@ requests succeed again and the fault's own health condition holds: the replica s
 again on both instances, the restarted instance takes traffic, ...), the data
 check (every acknowledged write present exactly once in the primary, queried directly) and
 the metric that should move in Prometheus. It fails (exit 1) on any 5xx other than a fast
-503 with Retry-After, a request with no answer, a 4xx the load did not expect, a lost or
-doubled write, a recovery over RECOVERY_BOUND seconds, or a metric that did not move. The
-recovery bound is a correctness bound, not a performance figure: the figures are reported.
+503 with Retry-After or nginx's 502 for a POST that was in flight on a process at the instant
+it was SIGKILLed (nginx must not retry a POST; counted apart as "502 cut", and the client's
+retry with the same Idempotency-Key must be stored once), a request with no answer, a 4xx
+the load did not expect, a lost or doubled write, a recovery over RECOVERY_BOUND seconds,
+or a metric that did not move. The recovery bound is a correctness bound, not a performance
+figure: the figures are reported.
 """
 
 from __future__ import annotations
@@ -104,8 +107,15 @@ class Sample:
         return self.end - self.start
 
 
-def classify(sample: Sample) -> str:
-    """2xx; 4xx_expected; 4xx; 503_fast (with Retry-After, answered quickly: allowed); 5xx; no_answer."""
+# Operations nginx must not retry on the other instance (a POST): one in flight on a process
+# at the instant it is SIGKILLed can only be answered with nginx's 502 (its retry, with the same
+# Idempotency-Key, is the client's). GETs are retried by nginx and must never see it.
+NOT_RETRIED_BY_NGINX = {"write", "login", "refresh"}
+
+
+def classify(sample: Sample, kills: tuple[tuple[float, float], ...] = ()) -> str:
+    """2xx; 4xx_expected; 4xx; 503_fast (with Retry-After, answered quickly: allowed); 502_cut (a
+    POST in flight when its worker was SIGKILLed: allowed, reported); 5xx; no_answer."""
     if sample.status is None:
         return "no_answer"
     if 200 <= sample.status < 300:
@@ -114,6 +124,12 @@ def classify(sample: Sample) -> str:
         return "4xx_expected" if sample.expected else "4xx"
     if sample.status == 503 and sample.retry_after and sample.seconds <= FAST_503_SECONDS:
         return "503_fast"
+    if (
+        sample.status == 502
+        and sample.op in NOT_RETRIED_BY_NGINX
+        and any(sample.start <= gone and sample.end >= sent for sent, gone in kills)
+    ):
+        return "502_cut"
     return "5xx" if sample.status >= 500 else "other"
 
 
@@ -326,6 +342,9 @@ class System:
         self.stack, self.cache, self.instance_env = stack, cache, instance_env
         self.primary, self.replica = PostgresServer.primary(), PostgresServer.replica()
         self.killed: set[int] = set()  # the worker pids the worker fault killed
+        # (SIGKILL sent, the processes gone), monotonic, for each kill of app processes: a
+        # dying process's socket still takes connections that are then reset.
+        self.kills: list[tuple[float, float]] = []
 
     def instance_url(self, index: int, path: str) -> str:
         return self.stack.app_url(index, path)
@@ -373,8 +392,12 @@ class System:
 
     def kill_instance(self, index: int) -> None:
         process = self.stack.processes[index]
+        workers = gunicorn_workers(process.pid)
+        sent = time.monotonic()
         os.killpg(process.pid, signal.SIGKILL)
         process.popen.wait(timeout=10)
+        _wait_gone(workers)
+        self.kills.append((sent, time.monotonic()))
 
 
 def replica_url() -> str:
@@ -463,15 +486,39 @@ def _replica_caught_up(system: System) -> bool:
     return bool(row and row[0])
 
 
+def _wait_gone(pids: set[int], timeout: float = 5) -> None:
+    """Until none of `pids` is a live process (a killed child stays a zombie until reaped:
+    that counts as gone, it holds no socket)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        alive = []
+        for pid in pids:
+            try:
+                state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+            except (FileNotFoundError, IndexError):
+                continue
+            if state != "Z":
+                alive.append(pid)
+        if not alive:
+            return
+        time.sleep(0.005)
+
+
 def _kill_workers(system: System) -> None:
     """Every worker of instance 1 at once, then one of instance 2."""
     first = gunicorn_workers(system.stack.processes[0].pid)
+    sent = time.monotonic()
     for pid in first:
         os.kill(pid, signal.SIGKILL)
+    _wait_gone(first)
+    system.kills.append((sent, time.monotonic()))
     time.sleep(1)
     second = sorted(gunicorn_workers(system.stack.processes[1].pid))[:1]
+    sent = time.monotonic()
     for pid in second:
         os.kill(pid, signal.SIGKILL)
+    _wait_gone(set(second))
+    system.kills.append((sent, time.monotonic()))
     system.killed = first | set(second)
 
 
@@ -631,13 +678,15 @@ def run_fault(system: System, load: Load, fault: Fault) -> dict:
         "metric": metric,
         "injected_at": wall_fault,
         "t_fault": t_fault,
+        "kills": [kill for kill in system.kills if kill[0] >= t_fault],
     }
 
 
 def summarize(result: dict, writes: list[Write], rows: list[tuple[str, str]]) -> dict:
     samples: list[Sample] = result.pop("samples")
     t_fault = result.pop("t_fault")
-    classes = Counter(classify(s) for s in samples)
+    kills = tuple(result.pop("kills", ()))
+    classes = Counter(classify(s, kills) for s in samples)
     statuses = Counter(str(s.status) if s.status is not None else "no answer" for s in samples)
     phase_writes = [w for w in writes if w.phase == result["fault"]]
     notes = {w.note for w in phase_writes}
@@ -645,7 +694,7 @@ def summarize(result: dict, writes: list[Write], rows: list[tuple[str, str]]) ->
     problems = []
     for kind in ("5xx", "other", "no_answer", "4xx"):
         if classes[kind]:
-            examples = sorted({f"{s.op} {s.status} {s.error[:120]}" for s in samples if classify(s) == kind})[:3]
+            examples = sorted({f"{s.op} {s.status} {s.error[:120]}" for s in samples if classify(s, kills) == kind})[:3]
             problems.append(f"{classes[kind]} {kind}: {'; '.join(examples)}")
     if data["lost"]:
         problems.append(f"{data['lost']} acknowledged writes lost")
@@ -664,6 +713,7 @@ def summarize(result: dict, writes: list[Write], rows: list[tuple[str, str]]) ->
         "statuses": dict(sorted(statuses.items())),
         "classes": dict(classes),
         "fast_503": classes["503_fast"],
+        "cut_502": classes["502_cut"],
         "failing_5xx": classes["5xx"] + classes["other"],
         "no_answer": classes["no_answer"],
         "unexpected_4xx": classes["4xx"],
@@ -684,7 +734,7 @@ def summarize(result: dict, writes: list[Write], rows: list[tuple[str, str]]) ->
                 "error": s.error[:160],
             }
             for s in samples
-            if classify(s) not in SUCCEEDED
+            if classify(s, kills) not in SUCCEEDED
         ][:40],
         "problems": problems,
         "passed": not problems,
@@ -692,7 +742,7 @@ def summarize(result: dict, writes: list[Write], rows: list[tuple[str, str]]) ->
 
 
 def table(results: list[dict]) -> str:
-    head = ("fault", "requests", "2xx", "503 fast", "5xx", "no ans", "4xx", "max ms", "login ms", "repair s",
+    head = ("fault", "requests", "2xx", "503 fast", "502 cut", "5xx", "no ans", "4xx", "max ms", "login ms", "repair s",
             "recovery s", "acked", "lost", "doubled", "metric", "result")  # fmt: skip
     rows = [head]
     for r in results:
@@ -700,7 +750,7 @@ def table(results: list[dict]) -> str:
         moved = "n/a" if "moved" not in metric else ("moved" if metric["moved"] else "STILL")
         recovery = f"> {OBSERVE_AFTER:.0f}" if r["recovery_seconds"] is None else f"{r['recovery_seconds']:.2f}"
         rows.append((
-            r["fault"], str(r["requests"]), str(r["classes"].get("2xx", 0)), str(r["fast_503"]),
+            r["fault"], str(r["requests"]), str(r["classes"].get("2xx", 0)), str(r["fast_503"]), str(r["cut_502"]),
             str(r["failing_5xx"]), str(r["no_answer"]), str(r["unexpected_4xx"]),
             f"{r['max_latency_ms']:.0f}", f"{r['max_login_ms']:.0f}", f"{r['repair_seconds']:.2f}",
             recovery, str(r["data"]["acknowledged"]), str(r["data"]["lost"]), str(r["data"]["doubled"]), moved,

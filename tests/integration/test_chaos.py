@@ -4,6 +4,7 @@
 import os
 import re
 import uuid
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -40,6 +41,20 @@ def _sample(status, *, seconds=0.05, retry_after=False, expected=False, start=10
 def test_only_fast_503s_with_retry_after_are_allowed_failures(sample, kind):
     assert classify(sample) == kind
     assert (kind in chaos.FAILING) == (kind not in {"2xx", "4xx_expected", "503_fast"})
+
+
+def test_a_502_is_allowed_only_for_a_post_in_flight_at_a_kill():
+    kills = ((10.5, 10.52),)  # the SIGKILL sent, the processes gone
+    cut = _sample(502, start=10.0, seconds=1.0)
+    assert classify(replace(cut, op="write"), kills) == "502_cut"
+    assert classify(replace(cut, op="login"), kills) == "502_cut"
+    assert classify(replace(cut, op="diary"), kills) == "5xx"  # a GET: nginx retries it elsewhere
+    assert classify(replace(cut, op="write", start=10.51, end=10.53), kills) == "502_cut"  # while it died
+    assert classify(replace(cut, op="write", start=10.6, end=11.0), kills) == "5xx"  # sent once it was gone
+    assert classify(replace(cut, op="write", start=9.0, end=10.4), kills) == "5xx"  # over before it
+    assert classify(replace(cut, op="write", status=500), kills) == "5xx"
+    assert classify(replace(cut, op="write")) == "5xx"  # no kill in this fault
+    assert "502_cut" not in chaos.FAILING
 
 
 def test_recovery_runs_to_the_later_of_health_and_the_last_failure_after_the_repair():

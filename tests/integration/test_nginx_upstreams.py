@@ -34,7 +34,8 @@ def test_the_apps_503s_reach_the_client_as_sent_and_mark_no_instance_down(stack)
     token = _login(stack, f"outage-{uuid.uuid4().hex[:8]}@example.com", "correct horse battery staple")
     auth = {"Authorization": f"Bearer {token}"}
     primary = PostgresServer.primary()
-    primary.stop("fast")  # a clean stop: "immediate" with the harness's fsync off loses commits (make chaos runs durable)
+    # A clean stop: "immediate" with the harness's fsync off loses commits (make chaos is durable).
+    primary.stop("fast")
     answers = []
     try:
         # More requests than both instances' max_fails (3 each), reads and writes, each a new
