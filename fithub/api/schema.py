@@ -11,8 +11,14 @@ from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from drf_spectacular.utils import OpenApiParameter
 from drf_standardized_errors.openapi import AutoSchema as StandardizedErrorsAutoSchema
 from drf_standardized_errors.openapi_serializers import ClientErrorEnum, ServerErrorEnum
-from drf_standardized_errors.openapi_utils import get_flat_serializer_fields, get_serializer_fields_with_error_codes
+from drf_standardized_errors.openapi_utils import (
+    InputDataField,
+    get_flat_serializer_fields,
+    get_serializer_fields_with_error_codes,
+)
+from drf_standardized_errors.settings import package_settings
 from rest_framework import serializers
+from rest_framework.settings import api_settings as drf_settings
 
 
 class ErrorCode401Enum(models.TextChoices):
@@ -68,6 +74,21 @@ def _error_response(status: str, codes: type[models.TextChoices], kind=ClientErr
     )
 
 
+def _nested_own_errors(fields: list[InputDataField]) -> list[InputDataField]:
+    """A nested serializer (or list of them) sent as null, or left out when required, fails
+    on its own name (`portions`, `items.3`): DRF raises those before looking inside, while
+    drf-standardized-errors lists them only under `NAME.non_field_errors`."""
+    suffix = f"{package_settings.NESTED_FIELD_SEPARATOR}{drf_settings.NON_FIELD_ERRORS_KEY}"
+    own = []
+    for data_field in fields:
+        if not data_field.name.endswith(suffix) or not isinstance(data_field.field, serializers.BaseSerializer):
+            continue
+        codes = set(data_field.error_codes) & {"required", "null"}
+        if codes:
+            own.append(InputDataField(data_field.name.removesuffix(suffix), data_field.field, codes))
+    return own
+
+
 IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
     name="Idempotency-Key",
     location=OpenApiParameter.HEADER,
@@ -113,8 +134,10 @@ class AutoSchema(StandardizedErrorsAutoSchema):
     def _determine_fields_with_error_codes(self):
         if self._has_delete_body():
             fields = get_flat_serializer_fields(self.get_request_serializer())
-            return get_serializer_fields_with_error_codes(fields)
-        return super()._determine_fields_with_error_codes()
+            fields = get_serializer_fields_with_error_codes(fields)
+        else:
+            fields = super()._determine_fields_with_error_codes()
+        return [*fields, *_nested_own_errors(fields)]
 
     def _page_parameters(self) -> list[str]:
         """The page parameters of a paginated list: a bad value of one is a 400 naming it."""

@@ -1,4 +1,5 @@
 import math
+from collections.abc import Mapping
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -78,6 +79,28 @@ class FlatErrorsListSerializer(serializers.ListSerializer):
                 flat = _item_errors(exc.detail)
                 raise serializers.ValidationError({api_settings.NON_FIELD_ERRORS_KEY: flat}) from exc
             raise
+
+    def run_child_validation(self, data):
+        """An item is whole even in a PATCH (the list sent replaces the old one): DRF skips
+        the fields a partial update leaves out, so a field the item lacks is `required` here."""
+        missing = {}
+        if getattr(self.root, "partial", False) and isinstance(data, Mapping):
+            missing = {
+                name: [ErrorDetail(str(field.error_messages["required"]), code="required")]
+                for name, field in self.child.fields.items()
+                if field.required and not field.read_only and field.field_name not in data
+            }
+        try:
+            value = super().run_child_validation(data)
+        except serializers.ValidationError as exc:
+            if not missing or not isinstance(exc.detail, dict):
+                raise
+            detail = {**exc.detail, **missing}
+            ordered = {name: detail.pop(name) for name in self.child.fields if name in detail}
+            raise serializers.ValidationError({**ordered, **detail}) from exc
+        if missing:
+            raise serializers.ValidationError(missing)
+        return value
 
 
 class FlatErrorsListField(serializers.ListField):
