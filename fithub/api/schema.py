@@ -168,6 +168,13 @@ class AutoSchema(StandardizedErrorsAutoSchema):
             extra.setdefault("non_field_errors", set()).update({"invalid", "unique"})
         return extra
 
+    def _should_add_http403_error_response(self) -> bool:
+        # Views with rows the caller may read but not change (built-in types, public foods)
+        # answer 403 to a write on one of them, whatever their permission classes.
+        if getattr(self.view, "has_read_only_rows", False) and self.method in {"PUT", "PATCH", "DELETE"}:
+            return True
+        return super()._should_add_http403_error_response()
+
     def _should_add_http401_error_response(self) -> bool:
         # Views that check credentials themselves (login, refresh) answer 401 without auth classes.
         return getattr(self.view, "checks_credentials", False) or super()._should_add_http401_error_response()

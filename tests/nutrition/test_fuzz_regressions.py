@@ -196,3 +196,12 @@ def test_a_null_list_of_items_is_documented(auth_client, user, path, method, fie
     response = getattr(auth_client, method)(url, {field: None}, format="json")
     errors = assert_documented(response, path, method)
     assert (field, "null") in [(e["attr"], e["code"]) for e in errors]
+
+
+@pytest.mark.parametrize("method", ["patch", "delete"])
+def test_a_write_on_a_public_food_is_a_documented_403(auth_client, method):
+    food = PublicFoodFactory()
+    response = getattr(auth_client, method)(reverse("foods-detail", args=[food.pk]), {"name": "x"}, format="json")
+    assert response.status_code == 403
+    assert response.json()["errors"][0]["code"] == "permission_denied"
+    assert "403" in _schema()["paths"]["/api/v1/foods/{id}/"][method]["responses"]
