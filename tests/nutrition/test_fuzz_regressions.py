@@ -205,3 +205,26 @@ def test_a_write_on_a_public_food_is_a_documented_403(auth_client, method):
     assert response.status_code == 403
     assert response.json()["errors"][0]["code"] == "permission_denied"
     assert "403" in _schema()["paths"]["/api/v1/foods/{id}/"][method]["responses"]
+
+
+@pytest.mark.parametrize(
+    ("change", "attr"),
+    [({"sodium_mg": False}, "sodium_mg"), ({"grams": "200"}, "grams"), ({"label": 0}, "label"), ({"meal": 1}, "meal")],
+)
+def test_a_diary_patch_of_the_wrong_json_type_is_refused(auth_client, user, change, attr):
+    # DRF alone took false as 0.0, "200" as 200.0 and 0 as "0".
+    entry = auth_client.post(
+        reverse("diary-list"), {"label": "Burrito", "energy_kcal": 850, "grams": 200, **WHEN}, format="json"
+    ).json()
+    url = reverse("diary-detail", args=[entry["id"]])
+    errors = assert_documented(auth_client.patch(url, change, format="json"), "/api/v1/diary/{id}/", "patch")
+    assert [e["attr"] for e in errors] == [attr]
+    assert auth_client.get(url).json() == entry
+
+
+def test_a_portion_description_of_the_wrong_json_type_is_refused(auth_client, user):
+    food = CustomFoodFactory(user=user)
+    url = reverse("foods-detail", args=[food.pk])
+    response = auth_client.patch(url, {"portions": [{"description": 0, "grams": 1}]}, format="json")
+    errors = assert_documented(response, "/api/v1/foods/{id}/", "patch")
+    assert [(e["attr"], e["code"]) for e in errors] == [("portions.non_field_errors", "invalid")]

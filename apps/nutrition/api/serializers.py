@@ -20,7 +20,7 @@ from apps.nutrition.models import (
 )
 from apps.nutrition.selectors import MAX_ADHERENCE_DAYS, MAX_SUMMARY_DAYS
 from fithub.api.fields import DayField, OwnedPrimaryKeyRelatedField, RoundedDecimalField
-from fithub.api.serializers import FastRepresentation, OwnedModelSerializer
+from fithub.api.serializers import FastRepresentation, OwnedModelSerializer, StrictJSONTypes
 
 MAX_NUTRIENT = 100_000.0
 MAX_GRAMS = 100_000.0
@@ -153,7 +153,7 @@ class FoodPortionSerializer(FastRepresentation, serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class FoodPortionWriteSerializer(serializers.Serializer):
+class FoodPortionWriteSerializer(StrictJSONTypes):
     """A portion of a custom food: with the `id` of one of its portions, that portion edited
     in place (diary entries keep it); without, a new one."""
 
@@ -301,7 +301,7 @@ class MealItemSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class MealItemWriteSerializer(serializers.Serializer):
+class MealItemWriteSerializer(StrictJSONTypes):
     food = OwnedPrimaryKeyRelatedField(queryset=Food.objects.all(), include_public=True)
     grams = FiniteFloatField(min_value=0.01, max_value=MAX_GRAMS)
 
