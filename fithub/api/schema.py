@@ -3,7 +3,8 @@
 The error codes that only some operations can produce are added where they can happen:
 413 where there is a request body, 409 where a client may choose the id of a new row, 410
 and 422 where Idempotency-Key is honoured (a replay of rows since deleted, a key reused),
-and 503 (with Retry-After) everywhere: any operation can meet an unreachable primary.
+414 everywhere (nginx's answer to a request line over its 8k buffer) and 503 (with
+Retry-After) everywhere: any operation can meet an unreachable primary.
 """
 
 from django.db import models
@@ -45,6 +46,10 @@ class ErrorCode410Enum(models.TextChoices):
 
 class ErrorCode413Enum(models.TextChoices):
     REQUEST_TOO_LARGE = "request_too_large"
+
+
+class ErrorCode414Enum(models.TextChoices):
+    URI_TOO_LONG = "uri_too_long"
 
 
 class ErrorCode422Enum(models.TextChoices):
@@ -106,6 +111,7 @@ _EXTRA_ERRORS = {
     "409": _error_response("409", ErrorCode409Enum),
     "410": _error_response("410", ErrorCode410Enum),
     "413": _error_response("413", ErrorCode413Enum),
+    "414": _error_response("414", ErrorCode414Enum),
     "422": _error_response("422", ErrorCode422Enum),
     "503": _error_response("503", ErrorCode503Enum, kind=ServerErrorEnum),
 }
@@ -124,8 +130,8 @@ class AutoSchema(StandardizedErrorsAutoSchema):
             )
         if status_code in ("410", "422"):
             return self._is_idempotent() and status_code not in responses
-        if status_code == "503":
-            return "503" not in responses
+        if status_code in ("414", "503"):
+            return status_code not in responses
         return super()._should_add_error_response(responses, status_code)
 
     def _has_delete_body(self) -> bool:
