@@ -166,14 +166,20 @@ def _json_kind(field: serializers.Field) -> tuple[str, tuple[type, ...]] | None:
 
 class StrictJSONTypes(serializers.Serializer):
     """A JSON body's values must have the type the schema says: DRF alone takes `false` for
-    a number (0.0), `0` for a string ("0") and `"yes"` for a boolean. Only for JSON bodies
-    (a dict): query parameters are strings, parsed by the fields as DRF does."""
+    a number (0.0), `0` for a string ("0"), `"yes"` for a boolean and `""` for a null
+    relation. Only for JSON bodies (a dict): query parameters are strings, parsed by the
+    fields as DRF does."""
 
     def to_internal_value(self, data):
         if isinstance(data, dict) and not isinstance(data, QueryDict):
             errors = {}
             for name, field in self.fields.items():
                 value = data.get(field.field_name) if not field.read_only else None
+                if value == "" and isinstance(field, serializers.RelatedField):
+                    # DRF reads "" as null for a relation: the schema says an id or null.
+                    message = field.error_messages["incorrect_type"].format(data_type="str")
+                    errors[name] = [ErrorDetail(message, code="incorrect_type")]
+                    continue
                 kind = _json_kind(field) if value is not None else None
                 if kind is None:
                     continue

@@ -209,10 +209,16 @@ def test_a_write_on_a_public_food_is_a_documented_403(auth_client, method):
 
 @pytest.mark.parametrize(
     ("change", "attr"),
-    [({"sodium_mg": False}, "sodium_mg"), ({"grams": "200"}, "grams"), ({"label": 0}, "label"), ({"meal": 1}, "meal")],
+    [
+        ({"sodium_mg": False}, "sodium_mg"),
+        ({"grams": "200"}, "grams"),
+        ({"label": 0}, "label"),
+        ({"meal": 1}, "meal"),
+        ({"grams": 200, "food": ""}, "food"),
+    ],
 )
 def test_a_diary_patch_of_the_wrong_json_type_is_refused(auth_client, user, change, attr):
-    # DRF alone took false as 0.0, "200" as 200.0 and 0 as "0".
+    # DRF alone took false as 0.0, "200" as 200.0, 0 as "0" and "" as no food.
     entry = auth_client.post(
         reverse("diary-list"), {"label": "Burrito", "energy_kcal": 850, "grams": 200, **WHEN}, format="json"
     ).json()
