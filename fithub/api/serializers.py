@@ -175,7 +175,7 @@ class StrictJSONTypes(serializers.Serializer):
             errors = {}
             for name, field in self.fields.items():
                 value = data.get(field.field_name) if not field.read_only else None
-                if value == "" and isinstance(field, serializers.RelatedField):
+                if value == "" and isinstance(field, serializers.PrimaryKeyRelatedField):
                     # DRF reads "" as null for a relation: the schema says an id or null.
                     message = field.error_messages["incorrect_type"].format(data_type="str")
                     errors[name] = [ErrorDetail(message, code="incorrect_type")]
@@ -268,7 +268,7 @@ def _step(name: str, field: serializers.Field, prototype: serializers.Serializer
         if not _plain(type(field)):
             return live
         return _Step(name, None, read, _NESTED, _Plan(type(field), nested=True), rows=False)
-    if isinstance(field, serializers.RelatedField):
+    if isinstance(field, serializers.PrimaryKeyRelatedField):
         return _related_step(name, field, source, model) or live
     return _value_step(name, field, column, read)
 

@@ -68,3 +68,13 @@ def test_register_refuses_a_number_for_a_string(client):
     response = client.post(reverse("auth-register"), body, content_type="application/json")
     assert response.status_code == 400
     assert [(e["attr"], e["code"]) for e in response.json()["errors"]] == [("display_name", "invalid")]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["goal-list", "measurement-list"])
+def test_an_empty_measurement_type_is_a_400(auth_client, path):
+    # `type` is a key or an id (not a primary-key relation): "" is refused as DRF refuses it.
+    body = {"type": "", "value": 70, "target_value": 65, "start_value": 70, "target_date": "2027-01-01"}
+    response = auth_client.post(reverse(path), body, format="json")
+    assert response.status_code == 400, response.content
+    assert "type" in [e["attr"] for e in response.json()["errors"]]
