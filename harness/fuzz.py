@@ -91,25 +91,38 @@ def run_all(base: str, *, max_examples: int, report: Path | None, passthrough: l
     return next((code for code in codes if code), 0)
 
 
+def fuzz_env(base_env: dict) -> dict:
+    """What the fuzzed instance runs with: production settings, throttles out of the way."""
+    secret = base_env.get("SECRET_KEY", "fuzz-only-secret-key-of-32-bytes-or-more")
+    env = {**base_env, "DEBUG": "0", "SECRET_KEY": secret, "DJANGO_SETTINGS_MODULE": "fithub.settings"}
+    env.update({key: value for key, value in RAISED_THROTTLES.items() if key not in base_env})
+    env.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost")
+    env.pop("PYTEST_CURRENT_TEST", None)
+    return env
+
+
+def fuzz(work: Path, env: dict, *, max_examples: int, workers: int = 2, report: Path | None = None,
+         passthrough: list[str] = ()) -> int:  # fmt: skip
+    """Migrate, start gunicorn (its access log: work/fuzz-access.log) and run_all against it."""
+    manage(env, "migrate", "--no-input")
+    port = free_port()
+    process = start_gunicorn("fuzz", port, work, env, workers=workers)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        return run_all(base, max_examples=max_examples, report=report, passthrough=list(passthrough), env=env)
+    finally:
+        process.stop()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--max-examples", type=int, default=100)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--report", type=Path, help="write schemathesis' JUnit report here")
     args, passthrough = parser.parse_known_args(argv)
-    secret = os.environ.get("SECRET_KEY", "fuzz-only-secret-key-of-32-bytes-or-more")
-    env = {**os.environ, "DEBUG": "0", "SECRET_KEY": secret, "DJANGO_SETTINGS_MODULE": "fithub.settings"}
-    env.update({key: value for key, value in RAISED_THROTTLES.items() if key not in os.environ})
-    env.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost")
-    manage(env, "migrate", "--no-input")
     with tempfile.TemporaryDirectory(prefix="fithub-fuzz-") as work:
-        port = free_port()
-        process = start_gunicorn("fuzz", port, Path(work), env, workers=args.workers)
-        try:
-            base = f"http://127.0.0.1:{port}"
-            return run_all(base, max_examples=args.max_examples, report=args.report, passthrough=passthrough, env=env)
-        finally:
-            process.stop()
+        return fuzz(Path(work), fuzz_env(dict(os.environ)), max_examples=args.max_examples, workers=args.workers,
+                    report=args.report, passthrough=passthrough)  # fmt: skip
 
 
 if __name__ == "__main__":
