@@ -3,7 +3,8 @@
 The error codes that only some operations can produce are added where they can happen:
 413 where there is a request body, 409 where a client may choose the id of a new row, 410
 and 422 where Idempotency-Key is honoured (a replay of rows since deleted, a key reused),
-and 503 (with Retry-After) everywhere: any operation can meet an unreachable primary.
+414 everywhere (nginx's answer to a request line over its 8k buffer) and 503 (with
+Retry-After) everywhere: any operation can meet an unreachable primary.
 """
 
 from django.db import models
@@ -11,8 +12,14 @@ from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from drf_spectacular.utils import OpenApiParameter
 from drf_standardized_errors.openapi import AutoSchema as StandardizedErrorsAutoSchema
 from drf_standardized_errors.openapi_serializers import ClientErrorEnum, ServerErrorEnum
-from drf_standardized_errors.openapi_utils import get_flat_serializer_fields, get_serializer_fields_with_error_codes
+from drf_standardized_errors.openapi_utils import (
+    InputDataField,
+    get_flat_serializer_fields,
+    get_serializer_fields_with_error_codes,
+)
+from drf_standardized_errors.settings import package_settings
 from rest_framework import serializers
+from rest_framework.settings import api_settings as drf_settings
 
 
 class ErrorCode401Enum(models.TextChoices):
@@ -39,6 +46,10 @@ class ErrorCode410Enum(models.TextChoices):
 
 class ErrorCode413Enum(models.TextChoices):
     REQUEST_TOO_LARGE = "request_too_large"
+
+
+class ErrorCode414Enum(models.TextChoices):
+    URI_TOO_LONG = "uri_too_long"
 
 
 class ErrorCode422Enum(models.TextChoices):
@@ -68,6 +79,21 @@ def _error_response(status: str, codes: type[models.TextChoices], kind=ClientErr
     )
 
 
+def _nested_own_errors(fields: list[InputDataField]) -> list[InputDataField]:
+    """A nested serializer (or list of them) sent as null, or left out when required, fails
+    on its own name (`portions`, `items.3`): DRF raises those before looking inside, while
+    drf-standardized-errors lists them only under `NAME.non_field_errors`."""
+    suffix = f"{package_settings.NESTED_FIELD_SEPARATOR}{drf_settings.NON_FIELD_ERRORS_KEY}"
+    own = []
+    for data_field in fields:
+        if not data_field.name.endswith(suffix) or not isinstance(data_field.field, serializers.BaseSerializer):
+            continue
+        codes = set(data_field.error_codes) & {"required", "null"}
+        if codes:
+            own.append(InputDataField(data_field.name.removesuffix(suffix), data_field.field, codes))
+    return own
+
+
 IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
     name="Idempotency-Key",
     location=OpenApiParameter.HEADER,
@@ -85,6 +111,7 @@ _EXTRA_ERRORS = {
     "409": _error_response("409", ErrorCode409Enum),
     "410": _error_response("410", ErrorCode410Enum),
     "413": _error_response("413", ErrorCode413Enum),
+    "414": _error_response("414", ErrorCode414Enum),
     "422": _error_response("422", ErrorCode422Enum),
     "503": _error_response("503", ErrorCode503Enum, kind=ServerErrorEnum),
 }
@@ -103,8 +130,8 @@ class AutoSchema(StandardizedErrorsAutoSchema):
             )
         if status_code in ("410", "422"):
             return self._is_idempotent() and status_code not in responses
-        if status_code == "503":
-            return "503" not in responses
+        if status_code in ("414", "503"):
+            return status_code not in responses
         return super()._should_add_error_response(responses, status_code)
 
     def _has_delete_body(self) -> bool:
@@ -113,8 +140,10 @@ class AutoSchema(StandardizedErrorsAutoSchema):
     def _determine_fields_with_error_codes(self):
         if self._has_delete_body():
             fields = get_flat_serializer_fields(self.get_request_serializer())
-            return get_serializer_fields_with_error_codes(fields)
-        return super()._determine_fields_with_error_codes()
+            fields = get_serializer_fields_with_error_codes(fields)
+        else:
+            fields = super()._determine_fields_with_error_codes()
+        return [*fields, *_nested_own_errors(fields)]
 
     def _page_parameters(self) -> list[str]:
         """The page parameters of a paginated list: a bad value of one is a 400 naming it."""
@@ -144,6 +173,13 @@ class AutoSchema(StandardizedErrorsAutoSchema):
             # Services validate whole rows (full_clean: model checks, unique constraints).
             extra.setdefault("non_field_errors", set()).update({"invalid", "unique"})
         return extra
+
+    def _should_add_http403_error_response(self) -> bool:
+        # Views with rows the caller may read but not change (built-in types, public foods)
+        # answer 403 to a write on one of them, whatever their permission classes.
+        if getattr(self.view, "has_read_only_rows", False) and self.method in {"PUT", "PATCH", "DELETE"}:
+            return True
+        return super()._should_add_http403_error_response()
 
     def _should_add_http401_error_response(self) -> bool:
         # Views that check credentials themselves (login, refresh) answer 401 without auth classes.

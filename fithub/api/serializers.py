@@ -22,8 +22,10 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
+from django.http import QueryDict
 from django.utils import timezone
 from rest_framework import ISO_8601, serializers
+from rest_framework.exceptions import ErrorDetail
 from rest_framework.fields import SkipField
 from rest_framework.relations import PKOnlyObject
 from rest_framework.settings import api_settings
@@ -136,7 +138,61 @@ class FastRepresentation:
         return plan_of(type(self)).render(instance, self, zone)
 
 
-class OwnedModelSerializer(FastRepresentation, serializers.ModelSerializer):
+_STRINGS = (
+    serializers.CharField,
+    serializers.UUIDField,
+    serializers.DateField,
+    serializers.DateTimeField,
+    serializers.TimeField,
+)
+
+
+def _json_kind(field: serializers.Field) -> tuple[str, tuple[type, ...]] | None:
+    """The JSON type the schema gives a field's input, and the Python types it parses to;
+    None for the fields DRF checks itself (lists, objects, relations) or that take more than
+    one kind on purpose (decimals: fithub.api.fields.RoundedDecimalField)."""
+    if isinstance(field, serializers.BooleanField):
+        return "boolean", (bool,)
+    if isinstance(field, serializers.IntegerField):
+        return "integer", (int,)
+    if isinstance(field, serializers.FloatField):
+        return "number", (int, float)
+    if isinstance(field, serializers.ChoiceField) and not isinstance(field, serializers.MultipleChoiceField):
+        return ("string", (str,)) if all(isinstance(key, str) for key in field.choices) else None
+    if isinstance(field, _STRINGS):
+        return "string", (str,)
+    return None
+
+
+class StrictJSONTypes(serializers.Serializer):
+    """A JSON body's values must have the type the schema says: DRF alone takes `false` for
+    a number (0.0), `0` for a string ("0"), `"yes"` for a boolean and `""` for a null
+    relation. Only for JSON bodies (a dict): query parameters are strings, parsed by the
+    fields as DRF does."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict) and not isinstance(data, QueryDict):
+            errors = {}
+            for name, field in self.fields.items():
+                value = data.get(field.field_name) if not field.read_only else None
+                if value == "" and isinstance(field, serializers.PrimaryKeyRelatedField):
+                    # DRF reads "" as null for a relation: the schema says an id or null.
+                    message = field.error_messages["incorrect_type"].format(data_type="str")
+                    errors[name] = [ErrorDetail(message, code="incorrect_type")]
+                    continue
+                kind = _json_kind(field) if value is not None else None
+                if kind is None:
+                    continue
+                expected, types = kind
+                if (isinstance(value, bool) and bool not in types) or not isinstance(value, types):
+                    code = "invalid_choice" if isinstance(field, serializers.ChoiceField) else "invalid"
+                    errors[name] = [ErrorDetail(f"A JSON {expected} is required.", code=code)]
+            if errors:
+                raise serializers.ValidationError(errors)
+        return super().to_internal_value(data)
+
+
+class OwnedModelSerializer(StrictJSONTypes, FastRepresentation, serializers.ModelSerializer):
     """Base for user-owned rows: the client may choose `id` on create, never change it."""
 
     id = serializers.UUIDField(
@@ -212,7 +268,7 @@ def _step(name: str, field: serializers.Field, prototype: serializers.Serializer
         if not _plain(type(field)):
             return live
         return _Step(name, None, read, _NESTED, _Plan(type(field), nested=True), rows=False)
-    if isinstance(field, serializers.RelatedField):
+    if isinstance(field, serializers.PrimaryKeyRelatedField):
         return _related_step(name, field, source, model) or live
     return _value_step(name, field, column, read)
 

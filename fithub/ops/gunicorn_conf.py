@@ -40,6 +40,9 @@ timeout = _int("GUNICORN_TIMEOUT", 30)
 # On SIGTERM (docker stop, deploys) workers finish their requests for up to this long.
 graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 25)
 keepalive = _int("GUNICORN_KEEPALIVE", 5)
+# nginx passes request lines up to its 8k header buffer and answers longer ones with its JSON
+# 414; gunicorn's default (4094) answered the lines between with an HTML page of its own.
+limit_request_line = 8190
 # Recycle workers now and then (bounded memory growth). Each worker draws its limit in
 # [max, max + jitter]: workers started together would otherwise all restart together and
 # leave no one to accept. A restart costs the new worker its imports and warm-up in CPU.

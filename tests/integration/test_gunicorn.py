@@ -76,6 +76,20 @@ def test_sigterm_lets_the_request_in_flight_finish(one_worker):
     assert {"timestamp", "level", "logger", "message"} <= set(records[0])
 
 
+def test_a_request_line_nginx_lets_through_reaches_django(tools, stack, work_dir, app_env):
+    # nginx passes lines up to its 8k buffer (and answers longer ones with its JSON 414):
+    # gunicorn's own limit must not answer the lines between with its HTML page.
+    work = work_dir / "request-line"
+    work.mkdir()
+    port = free_port(set(stack.app_ports))
+    with start_gunicorn("app1", port, work, app_env, workers=1):
+        response = request(f"http://127.0.0.1:{port}/api/v1/foods/?search={'a' * 6000}")
+    assert response.status == 400, response.body[:300]
+    assert response.json()["errors"][0] == {
+        "code": "max_length", "detail": "Ensure this field has no more than 200 characters.", "attr": "search"
+    }  # fmt: skip
+
+
 WARMED = re.compile(r"worker (\d+) warmed in \d+ ms: (\{.*\})$")
 
 

@@ -91,6 +91,14 @@ def test_builtin_types_are_read_only(auth_client, builtin_types):
     assert (weight.name, weight.archived_at) == ("Weight", None)
 
 
+@pytest.mark.parametrize("method", ["patch", "delete"])
+def test_the_403_of_a_builtin_type_is_documented(method):
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    assert "403" in schema["paths"]["/api/v1/measurement-types/{id}/"][method]["responses"]
+
+
 def test_list_query_count_is_constant(auth_client, user, builtin_types, django_assert_max_num_queries):
     MeasurementTypeFactory.create_batch(3, user=user)
     with django_assert_max_num_queries(3):

@@ -8,7 +8,13 @@ import pytest
 from django.urls import reverse
 from drf_spectacular.generators import SchemaGenerator
 
-from tests.nutrition.factories import MealFactory, MealItemFactory, PublicFoodFactory
+from tests.nutrition.factories import (
+    CustomFoodFactory,
+    FoodPortionFactory,
+    MealFactory,
+    MealItemFactory,
+    PublicFoodFactory,
+)
 
 pytestmark = pytest.mark.django_db
 WHEN = {"meal": "lunch", "consumed_at": "2026-11-01T08:30:00Z"}
@@ -144,3 +150,88 @@ def test_logging_an_empty_meal(auth_client, user):
     url = reverse("meals-log", args=[meal.pk])
     errors = assert_documented(auth_client.post(url, {}, format="json"), "/api/v1/meals/{id}/log/", "post")
     assert [(e["attr"], e["code"]) for e in errors] == [("non_field_errors", "invalid")]
+
+
+@pytest.mark.parametrize(
+    ("portion", "missing"),
+    [({"description": "0"}, ["grams"]), ({"grams": 30}, ["description"]), ({}, ["description", "grams"])],
+)
+def test_a_patched_food_portion_is_whole(auth_client, user, portion, missing):
+    # A PATCH of the food is partial; the portions it sends replace the list: each is whole.
+    food = CustomFoodFactory(user=user)
+    kept = FoodPortionFactory(food=food, description="1 bowl", grams=60)
+    url = reverse("foods-detail", args=[food.pk])
+    response = auth_client.patch(url, {"name": "Granola", "portions": [{"id": kept.pk, **portion}]}, format="json")
+    errors = assert_documented(response, "/api/v1/foods/{id}/", "patch")
+    assert [(e["attr"], e["code"], e["detail"].split(":")[0]) for e in errors] == [
+        ("portions.non_field_errors", "required", f"Item 1, {name}") for name in missing
+    ]
+    kept.refresh_from_db()
+    assert (kept.description, kept.grams) == ("1 bowl", 60)
+
+
+def test_a_patched_meal_item_is_whole(auth_client, user):
+    meal = MealFactory(user=user)
+    url = reverse("meals-detail", args=[meal.pk])
+    response = auth_client.patch(url, {"items": [{"food": str(PublicFoodFactory().pk)}]}, format="json")
+    errors = assert_documented(response, "/api/v1/meals/{id}/", "patch")
+    assert [(e["attr"], e["code"]) for e in errors] == [("items.non_field_errors", "required")]
+
+
+@pytest.mark.parametrize(
+    ("path", "method", "field"),
+    [
+        ("/api/v1/foods/", "post", "portions"),
+        ("/api/v1/foods/{id}/", "patch", "portions"),
+        ("/api/v1/meals/", "post", "items"),
+        ("/api/v1/meals/{id}/", "patch", "items"),
+        ("/api/v1/measurements/bulk/", "post", "items"),
+    ],
+)
+def test_a_null_list_of_items_is_documented(auth_client, user, path, method, field):
+    if "{id}" in path:
+        row = CustomFoodFactory(user=user) if field == "portions" else MealFactory(user=user)
+        url = path.replace("{id}", str(row.pk))
+    else:
+        url = path
+    response = getattr(auth_client, method)(url, {field: None}, format="json")
+    errors = assert_documented(response, path, method)
+    assert (field, "null") in [(e["attr"], e["code"]) for e in errors]
+
+
+@pytest.mark.parametrize("method", ["patch", "delete"])
+def test_a_write_on_a_public_food_is_a_documented_403(auth_client, method):
+    food = PublicFoodFactory()
+    response = getattr(auth_client, method)(reverse("foods-detail", args=[food.pk]), {"name": "x"}, format="json")
+    assert response.status_code == 403
+    assert response.json()["errors"][0]["code"] == "permission_denied"
+    assert "403" in _schema()["paths"]["/api/v1/foods/{id}/"][method]["responses"]
+
+
+@pytest.mark.parametrize(
+    ("change", "attr"),
+    [
+        ({"sodium_mg": False}, "sodium_mg"),
+        ({"grams": "200"}, "grams"),
+        ({"label": 0}, "label"),
+        ({"meal": 1}, "meal"),
+        ({"grams": 200, "food": ""}, "food"),
+    ],
+)
+def test_a_diary_patch_of_the_wrong_json_type_is_refused(auth_client, user, change, attr):
+    # DRF alone took false as 0.0, "200" as 200.0, 0 as "0" and "" as no food.
+    entry = auth_client.post(
+        reverse("diary-list"), {"label": "Burrito", "energy_kcal": 850, "grams": 200, **WHEN}, format="json"
+    ).json()
+    url = reverse("diary-detail", args=[entry["id"]])
+    errors = assert_documented(auth_client.patch(url, change, format="json"), "/api/v1/diary/{id}/", "patch")
+    assert [e["attr"] for e in errors] == [attr]
+    assert auth_client.get(url).json() == entry
+
+
+def test_a_portion_description_of_the_wrong_json_type_is_refused(auth_client, user):
+    food = CustomFoodFactory(user=user)
+    url = reverse("foods-detail", args=[food.pk])
+    response = auth_client.patch(url, {"portions": [{"description": 0, "grams": 1}]}, format="json")
+    errors = assert_documented(response, "/api/v1/foods/{id}/", "patch")
+    assert [(e["attr"], e["code"]) for e in errors] == [("portions.non_field_errors", "invalid")]

@@ -1,4 +1,5 @@
 import math
+from collections.abc import Mapping
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -19,7 +20,7 @@ from apps.nutrition.models import (
 )
 from apps.nutrition.selectors import MAX_ADHERENCE_DAYS, MAX_SUMMARY_DAYS
 from fithub.api.fields import DayField, OwnedPrimaryKeyRelatedField, RecordedTimeField, RoundedDecimalField
-from fithub.api.serializers import FastRepresentation, OwnedModelSerializer
+from fithub.api.serializers import FastRepresentation, OwnedModelSerializer, StrictJSONTypes
 
 MAX_NUTRIENT = 100_000.0
 MAX_GRAMS = 100_000.0
@@ -79,6 +80,28 @@ class FlatErrorsListSerializer(serializers.ListSerializer):
                 raise serializers.ValidationError({api_settings.NON_FIELD_ERRORS_KEY: flat}) from exc
             raise
 
+    def run_child_validation(self, data):
+        """An item is whole even in a PATCH (the list sent replaces the old one): DRF skips
+        the fields a partial update leaves out, so a field the item lacks is `required` here."""
+        missing = {}
+        if getattr(self.root, "partial", False) and isinstance(data, Mapping):
+            missing = {
+                name: [ErrorDetail(str(field.error_messages["required"]), code="required")]
+                for name, field in self.child.fields.items()
+                if field.required and not field.read_only and field.field_name not in data
+            }
+        try:
+            value = super().run_child_validation(data)
+        except serializers.ValidationError as exc:
+            if not missing or not isinstance(exc.detail, dict):
+                raise
+            detail = {**exc.detail, **missing}
+            ordered = {name: detail.pop(name) for name in self.child.fields if name in detail}
+            raise serializers.ValidationError({**ordered, **detail}) from exc
+        if missing:
+            raise serializers.ValidationError(missing)
+        return value
+
 
 class FlatErrorsListField(serializers.ListField):
     """A list field whose per-element errors are reported on the field itself ("Item 3: ..."),
@@ -130,7 +153,7 @@ class FoodPortionSerializer(FastRepresentation, serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class FoodPortionWriteSerializer(serializers.Serializer):
+class FoodPortionWriteSerializer(StrictJSONTypes):
     """A portion of a custom food: with the `id` of one of its portions, that portion edited
     in place (diary entries keep it); without, a new one."""
 
@@ -278,7 +301,7 @@ class MealItemSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class MealItemWriteSerializer(serializers.Serializer):
+class MealItemWriteSerializer(StrictJSONTypes):
     food = OwnedPrimaryKeyRelatedField(queryset=Food.objects.all(), include_public=True)
     grams = FiniteFloatField(min_value=0.01, max_value=MAX_GRAMS)
 

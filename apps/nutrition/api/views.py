@@ -150,6 +150,7 @@ class FoodViewSet(OwnedModelViewSet):
     """Foods: the public USDA database (read-only) and the caller's own custom foods."""
 
     queryset = Food.objects.all()
+    has_read_only_rows = True  # a write on a built-in (public) one answers 403
     serializer_class = FoodSerializer
     filter_backends: list = []
     pagination_class = FoodPagination

@@ -7,11 +7,12 @@ from apps.users import registry
 from apps.users.models import User
 from fithub import bounds
 from fithub.api.fields import BirthDateField, RoundedDecimalField
+from fithub.api.serializers import StrictJSONTypes
 from fithub.api.tokens import SESSION_CLAIM
 from fithub.models import Session
 
 
-class UserSerializer(serializers.ModelSerializer):
+class UserSerializer(StrictJSONTypes, serializers.ModelSerializer):
     """The user's profile. Heights are centimetres; the email is changed by support only."""
 
     height_cm = RoundedDecimalField(
@@ -72,13 +73,13 @@ class UserSerializer(serializers.ModelSerializer):
         return self._metrics(user).tdee_kcal
 
 
-class RegisterSerializer(serializers.Serializer):
+class RegisterSerializer(StrictJSONTypes):
     email = serializers.EmailField(max_length=254)
     password = serializers.CharField(write_only=True, max_length=128, style={"input_type": "password"})
     display_name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
 
 
-class PasswordChangeSerializer(serializers.Serializer):
+class PasswordChangeSerializer(StrictJSONTypes):
     old_password = serializers.CharField(max_length=128, style={"input_type": "password"})
     new_password = serializers.CharField(max_length=128, style={"input_type": "password"})
 
@@ -87,7 +88,7 @@ class AccountDeleteSerializer(serializers.Serializer):
     password = serializers.CharField(max_length=128, style={"input_type": "password"})
 
 
-class LoginSerializer(serializers.Serializer):
+class LoginSerializer(StrictJSONTypes):
     """Email and password; `user` is the account they prove, once valid."""
 
     email = serializers.CharField(max_length=254, write_only=True)
