@@ -268,7 +268,7 @@ def _step(name: str, field: serializers.Field, prototype: serializers.Serializer
         if not _plain(type(field)):
             return live
         return _Step(name, None, read, _NESTED, _Plan(type(field), nested=True), rows=False)
-    if isinstance(field, serializers.PrimaryKeyRelatedField):
+    if isinstance(field, serializers.RelatedField):
         return _related_step(name, field, source, model) or live
     return _value_step(name, field, column, read)
 
