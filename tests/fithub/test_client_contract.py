@@ -169,3 +169,66 @@ def test_tightest_is_the_fewest_left_and_of_those_the_last_to_reset(found):
     assert chosen in found
     assert all(chosen.remaining <= quota.remaining for quota in found)
     assert all(chosen.reset >= quota.reset for quota in found if quota.remaining == chosen.remaining)
+
+
+# --- the schema says so ------------------------------------------------------------------
+
+
+@pytest.fixture
+def schema(client):
+    return client.get(reverse("schema"), HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+
+
+def _operations(schema):
+    return [(path, method, op) for path, item in schema["paths"].items() for method, op in item.items()]
+
+
+def test_every_response_of_every_operation_documents_the_rate_limit_and_request_id_headers(schema):
+    operations = _operations(schema)
+    assert len(operations) >= 50
+    for path, method, operation in operations:
+        for status, response in operation["responses"].items():
+            headers = response.get("headers", {})
+            for name in ("RateLimit-Policy", "RateLimit", "X-Request-ID"):
+                assert headers.get(name) == {"$ref": f"#/components/headers/{name}"}, (method, path, status, name)
+    components = schema["components"]["headers"]
+    assert re.fullmatch(components["RateLimit-Policy"]["schema"]["pattern"], '"user";q=1200;w=60')
+    assert re.fullmatch(components["RateLimit"]["schema"]["pattern"], '"login_ip";r=0;t=42')
+    assert "draft-ietf-httpapi-ratelimit-headers-09" in components["RateLimit-Policy"]["description"]
+
+
+def test_retry_after_is_a_required_header_of_every_429_and_503(schema):
+    seen = 0
+    for path, method, operation in _operations(schema):
+        for status in ("429", "503"):
+            if status in operation["responses"]:
+                seen += 1
+                header = operation["responses"][status]["headers"]["Retry-After"]
+                assert header["required"] is True, (method, path, status)
+                assert header["schema"]["type"] == "integer"
+    assert seen >= 100
+
+
+def test_the_idempotency_key_format_and_the_replay_header_are_documented(schema):
+    operation = schema["paths"]["/api/v1/diary/"]["post"]
+    [key] = [p for p in operation["parameters"] if p["in"] == "header" and p["name"] == "Idempotency-Key"]
+    assert key["schema"]["minLength"] == 1
+    assert key["schema"]["maxLength"] == 255
+    pattern = key["schema"]["pattern"]
+    assert re.fullmatch(pattern, "3f2c1e4a-0d9b-4a57-9c1e-6b2f8a7d5e10")
+    assert not re.fullmatch(pattern, "caf\u00e9")
+    assert not re.fullmatch(pattern, "tab\there")
+    assert operation["responses"]["201"]["headers"]["Idempotent-Replayed"] == {
+        "$ref": "#/components/headers/Idempotent-Replayed"
+    }
+    assert "Idempotent-Replayed" not in schema["paths"]["/api/v1/diary/"]["get"]["responses"]["200"]["headers"]
+
+
+@given(st.text(alphabet=st.characters(codec="ascii"), min_size=0, max_size=300))
+def test_the_documented_key_pattern_is_what_the_server_accepts(key):
+    from fithub.api.idempotency import valid_key
+    from fithub.api.schema import IDEMPOTENCY_KEY_PARAMETER
+
+    documented = IDEMPOTENCY_KEY_PARAMETER.type
+    matches = bool(re.fullmatch(documented["pattern"], key)) and 1 <= len(key) <= 255
+    assert matches == valid_key(key)
