@@ -147,6 +147,18 @@ def test_a_429_carries_them_beside_retry_after(throttle_rates):
     assert int(refused["Retry-After"]) == state["t"]
 
 
+def test_with_the_shared_cache_down_the_quota_is_this_processs_share(throttle_rates, settings, monkeypatch):
+    from fithub.api import throttling
+
+    throttle_rates(user="30/min", ip="6000/min")
+    settings.INSTANCE_WORKERS = 3
+    monkeypatch.setattr(throttling, "hit", lambda key, seconds: None)  # the shared cache unavailable
+    client = client_for(UserFactory())
+    first, second = (_rate_limit(client.get(DIARY)) for _ in range(2))
+    assert first[0] == {"name": "user", "q": 10, "w": 60}  # 30 / 3 workers: what this process allows
+    assert (first[1]["r"], second[1]["r"]) == (9, 8)
+
+
 quotas = st.lists(
     st.builds(
         Quota,
