@@ -11,6 +11,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import dj_database_url
+from corsheaders.defaults import default_headers as cors_default_headers
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -69,6 +70,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "fithub.ops.request_id.RequestIdMiddleware",
+    "fithub.api.middleware.RateLimitHeadersMiddleware",
     "fithub.api.middleware.JsonErrorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -330,11 +332,30 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
 SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] += [
     "fithub.api.schema_hooks.list_index_attrs",
     "fithub.api.schema_hooks.create_replays_are_200",
+    "fithub.api.schema_hooks.response_headers",
 ]
 
 # --- HTTP, CORS, proxies ---------------------------------------------------------------
 CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS")
 CORS_URLS_REGEX = r"^/api/.*$"
+# What a browser may send beyond django-cors-headers' defaults (Authorization and
+# Content-Type among them), and which response headers its scripts may read: a header not
+# listed here is hidden from a web client even when the response carries it.
+CORS_ALLOW_HEADERS = (
+    *cors_default_headers,
+    "idempotency-key",
+    "if-match",
+    "if-none-match",
+    "x-request-id",
+)
+CORS_EXPOSE_HEADERS = (
+    "ETag",
+    "Idempotent-Replayed",
+    "RateLimit",
+    "RateLimit-Policy",
+    "Retry-After",
+    "X-Request-ID",
+)
 # Behind nginx, which sets X-Forwarded-Proto.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY") else None
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -42,6 +42,11 @@ class IdempotencyKeyReused(APIException):
     default_code = "idempotency_key_reused"
 
 
+def valid_key(key: str) -> bool:
+    """1 to 255 printable ASCII characters (as the schema documents: fithub.api.schema)."""
+    return 1 <= len(key) <= 255 and key.isascii() and key.isprintable()
+
+
 def _fingerprint(request) -> str:
     body = json.dumps(request.data, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(f"{request.method} {request.path}\n{body}".encode()).hexdigest()
@@ -98,7 +103,7 @@ def idempotent(handler=None, *, shows: Shows | None = None):
         key = request.headers.get(HEADER)
         if key is None or not request.user.is_authenticated:
             return handler(view, request, *args, **kwargs)
-        if not 1 <= len(key) <= 255 or not key.isascii() or not key.isprintable():
+        if not valid_key(key):
             raise ValidationError({HEADER: ["Use 1 to 255 printable ASCII characters, such as a UUID."]})
 
         fingerprint = _fingerprint(request)

@@ -13,6 +13,7 @@ from http import HTTPStatus
 from django.http import JsonResponse
 from django.urls import Resolver404, resolve
 
+from fithub.api.throttling import quotas, tightest
 from fithub.views import error_code
 
 KEPT_HEADERS = ("Allow", "Retry-After", "WWW-Authenticate", "X-Request-ID", "Vary")
@@ -47,7 +48,45 @@ def _json_error(response):
     for name in KEPT_HEADERS:
         if response.has_header(name):
             replacement[name] = response[name]
+    # CORS headers too (django-cors-headers runs inside this middleware): without them a
+    # browser hides the error from the web app that asked.
+    for name, value in response.items():
+        if name.lower().startswith("access-control-"):
+            replacement[name] = value
     return replacement
+
+
+class RateLimitHeadersMiddleware:
+    """RateLimit-Policy and RateLimit on every response a throttle counted, for the tightest
+    limit in play: the throttle with the fewest requests left (fithub.api.throttling notes
+    what each counted, so this costs no cache round trip). The syntax is that of
+    draft-ietf-httpapi-ratelimit-headers-09 (structured fields; the same since -08):
+
+        RateLimit-Policy: "user";q=1200;w=60    quota q requests per window of w seconds
+        RateLimit: "user";r=1187;t=42           r requests left, the window resets in t s
+
+    The policy is the throttle's scope (anon, user, ip, login_ip, login_account, register).
+    While the shared cache is down, q is this process's share of the rate (the limit it
+    enforces). A 429 carries them too (r=0) beside its Retry-After."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        quota = tightest(quotas(request))
+        if quota is not None:
+            name = _sf_string(quota.policy)
+            response["RateLimit-Policy"] = f"{name};q={quota.limit};w={quota.window}"
+            response["RateLimit"] = f"{name};r={quota.remaining};t={quota.reset}"
+        return response
+
+
+def _sf_string(value: str) -> str:
+    """A structured-field String (RFC 8941 section 3.3.3): printable ASCII in quotes."""
+    if not value.isascii() or not value.isprintable():
+        raise ValueError(f"not a structured-field string: {value!r}")
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 class TrailingSlashMiddleware:

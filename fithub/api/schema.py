@@ -98,8 +98,10 @@ IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
     name="Idempotency-Key",
     location=OpenApiParameter.HEADER,
     required=False,
-    type=str,
-    description="A unique key per create (a UUID). A retry with the same key replays the first response "
+    # What fithub.api.idempotency accepts: 1 to 255 printable ASCII characters.
+    type={"type": "string", "minLength": 1, "maxLength": 255, "pattern": r"^[\x20-\x7E]+$"},
+    description="A unique key per create (a UUID; 1 to 255 printable ASCII characters, else 400). "
+    "A retry with the same key replays the first response "
     "(header Idempotent-Replayed: true) and creates nothing; the same key with a different request answers "
     "422, and a retry after a row of the first response was deleted answers 410. Keys are per user and "
     "expire after 24 hours.",

@@ -59,3 +59,71 @@ def create_replays_are_200(result, generator, request, public):
             )
             responses["200"] = replay
     return result
+
+
+RESPONSE_HEADERS = {
+    "RateLimit-Policy": {
+        "description": (
+            "The tightest rate limit this request counted against (draft-ietf-httpapi-ratelimit-headers-09): "
+            "a structured-field list item, the policy's name with its quota `q` (requests) per window `w` "
+            '(seconds), e.g. `"user";q=1200;w=60`. Policies: anon, user, ip, login_ip, login_account, register. '
+            "Absent when no throttle counted the request (a 401 before throttling, nginx's own errors)."
+        ),
+        "schema": {"type": "string", "pattern": r'^"[a-z_]+";q=[0-9]+;w=[0-9]+$'},
+        "example": '"user";q=1200;w=60',
+    },
+    "RateLimit": {
+        "description": (
+            "What is left of the policy named in RateLimit-Policy: `r` requests remain in the current window, "
+            'which resets in `t` seconds, e.g. `"user";r=1187;t=42`. `r=0` on a 429.'
+        ),
+        "schema": {"type": "string", "pattern": r'^"[a-z_]+";r=[0-9]+;t=[0-9]+$'},
+        "example": '"user";r=1187;t=42',
+    },
+    "X-Request-ID": {
+        "description": "The request's id, as in the server's logs: quote it when reporting a problem.",
+        "schema": {"type": "string"},
+    },
+    "Retry-After": {
+        "description": "Seconds to wait before retrying.",
+        "schema": {"type": "integer", "minimum": 0},
+    },
+    "Idempotent-Replayed": {
+        "description": "`true` when this is the stored response of an earlier request with the same Idempotency-Key.",
+        "schema": {"type": "string", "enum": ["true"]},
+    },
+}
+
+
+def _header(name: str, *, required: bool = False) -> dict:
+    ref = {"$ref": f"#/components/headers/{name}"}
+    # A $ref cannot carry `required` beside it (OpenAPI 3.0): a required header is inlined.
+    return {**RESPONSE_HEADERS[name], "required": True} if required else ref
+
+
+def response_headers(result, generator, request, public):
+    """Document the headers the API sets on responses: RateLimit-Policy and RateLimit (every
+    throttled operation, fithub.api.middleware.RateLimitHeadersMiddleware), X-Request-ID
+    (every response), Retry-After (required on 429 and 503) and Idempotent-Replayed (the
+    success responses of operations that take an Idempotency-Key)."""
+    result.setdefault("components", {}).setdefault("headers", {}).update(RESPONSE_HEADERS)
+    views = {(path, method.lower()): view for path, _regex, method, view in generator._get_paths_and_endpoints()}
+    for path, item in result.get("paths", {}).items():
+        for method, operation in item.items():
+            view = views.get((path, method))
+            throttled = view is None or bool(view.get_throttles())
+            keyed = any(
+                parameter.get("in") == "header" and parameter.get("name") == "Idempotency-Key"
+                for parameter in operation.get("parameters", [])
+            )
+            for status, response in operation.get("responses", {}).items():
+                headers = response.setdefault("headers", {})
+                headers.setdefault("X-Request-ID", _header("X-Request-ID"))
+                if throttled:
+                    headers.setdefault("RateLimit-Policy", _header("RateLimit-Policy"))
+                    headers.setdefault("RateLimit", _header("RateLimit"))
+                if status in ("429", "503"):
+                    headers["Retry-After"] = _header("Retry-After", required=True)
+                if keyed and status.startswith("2"):
+                    headers.setdefault("Idempotent-Replayed", _header("Idempotent-Replayed"))
+    return result

@@ -19,6 +19,10 @@ so an instance as a whole still allows about the rate; each such decision counts
 Scopes, rates (DEFAULT_THROTTLE_RATES) and whom a request counts against stay DRF's.
 Windows are staggered per identity so they do not all reset at once; a fixed window may
 let up to twice the rate through across a boundary, which budgets this coarse allow.
+
+Each throttle notes what it counted on the request (`Quota`); the RateLimit-Policy and
+RateLimit response headers (fithub.api.middleware.RateLimitHeadersMiddleware) tell the
+client the tightest of them, at no extra cache round trip.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from __future__ import annotations
 import math
 import time
 import zlib
+from dataclasses import dataclass
 
 from django.conf import settings
 from rest_framework import throttling
@@ -71,6 +76,41 @@ def process_share(num_requests: int) -> int:
     return max(1, num_requests // settings.INSTANCE_WORKERS)
 
 
+@dataclass(frozen=True)
+class Quota:
+    """What one throttle counted for a request: `remaining` of `limit` requests are left in a
+    window of `window` seconds that resets in `reset` seconds."""
+
+    policy: str
+    limit: int
+    window: int
+    remaining: int
+    reset: int
+
+
+_QUOTAS = "_fithub_quotas"
+
+
+def quotas(request) -> list[Quota]:
+    """The quotas the throttles counted for this request (a Django or DRF request)."""
+    return getattr(getattr(request, "_request", request), _QUOTAS, [])
+
+
+def tightest(found: list[Quota]) -> Quota | None:
+    """The quota with the fewest requests left; of equals, the one that resets last (so
+    that a refused request's RateLimit agrees with its Retry-After, the longest wait)."""
+    return min(found, key=lambda quota: (quota.remaining, -quota.reset), default=None)
+
+
+def _note(request, quota: Quota) -> None:
+    http_request = getattr(request, "_request", request)
+    found = getattr(http_request, _QUOTAS, None)
+    if found is None:
+        found = []
+        setattr(http_request, _QUOTAS, found)
+    found.append(quota)
+
+
 class CounterRateThrottle(throttling.SimpleRateThrottle):
     """SimpleRateThrottle's scope, rate and identity, counted in fixed windows."""
 
@@ -91,6 +131,8 @@ class CounterRateThrottle(throttling.SimpleRateThrottle):
             self.limit = self.num_requests
         self.count = count
         self.seconds_left = max(1, math.ceil((window + 1) * self.duration - offset - now))
+        remaining = max(0, self.limit - self.count)
+        _note(request, Quota(self.scope, self.limit, self.duration, remaining, self.seconds_left))
         return self.count <= self.limit
 
     @property

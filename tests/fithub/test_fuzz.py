@@ -2,7 +2,7 @@
 
 Each operation gets FUZZ_EXAMPLES generated requests (valid and invalid), sent with a
 valid token through the WSGI app. Every response must be a non-5xx, with a status code,
-content type and body that the schema documents.
+content type, headers and body that the schema documents.
 """
 
 import os
@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
+    response_headers_conformance,
     response_schema_conformance,
     status_code_conformance,
 )
@@ -23,7 +24,13 @@ from fithub.wsgi import application
 from tests.conftest import access_token_for
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    response_headers_conformance,  # Retry-After on 429/503, RateLimit's syntax (fithub.api.schema_hooks)
+]
 
 schema = schemathesis.openapi.from_wsgi("/api/schema/", application)
 

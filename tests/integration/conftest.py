@@ -38,6 +38,7 @@ def app_env() -> dict:
         "THROTTLE_ANON": "10000/min",
         "THROTTLE_USER": "10000/min",
         "THROTTLE_IP": "10000/min",
+        "CORS_ALLOWED_ORIGINS": "https://app.fithub.example",
     }
     env.pop("PYTEST_CURRENT_TEST", None)
     return env

@@ -290,3 +290,30 @@ def test_nginx_own_errors_are_in_the_error_shape_with_the_request_id(stack, path
     assert "Retry-After" not in response.headers
     assert re.fullmatch(r"[0-9a-f]{32}", response.headers["X-Request-ID"])
     assert response.headers.get_all("X-Content-Type-Options") == ["nosniff"]
+
+
+def test_a_browser_can_preflight_and_read_the_headers_through_nginx(stack):
+    origin = "https://app.fithub.example"  # CORS_ALLOWED_ORIGINS of the stack (conftest.py)
+    preflight = request(
+        stack.https_url("/api/v1/diary/"),
+        method="OPTIONS",
+        headers={
+            "Origin": origin,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization, content-type, idempotency-key",
+        },
+        cafile=stack.cafile,
+    )
+    assert preflight.status == 200
+    assert preflight.headers["Access-Control-Allow-Origin"] == origin
+    allowed = {name.strip().lower() for name in preflight.headers["Access-Control-Allow-Headers"].split(",")}
+    assert {"authorization", "content-type", "idempotency-key", "if-match", "if-none-match"} <= allowed
+
+    actual = request(stack.https_url("/api/schema/?format=json"), headers={"Origin": origin}, cafile=stack.cafile)
+    assert actual.status == 200
+    assert actual.headers["Access-Control-Allow-Origin"] == origin
+    exposed = {name.strip().lower() for name in actual.headers["Access-Control-Expose-Headers"].split(",")}
+    assert {"etag", "ratelimit", "ratelimit-policy", "retry-after", "x-request-id", "idempotent-replayed"} <= exposed
+    # nginx passes the rate-limit headers through (the stack's throttles are 10000/min)
+    assert re.fullmatch(r'"(anon|ip)";q=10000;w=60', actual.headers["RateLimit-Policy"])
+    assert re.fullmatch(r'"(anon|ip)";r=[0-9]+;t=[0-9]+', actual.headers["RateLimit"])
