@@ -495,7 +495,7 @@ def _wait_gone(pids: set[int], timeout: float = 5) -> None:
         for pid in pids:
             try:
                 state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-            except (FileNotFoundError, IndexError):
+            except (OSError, IndexError):  # gone (ENOENT, or ESRCH mid-read)
                 continue
             if state != "Z":
                 alive.append(pid)
