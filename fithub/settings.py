@@ -268,6 +268,7 @@ REST_FRAMEWORK = {
 
 DRF_STANDARDIZED_ERRORS = {
     "EXCEPTION_HANDLER_CLASS": "fithub.api.handlers.ExceptionHandler",
+    "EXCEPTION_FORMATTER_CLASS": "fithub.api.handlers.ExceptionFormatter",
     "ALLOWED_ERROR_STATUS_CODES": [
         "400",
         "401",

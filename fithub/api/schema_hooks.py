@@ -6,6 +6,7 @@ Listed in SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] after drf-standardized-er
 import re
 
 INDEX = "INDEX"  # drf-standardized-errors' LIST_INDEX_IN_API_SCHEMA placeholder
+NON_FIELD = "non_field_errors"  # the body's own errors, answered with attr null
 
 
 def _attr_pattern(attr: str) -> str:
@@ -14,21 +15,28 @@ def _attr_pattern(attr: str) -> str:
     return "^" + r"\.".join(parts) + "$"
 
 
+def _undiscriminated(key: str) -> bool:
+    return key == NON_FIELD or INDEX in key.split(".")
+
+
 def list_index_attrs(result, generator, request, public):
     """Errors in list items are answered with the row's index in `attr` (`items.3.value`),
     while drf-standardized-errors documents them with a placeholder (`items.INDEX.value`)
     in an enum and in the discriminator mapping of the operation's error union. Document
-    them as patterns instead, and drop the discriminator of the unions that have such
-    attrs (the attr values stay distinct, so `oneOf` still picks one)."""
+    them as patterns instead. Errors about the body as a whole (`non_field_errors` in the
+    schema) are answered with attr null: document that. Drop the discriminator of the
+    unions that have such attrs (the attr values stay distinct, so `oneOf` still picks one)."""
     schemas = result.get("components", {}).get("schemas", {})
     for schema in schemas.values():
         attr = schema.get("properties", {}).get("attr")
-        if attr and any(INDEX in str(value).split(".") for value in attr.get("enum", [])):
+        if attr and attr.get("enum") == [NON_FIELD]:
+            schema["properties"]["attr"] = {"type": "string", "nullable": True, "enum": [None]}
+        elif attr and any(INDEX in str(value).split(".") for value in attr.get("enum", [])):
             [value] = attr["enum"]
             schema["properties"]["attr"] = {"type": "string", "pattern": _attr_pattern(value)}
         discriminator = schema.get("discriminator") or {}
         mapping = discriminator.get("mapping", {}) if discriminator.get("propertyName") == "attr" else {}
-        if any(INDEX in key.split(".") for key in mapping):
+        if any(_undiscriminated(key) for key in mapping):
             del schema["discriminator"]
     return result
 
