@@ -331,6 +331,7 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
 SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] += [
     "fithub.api.schema_hooks.list_index_attrs",
     "fithub.api.schema_hooks.create_replays_are_200",
+    "fithub.api.schema_hooks.create_links",
 ]
 
 # --- HTTP, CORS, proxies ---------------------------------------------------------------

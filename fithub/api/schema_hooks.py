@@ -67,3 +67,58 @@ def create_replays_are_200(result, generator, request, public):
             )
             responses["200"] = replay
     return result
+
+
+_PATH_PARAMETER = re.compile(r"^\{([^{}/]+)\}$")
+_METHODS = ("get", "put", "patch", "delete", "post")
+
+
+def _resolved(result: dict, node: dict) -> dict:
+    while isinstance(node, dict) and "$ref" in node:
+        node = result["components"]["schemas"][node["$ref"].rsplit("/", 1)[-1]]
+    return node
+
+
+def _created_has_id(result: dict, response: dict) -> bool:
+    schema = _resolved(result, response.get("content", {}).get("application/json", {}).get("schema", {}))
+    return "id" in schema.get("properties", {})
+
+
+def _detail_operations(paths: dict, collection: str) -> list[tuple[str, str, dict]]:
+    """The operations on `collection` + `{param}/...` (retrieve, update, destroy, detail
+    actions) whose only path parameter is that one: (parameter name, method, operation)."""
+    found = []
+    for path, item in paths.items():
+        if path == collection or not path.startswith(collection):
+            continue
+        segments = path[len(collection) :].strip("/").split("/")
+        match = _PATH_PARAMETER.match(segments[0])
+        if not match or any(_PATH_PARAMETER.match(segment) for segment in segments[1:]):
+            continue
+        for method in _METHODS:
+            operation = item.get(method)
+            if operation and operation.get("operationId"):
+                found.append((match.group(1), method, operation))
+    return found
+
+
+def create_links(result, generator, request, public):
+    """OpenAPI links from each create's 201 (a body with an `id`) to the operations on that
+    row (`{id}` right after the collection's path), so that clients and schemathesis's
+    stateful phase know the id flows: `{"operationId": ..., "parameters": {"id": "$response.body#/id"}}`."""
+    paths = result.get("paths", {})
+    for collection, item in paths.items():
+        created = item.get("post", {}).get("responses", {}).get("201")
+        if not created or not _created_has_id(result, created):
+            continue
+        links = {
+            operation["operationId"]: {
+                "operationId": operation["operationId"],
+                "parameters": {parameter: "$response.body#/id"},
+                "description": f"The created row: its `id` as `{parameter}`.",
+            }
+            for parameter, _method, operation in _detail_operations(paths, collection)
+        }
+        if links:
+            created.setdefault("links", {}).update(links)
+    return result
