@@ -270,6 +270,7 @@ REST_FRAMEWORK = {
 
 DRF_STANDARDIZED_ERRORS = {
     "EXCEPTION_HANDLER_CLASS": "fithub.api.handlers.ExceptionHandler",
+    "EXCEPTION_FORMATTER_CLASS": "fithub.api.handlers.ExceptionFormatter",
     "ALLOWED_ERROR_STATUS_CODES": [
         "400",
         "401",
@@ -333,6 +334,7 @@ SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] += [
     "fithub.api.schema_hooks.list_index_attrs",
     "fithub.api.schema_hooks.create_replays_are_200",
     "fithub.api.schema_hooks.response_headers",
+    "fithub.api.schema_hooks.create_links",
 ]
 
 # --- HTTP, CORS, proxies ---------------------------------------------------------------

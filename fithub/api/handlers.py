@@ -1,10 +1,13 @@
 """The one exception handler: every error answers in drf-standardized-errors' shape."""
 
+import drf_standardized_errors.formatter
 import drf_standardized_errors.handler
 from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import InterfaceError, OperationalError
+from drf_standardized_errors.settings import package_settings
+from drf_standardized_errors.types import Error
 from rest_framework.exceptions import AuthenticationFailed, ValidationError
 from rest_framework.serializers import as_serializer_error
 from rest_framework.settings import api_settings
@@ -21,7 +24,7 @@ class ExceptionHandler(drf_standardized_errors.handler.ExceptionHandler):
         if isinstance(exc, DjangoValidationError):
             detail = as_serializer_error(exc)
             # Model-level errors (full_clean, constraints) come keyed "__all__"; DRF calls them
-            # non_field_errors, and so does the schema.
+            # non_field_errors (both answer attr null: ExceptionFormatter).
             if NON_FIELD_ERRORS in detail:
                 detail[api_settings.NON_FIELD_ERRORS_KEY] = detail.pop(NON_FIELD_ERRORS)
             return ValidationError(detail=detail)
@@ -35,3 +38,22 @@ class ExceptionHandler(drf_standardized_errors.handler.ExceptionHandler):
         if isinstance(exc, OperationalError | InterfaceError):
             return DatabaseUnavailable(wait=settings.DATABASE_UNAVAILABLE_RETRY_AFTER)
         return super().convert_known_exceptions(exc)
+
+
+def body_attr(attr: str | None) -> str | None:
+    """The path in the request body of what an error is about: `non_field_errors` (DRF's key
+    for an error about a whole object) names no field, so it is dropped: the body's own
+    errors have attr null, a list item's `portions.0`, a list's `portions`."""
+    if attr is None:
+        return None
+    parts = attr.split(package_settings.NESTED_FIELD_SEPARATOR)
+    while parts and parts[-1] in (api_settings.NON_FIELD_ERRORS_KEY, NON_FIELD_ERRORS):
+        parts = parts[:-1]
+    return package_settings.NESTED_FIELD_SEPARATOR.join(parts) or None
+
+
+class ExceptionFormatter(drf_standardized_errors.formatter.ExceptionFormatter):
+    """drf-standardized-errors' flat errors, with `attr` the body path (see body_attr)."""
+
+    def get_errors(self) -> list[Error]:
+        return [Error(error.code, error.detail, body_attr(error.attr)) for error in super().get_errors()]

@@ -12,14 +12,11 @@ from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from drf_spectacular.utils import OpenApiParameter
 from drf_standardized_errors.openapi import AutoSchema as StandardizedErrorsAutoSchema
 from drf_standardized_errors.openapi_serializers import ClientErrorEnum, ServerErrorEnum
-from drf_standardized_errors.openapi_utils import (
-    InputDataField,
-    get_flat_serializer_fields,
-    get_serializer_fields_with_error_codes,
-)
-from drf_standardized_errors.settings import package_settings
+from drf_standardized_errors.openapi_utils import get_flat_serializer_fields, get_serializer_fields_with_error_codes
 from rest_framework import serializers
 from rest_framework.settings import api_settings as drf_settings
+
+from fithub.api.handlers import body_attr
 
 
 class ErrorCode401Enum(models.TextChoices):
@@ -79,19 +76,12 @@ def _error_response(status: str, codes: type[models.TextChoices], kind=ClientErr
     )
 
 
-def _nested_own_errors(fields: list[InputDataField]) -> list[InputDataField]:
-    """A nested serializer (or list of them) sent as null, or left out when required, fails
-    on its own name (`portions`, `items.3`): DRF raises those before looking inside, while
-    drf-standardized-errors lists them only under `NAME.non_field_errors`."""
-    suffix = f"{package_settings.NESTED_FIELD_SEPARATOR}{drf_settings.NON_FIELD_ERRORS_KEY}"
-    own = []
-    for data_field in fields:
-        if not data_field.name.endswith(suffix) or not isinstance(data_field.field, serializers.BaseSerializer):
-            continue
-        codes = set(data_field.error_codes) & {"required", "null"}
-        if codes:
-            own.append(InputDataField(data_field.name.removesuffix(suffix), data_field.field, codes))
-    return own
+def _body_attr(name: str) -> str:
+    """The attr the server answers for an error drf-standardized-errors documents on `name`:
+    a nested `NAME.non_field_errors` is answered on `NAME` (fithub.api.handlers.body_attr).
+    The body's own `non_field_errors` keeps its name here and is documented as null by
+    fithub.api.schema_hooks.list_index_attrs."""
+    return body_attr(name) if name != drf_settings.NON_FIELD_ERRORS_KEY else name
 
 
 IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
@@ -145,7 +135,13 @@ class AutoSchema(StandardizedErrorsAutoSchema):
             fields = get_serializer_fields_with_error_codes(fields)
         else:
             fields = super()._determine_fields_with_error_codes()
-        return [*fields, *_nested_own_errors(fields)]
+        return fields
+
+    def _get_validation_error_codes_by_field(self, data_fields):
+        renamed: dict[str, set[str]] = {}
+        for name, codes in super()._get_validation_error_codes_by_field(data_fields).items():
+            renamed.setdefault(_body_attr(name), set()).update(codes)
+        return renamed
 
     def _page_parameters(self) -> list[str]:
         """The page parameters of a paginated list: a bad value of one is a 400 naming it."""

@@ -6,6 +6,7 @@ Listed in SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] after drf-standardized-er
 import re
 
 INDEX = "INDEX"  # drf-standardized-errors' LIST_INDEX_IN_API_SCHEMA placeholder
+NON_FIELD = "non_field_errors"  # the body's own errors, answered with attr null
 
 
 def _attr_pattern(attr: str) -> str:
@@ -14,21 +15,28 @@ def _attr_pattern(attr: str) -> str:
     return "^" + r"\.".join(parts) + "$"
 
 
+def _undiscriminated(key: str) -> bool:
+    return key == NON_FIELD or INDEX in key.split(".")
+
+
 def list_index_attrs(result, generator, request, public):
     """Errors in list items are answered with the row's index in `attr` (`items.3.value`),
     while drf-standardized-errors documents them with a placeholder (`items.INDEX.value`)
     in an enum and in the discriminator mapping of the operation's error union. Document
-    them as patterns instead, and drop the discriminator of the unions that have such
-    attrs (the attr values stay distinct, so `oneOf` still picks one)."""
+    them as patterns instead. Errors about the body as a whole (`non_field_errors` in the
+    schema) are answered with attr null: document that. Drop the discriminator of the
+    unions that have such attrs (the attr values stay distinct, so `oneOf` still picks one)."""
     schemas = result.get("components", {}).get("schemas", {})
     for schema in schemas.values():
         attr = schema.get("properties", {}).get("attr")
-        if attr and any(INDEX in str(value).split(".") for value in attr.get("enum", [])):
+        if attr and attr.get("enum") == [NON_FIELD]:
+            schema["properties"]["attr"] = {"type": "string", "nullable": True, "enum": [None]}
+        elif attr and any(INDEX in str(value).split(".") for value in attr.get("enum", [])):
             [value] = attr["enum"]
             schema["properties"]["attr"] = {"type": "string", "pattern": _attr_pattern(value)}
         discriminator = schema.get("discriminator") or {}
         mapping = discriminator.get("mapping", {}) if discriminator.get("propertyName") == "attr" else {}
-        if any(INDEX in key.split(".") for key in mapping):
+        if any(_undiscriminated(key) for key in mapping):
             del schema["discriminator"]
     return result
 
@@ -126,4 +134,58 @@ def response_headers(result, generator, request, public):
                     headers["Retry-After"] = _header("Retry-After", required=True)
                 if keyed and status.startswith("2"):
                     headers.setdefault("Idempotent-Replayed", _header("Idempotent-Replayed"))
+
+
+_PATH_PARAMETER = re.compile(r"^\{([^{}/]+)\}$")
+_METHODS = ("get", "put", "patch", "delete", "post")
+
+
+def _resolved(result: dict, node: dict) -> dict:
+    while isinstance(node, dict) and "$ref" in node:
+        node = result["components"]["schemas"][node["$ref"].rsplit("/", 1)[-1]]
+    return node
+
+
+def _created_has_id(result: dict, response: dict) -> bool:
+    schema = _resolved(result, response.get("content", {}).get("application/json", {}).get("schema", {}))
+    return "id" in schema.get("properties", {})
+
+
+def _detail_operations(paths: dict, collection: str) -> list[tuple[str, str, dict]]:
+    """The operations on `collection` + `{param}/...` (retrieve, update, destroy, detail
+    actions) whose only path parameter is that one: (parameter name, method, operation)."""
+    found = []
+    for path, item in paths.items():
+        if path == collection or not path.startswith(collection):
+            continue
+        segments = path[len(collection) :].strip("/").split("/")
+        match = _PATH_PARAMETER.match(segments[0])
+        if not match or any(_PATH_PARAMETER.match(segment) for segment in segments[1:]):
+            continue
+        for method in _METHODS:
+            operation = item.get(method)
+            if operation and operation.get("operationId"):
+                found.append((match.group(1), method, operation))
+    return found
+
+
+def create_links(result, generator, request, public):
+    """OpenAPI links from each create's 201 (a body with an `id`) to the operations on that
+    row (`{id}` right after the collection's path), so that clients and schemathesis's
+    stateful phase know the id flows: `{"operationId": ..., "parameters": {"id": "$response.body#/id"}}`."""
+    paths = result.get("paths", {})
+    for collection, item in paths.items():
+        created = item.get("post", {}).get("responses", {}).get("201")
+        if not created or not _created_has_id(result, created):
+            continue
+        links = {
+            operation["operationId"]: {
+                "operationId": operation["operationId"],
+                "parameters": {parameter: "$response.body#/id"},
+                "description": f"The created row: its `id` as `{parameter}`.",
+            }
+            for parameter, _method, operation in _detail_operations(paths, collection)
+        }
+        if links:
+            created.setdefault("links", {}).update(links)
     return result

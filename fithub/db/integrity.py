@@ -20,7 +20,7 @@ def violated_constraint(exc: IntegrityError) -> str | None:
 
 def save_or_conflict(instance: models.Model, *, constraints: dict[str, str], **save_kwargs) -> None:
     """Save `instance`; if the database refuses it for one of `constraints` (name ->
-    message), raise a ValidationError (code `unique`, non_field_errors) instead. Other
+    message), raise a ValidationError (code `unique`, about no single field: attr null) instead. Other
     integrity errors (such as a concurrent create of the same client-chosen id) propagate."""
     try:
         with transaction.atomic():

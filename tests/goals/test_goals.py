@@ -270,7 +270,7 @@ def test_simultaneous_active_goals_for_one_type_are_a_400_not_a_500(auth_client,
         {
             "code": "unique",
             "detail": "You already have an active goal for this measurement type.",
-            "attr": "non_field_errors",
+            "attr": None,
         }
     ]
     assert Goal.objects.filter(user=user, status="active").count() == 1

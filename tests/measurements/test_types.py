@@ -118,7 +118,7 @@ def test_simultaneous_custom_types_with_one_name_are_a_400_not_a_500(auth_client
         {
             "code": "unique",
             "detail": "You already have a measurement type with this name.",
-            "attr": "non_field_errors",
+            "attr": None,
         }
     ]
     assert MeasurementType.objects.filter(user=user).count() == 1
@@ -139,7 +139,7 @@ def test_a_custom_type_can_be_renamed_and_given_a_range(auth_client, user):
         60,
     )
     taken = auth_client.patch(detail(calf.pk), {"name": "biceps"})
-    assert [(e["attr"], e["code"]) for e in taken.json()["errors"]] == [("non_field_errors", "unique")]
+    assert [(e["attr"], e["code"]) for e in taken.json()["errors"]] == [(None, "unique")]
     # The unit can change while nothing is measured in it, not after.
     assert auth_client.patch(detail(calf.pk), {"unit": "in"}).status_code == 200
     MeasurementFactory(user=user, type=calf, value=15)

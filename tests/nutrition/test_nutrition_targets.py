@@ -147,5 +147,5 @@ def test_simultaneous_targets_for_one_date_are_a_400_not_a_500(auth_client, user
     response = auth_client.post(TARGETS, {"energy_kcal": 1900, "effective_from": "2026-11-23"})
     assert response.status_code == 400
     assert response.json()["errors"] == [
-        {"code": "unique", "detail": "A target already takes effect on this date.", "attr": "non_field_errors"}
+        {"code": "unique", "detail": "A target already takes effect on this date.", "attr": None}
     ]

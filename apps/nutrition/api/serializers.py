@@ -4,7 +4,6 @@ from collections.abc import Mapping
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail
-from rest_framework.settings import api_settings
 
 from apps.nutrition.models import (
     NUTRIENT_FIELDS,
@@ -36,49 +35,9 @@ class FiniteFloatField(serializers.FloatField):
         return value
 
 
-def _item_errors(detail, where: tuple = ()) -> list[ErrorDetail]:
-    """Per-item errors ({0: [...]} or [{}, {"food": [...]}]) as flat messages that name the
-    item (counted from 1) and the field, each keeping its code."""
-    if isinstance(detail, dict):
-        pairs = list(detail.items())
-    elif isinstance(detail, list) and any(isinstance(item, dict | list) for item in detail):
-        pairs = list(enumerate(detail))
-    else:
-        label = ", ".join(where)
-        messages = detail if isinstance(detail, list) else [detail]
-        return [
-            ErrorDetail(f"{label}: {message}" if label else str(message), code=getattr(message, "code", "invalid"))
-            for message in messages
-        ]
-    errors = []
-    for key, value in pairs:
-        name = f"item {int(key) + 1}" if isinstance(key, int) or str(key).isdigit() else str(key)
-        errors.extend(_item_errors(value, (*where, name)))
-    if errors and where == ():
-        errors = [ErrorDetail(str(error)[:1].upper() + str(error)[1:], code=error.code) for error in errors]
-    return errors
-
-
-def _per_item(detail) -> bool:
-    """Errors keyed by item position (DRF uses {index: errors}, or a list with one entry per item)."""
-    if isinstance(detail, dict):
-        return bool(detail) and all(isinstance(key, int) for key in detail)
-    return isinstance(detail, list) and any(isinstance(item, dict) for item in detail)
-
-
-class FlatErrorsListSerializer(serializers.ListSerializer):
-    """A list of nested objects whose item errors are reported on the list itself
-    (`items.non_field_errors`, "Item 2 food: ...") rather than as `items.1.food`, an attr
-    the schema cannot list (it documents `items.INDEX.food`)."""
-
-    def to_internal_value(self, data):
-        try:
-            return super().to_internal_value(data)
-        except serializers.ValidationError as exc:
-            if _per_item(exc.detail):
-                flat = _item_errors(exc.detail)
-                raise serializers.ValidationError({api_settings.NON_FIELD_ERRORS_KEY: flat}) from exc
-            raise
+class WholeItemsListSerializer(serializers.ListSerializer):
+    """A list of nested objects that a write replaces whole. Its item errors answer with the
+    item's index (`items.1.food`, `items.1` for the item itself: fithub.api.handlers)."""
 
     def run_child_validation(self, data):
         """An item is whole even in a PATCH (the list sent replaces the old one): DRF skips
@@ -101,19 +60,6 @@ class FlatErrorsListSerializer(serializers.ListSerializer):
         if missing:
             raise serializers.ValidationError(missing)
         return value
-
-
-class FlatErrorsListField(serializers.ListField):
-    """A list field whose per-element errors are reported on the field itself ("Item 3: ..."),
-    not as `weekdays.2`, which the schema cannot list."""
-
-    def to_internal_value(self, data):
-        try:
-            return super().to_internal_value(data)
-        except serializers.ValidationError as exc:
-            if _per_item(exc.detail):
-                raise serializers.ValidationError(_item_errors(exc.detail)) from exc
-            raise
 
 
 def _nutrient_field(**kwargs) -> FiniteFloatField:
@@ -164,7 +110,7 @@ class FoodPortionWriteSerializer(StrictJSONTypes):
     grams = FiniteFloatField(min_value=0.01, max_value=MAX_GRAMS)
 
     class Meta:
-        list_serializer_class = FlatErrorsListSerializer
+        list_serializer_class = WholeItemsListSerializer
 
 
 class FoodSerializer(FastRepresentation, serializers.ModelSerializer):
@@ -306,7 +252,7 @@ class MealItemWriteSerializer(StrictJSONTypes):
     grams = FiniteFloatField(min_value=0.01, max_value=MAX_GRAMS)
 
     class Meta:
-        list_serializer_class = FlatErrorsListSerializer
+        list_serializer_class = WholeItemsListSerializer
 
 
 class MealSerializer(FastRepresentation, serializers.ModelSerializer):
@@ -336,7 +282,9 @@ class MealWriteSerializer(OwnedModelSerializer):
     """A saved meal. Sending `items` replaces them all; `weekdays` plans it on those days."""
 
     items = MealItemWriteSerializer(many=True, required=False, max_length=100)
-    weekdays = FlatErrorsListField(child=serializers.ChoiceField(choices=list(WEEKDAYS)), required=False, max_length=7)
+    weekdays = serializers.ListField(
+        child=serializers.ChoiceField(choices=list(WEEKDAYS)), required=False, max_length=7
+    )
 
     class Meta:
         model = Meal

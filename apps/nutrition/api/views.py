@@ -85,16 +85,6 @@ def query_validation_errors(serializer_class, *, action: str, extra: dict[str, l
     return decorate
 
 
-def flat_item_errors(serializer_class, *, list_field: str, attr: str, actions: list[str]):
-    """Document the per-item codes that FlatErrorsListSerializer/-Field report on `attr`
-    (the list itself) instead of `list_field.INDEX.field`."""
-    prefix = f"{list_field}.INDEX"
-    codes = set().union(
-        *(field_codes for name, field_codes in _field_codes(serializer_class).items() if name.startswith(prefix))
-    )
-    return extend_validation_errors(sorted(codes), field_name=attr, actions=actions)
-
-
 def _nutrients(data: dict) -> dict:
     return {name: data.pop(name) for name in NUTRIENT_FIELDS if name in data}
 
@@ -139,9 +129,6 @@ class FoodPagination(PageNumberPagination):
     ),
 )
 @query_validation_errors(FoodSearchQuerySerializer, action="list")
-@flat_item_errors(
-    FoodWriteSerializer, list_field="portions", attr="portions.non_field_errors", actions=["create", "partial_update"]
-)
 # The service checks the ids of the portions sent against the food's.
 @extend_validation_errors(
     ["does_not_exist", "archived", "unique"], field_name="portions.INDEX.id", actions=["create", "partial_update"]
@@ -300,9 +287,7 @@ MealLogResultSerializer = inline_serializer(
     destroy=extend_schema(summary="Delete a saved meal (diary entries logged from it stay)"),
 )
 @query_validation_errors(PlannedDayQuerySerializer, action="planned")
-@flat_item_errors(MealWriteSerializer, list_field="items", attr="items.non_field_errors", actions=WRITES)
 @extend_validation_errors(["archived"], field_name="items.INDEX.food", actions=WRITES)
-@flat_item_errors(MealWriteSerializer, list_field="weekdays", attr="weekdays", actions=WRITES)
 class MealViewSet(OwnedModelViewSet):
     """Saved meals (recipes): foods and grams, with totals; optionally planned on weekdays."""
 
