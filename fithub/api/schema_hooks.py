@@ -134,6 +134,7 @@ def response_headers(result, generator, request, public):
                     headers["Retry-After"] = _header("Retry-After", required=True)
                 if keyed and status.startswith("2"):
                     headers.setdefault("Idempotent-Replayed", _header("Idempotent-Replayed"))
+    return result
 
 
 _PATH_PARAMETER = re.compile(r"^\{([^{}/]+)\}$")
