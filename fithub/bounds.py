@@ -16,9 +16,18 @@ from django.utils import timezone as django_timezone
 EARLIEST_TIME = datetime(1900, 1, 1, tzinfo=UTC)
 FUTURE_TOLERANCE = timedelta(days=1)
 TIME_RANGE_TEXT = "From 1900-01-01T00:00:00Z to one day ahead of now."
+# By error code: the API fields' error messages and the validators' alike.
+TIME_MESSAGES = {
+    "out_of_range": "The time is before 1900-01-01T00:00:00Z.",
+    "future": "The time is more than one day ahead of now.",
+}
 
 EARLIEST_BIRTH_DATE = date(1900, 1, 1)
 BIRTH_DATE_RANGE_TEXT = "From 1900-01-01 to today."
+BIRTH_DATE_MESSAGES = {
+    "out_of_range": "The birth date is before 1900-01-01.",
+    "future": "The birth date is in the future.",
+}
 # The zone where today begins first: no one anywhere was born after today there.
 _FIRST_ZONE = timezone(timedelta(hours=14))
 
@@ -32,11 +41,8 @@ def latest_time() -> datetime:
 
 def time_error(value: datetime) -> ValidationError | None:
     """Why an aware time is outside the diary's and measurements' range, or None."""
-    if value < EARLIEST_TIME:
-        return ValidationError("The time is before 1900-01-01T00:00:00Z.", code="out_of_range")
-    if value > latest_time():
-        return ValidationError("The time is more than one day ahead of now.", code="future")
-    return None
+    code = "out_of_range" if value < EARLIEST_TIME else "future" if value > latest_time() else None
+    return None if code is None else ValidationError(TIME_MESSAGES[code], code=code)
 
 
 def validate_recorded_time(value: datetime) -> None:
@@ -50,11 +56,8 @@ def birth_date_error(value: date, today: date | None = None) -> ValidationError 
     """Why a birth date is outside 1900-01-01..today, or None. `today` is the user's local
     day; without one, the latest today on Earth (UTC+14)."""
     today = today or datetime.now(_FIRST_ZONE).date()
-    if value < EARLIEST_BIRTH_DATE:
-        return ValidationError("The birth date is before 1900-01-01.", code="out_of_range")
-    if value > today:
-        return ValidationError("The birth date is in the future.", code="future")
-    return None
+    code = "out_of_range" if value < EARLIEST_BIRTH_DATE else "future" if value > today else None
+    return None if code is None else ValidationError(BIRTH_DATE_MESSAGES[code], code=code)
 
 
 def validate_birth_date(value: date) -> None:

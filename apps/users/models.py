@@ -129,7 +129,7 @@ class User(AbstractBaseUser, PermissionsMixin):
             models.CheckConstraint(
                 condition=models.Q(birth_date__isnull=True) | models.Q(birth_date__gte=bounds.EARLIEST_BIRTH_DATE),
                 name="user_birth_date_from_1900",
-                violation_error_message="The birth date is before 1900-01-01.",
+                violation_error_message=bounds.BIRTH_DATE_MESSAGES["out_of_range"],
             ),
         ]
 

@@ -121,10 +121,7 @@ class RecordedTimeField(AwareDateTimeField):
     """When something was eaten or measured: with its offset, from 1900-01-01T00:00:00Z to one
     day ahead of now (fithub.bounds); outside, a 400 naming the field."""
 
-    default_error_messages = {
-        "out_of_range": "The time is before 1900-01-01T00:00:00Z.",
-        "future": "The time is more than one day ahead of now.",
-    }
+    default_error_messages = bounds.TIME_MESSAGES
 
     def __init__(self, **kwargs):
         help_text = kwargs.get("help_text", "")
@@ -148,10 +145,7 @@ class RecordedTimeField(AwareDateTimeField):
 class BirthDateField(serializers.DateField):
     """A birth date from 1900-01-01 to the user's local today (fithub.bounds)."""
 
-    default_error_messages = {
-        "out_of_range": "The birth date is before 1900-01-01.",
-        "future": "The birth date is in the future.",
-    }
+    default_error_messages = bounds.BIRTH_DATE_MESSAGES
 
     def __init__(self, **kwargs):
         help_text = kwargs.get("help_text", "")

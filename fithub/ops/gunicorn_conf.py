@@ -150,8 +150,7 @@ def post_worker_init(worker):
     """Warm a Django worker before it accepts its first request: after the fork, in the worker
     (its database connections are its own). Django left alone, its first client would wait
     for the URLconf's imports and the rest (fithub/ops/warmup.py)."""
-    handlers = sys.modules.get("django.core.handlers.wsgi")
-    if not warm_up or handlers is None or not isinstance(worker.wsgi, handlers.WSGIHandler):
+    if not _django_app(worker.app):
         return  # not Django (the bench's floor app), or asked to stay lazy
     started = time.monotonic()
     try:
