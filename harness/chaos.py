@@ -27,7 +27,8 @@ again on both instances, the restarted instance takes traffic, ...), the data
 check (every acknowledged write present exactly once in the primary, queried directly) and
 the metric that should move in Prometheus. It fails (exit 1) on any 5xx other than a fast
 503 with Retry-After or nginx's 502 for a POST that was in flight on a process at the instant
-it was SIGKILLed (nginx must not retry a POST; counted apart as "502 cut", and the client's
+it was SIGKILLed, or a response that kill cut short (nginx must not retry a POST, nor what it
+has begun to relay; counted apart as "502 cut", and the client's
 retry with the same Idempotency-Key must be stored once), a request with no answer, a 4xx
 the load did not expect, a lost or doubled write, a recovery over RECOVERY_BOUND seconds,
 or a metric that did not move. The recovery bound is a correctness bound, not a performance
@@ -109,26 +110,26 @@ class Sample:
 
 # Operations nginx must not retry on the other instance (a POST): one in flight on a process
 # at the instant it is SIGKILLed can only be answered with nginx's 502 (its retry, with the same
-# Idempotency-Key, is the client's). GETs are retried by nginx and must never see it.
+# Idempotency-Key, is the client's). GETs are retried by nginx and must never see it. A response
+# nginx had begun to relay when its process died is cut short whatever the method: once bytes
+# reached the client nothing can be retried (http.client's IncompleteRead).
 NOT_RETRIED_BY_NGINX = {"write", "login", "refresh"}
 
 
 def classify(sample: Sample, kills: tuple[tuple[float, float], ...] = ()) -> str:
     """2xx; 4xx_expected; 4xx; 503_fast (with Retry-After, answered quickly: allowed); 502_cut (a
-    POST in flight when its worker was SIGKILLed: allowed, reported); 5xx; no_answer."""
+    POST in flight when its worker was SIGKILLed, or a response cut short by that kill: allowed,
+    reported); 5xx; no_answer."""
+    during_a_kill = any(sample.start <= gone and sample.end >= sent for sent, gone in kills)
     if sample.status is None:
-        return "no_answer"
+        return "502_cut" if during_a_kill and sample.error.startswith("IncompleteRead") else "no_answer"
     if 200 <= sample.status < 300:
         return "2xx"
     if 400 <= sample.status < 500:
         return "4xx_expected" if sample.expected else "4xx"
     if sample.status == 503 and sample.retry_after and sample.seconds <= FAST_503_SECONDS:
         return "503_fast"
-    if (
-        sample.status == 502
-        and sample.op in NOT_RETRIED_BY_NGINX
-        and any(sample.start <= gone and sample.end >= sent for sent, gone in kills)
-    ):
+    if sample.status == 502 and sample.op in NOT_RETRIED_BY_NGINX and during_a_kill:
         return "502_cut"
     return "5xx" if sample.status >= 500 else "other"
 

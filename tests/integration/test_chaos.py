@@ -54,6 +54,11 @@ def test_a_502_is_allowed_only_for_a_post_in_flight_at_a_kill():
     assert classify(replace(cut, op="write", start=9.0, end=10.4), kills) == "5xx"  # over before it
     assert classify(replace(cut, op="write", status=500), kills) == "5xx"
     assert classify(replace(cut, op="write")) == "5xx"  # no kill in this fault
+    # A response nginx had begun to relay when the instance died: cut short, any method.
+    incomplete = replace(cut, op="diary", status=None, error="IncompleteRead: IncompleteRead(0 bytes read)")
+    assert classify(incomplete, kills) == "502_cut"
+    assert classify(incomplete) == "no_answer"
+    assert classify(replace(incomplete, error="TimeoutError: timed out"), kills) == "no_answer"
     assert "502_cut" not in chaos.FAILING
 
 
