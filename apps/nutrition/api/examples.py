@@ -139,6 +139,28 @@ ENTRY_EXAMPLE = OpenApiExample(
     },
     response_only=True,
 )
+COPY_YESTERDAYS_BREAKFAST = OpenApiExample(
+    "Yesterday's breakfast again today",
+    value={"from_date": "2026-11-20", "to_date": "2026-11-21", "meal": "breakfast"},
+    request_only=True,
+)
+COPIED_ENTRIES = OpenApiExample(
+    "The copies",
+    value={
+        "entries": [
+            {
+                **ENTRY_EXAMPLE.value,
+                "id": "0193a1c3-2222-7a3b-8c4d-2e1f0a9b8c7d",
+                "meal": "breakfast",
+                "consumed_at": "2026-11-21T07:45:00-08:00",
+                "local_date": "2026-11-21",
+            }
+        ],
+        "warnings": [],
+    },
+    response_only=True,
+    status_codes=["201"],
+)
 LOG_FOOD_BY_GRAMS = OpenApiExample(
     "150 g of a food",
     value={"food": FOOD_ID, "grams": 150, "meal": "dinner", "consumed_at": "2026-11-21T19:30:00-08:00"},

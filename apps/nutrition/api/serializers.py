@@ -308,6 +308,19 @@ class MealLogSerializer(serializers.Serializer):
     scale = FiniteFloatField(min_value=0.01, max_value=100, default=1.0)
 
 
+class DiaryCopySerializer(StrictJSONTypes):
+    """Which entries to copy (a local day, or one meal of it) and where to."""
+
+    from_date = DayField(help_text="The local day to copy from (YYYY-MM-DD).")
+    to_date = DayField(help_text="The local day the copies go to (YYYY-MM-DD).")
+    meal = serializers.ChoiceField(
+        choices=MealSlot.choices, required=False, help_text="Copy only this meal's entries. Default: the whole day."
+    )
+    to_meal = serializers.ChoiceField(
+        choices=MealSlot.choices, required=False, help_text="The meal the copies go into. Default: each entry's own."
+    )
+
+
 class PlannedMealSerializer(MealSerializer):
     logged = serializers.BooleanField(read_only=True, help_text="Logged from this saved meal on that day.")
 
