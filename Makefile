@@ -33,8 +33,9 @@ run: deps ## Migrate, load the food database and demo data, serve on :8000 (SQLi
 	DEBUG=$${DEBUG:-1} $(UV) run python manage.py seed_demo
 	DEBUG=$${DEBUG:-1} $(UV) run python manage.py runserver $(HOST):$(PORT)
 
-test: deps ## Ruff, bandit and the whole pytest suite against a throwaway PostgreSQL primary + replica, then make chaos
+test: deps ## Ruff, bandit and the whole pytest suite against a throwaway PostgreSQL primary + replica, then make contract and make chaos
 	$(TEST_ENV) harness/with-postgres.sh $(MAKE) --no-print-directory check
+	$(MAKE) --no-print-directory contract
 	$(MAKE) --no-print-directory chaos
 
 check: ## Ruff and pytest against the servers in DATABASE_URL (make test starts them for you)
@@ -70,3 +71,7 @@ bench: deps ## Benchmark on loopback: FitHub vs the floor, the nginx stack under
 CHAOS_JSON ?= chaos-results.json
 chaos: deps ## The fault matrix on the production shape, durable PostgreSQL: make chaos CHAOS_ARGS="--faults primary_stop"
 	FITHUB_PG_DURABLE=1 harness/with-postgres.sh $(UV) run python -m harness.chaos --json $(CHAOS_JSON) $(CHAOS_ARGS)
+
+.PHONY: contract
+contract: deps ## The client contract on the live schema: generated Python client runs a mobile day, mypy/tsc --strict, Redocly + Spectral lint
+	harness/with-postgres.sh $(UV) run --locked --group contract python -m harness.contract $(CONTRACT_ARGS)
