@@ -124,8 +124,8 @@ def fetch_schema(base: str, path: Path) -> str:
 # --- the steps ---------------------------------------------------------------------------------
 
 
-def generate_python_client(schema: Path) -> str:
-    target = BUILD / "python" / "fithub_client"
+def generate_python_client(schema: Path, build: Path = BUILD) -> str:
+    target = build / "python" / "fithub_client"
     code, output = run(
         [
             venv_tool("openapi-python-client"), "generate", "--path", str(schema), "--output-path", str(target),
@@ -139,25 +139,25 @@ def generate_python_client(schema: Path) -> str:
     return f"{modules} API modules, {models} models"
 
 
-def python_env() -> dict:
-    path = os.pathsep.join(filter(None, [str(BUILD / "python"), os.environ.get("PYTHONPATH")]))
-    return {**os.environ, "PYTHONPATH": path, "MYPYPATH": str(BUILD / "python")}
+def python_env(build: Path) -> dict:
+    path = os.pathsep.join(filter(None, [str(build / "python"), os.environ.get("PYTHONPATH")]))
+    return {**os.environ, "PYTHONPATH": path, "MYPYPATH": str(build / "python")}
 
 
-def run_journey(base: str) -> str:
-    code, output = run([sys.executable, str(CONTRACT / "journey.py"), base], env=python_env())
+def run_journey(base: str, build: Path = BUILD) -> str:
+    code, output = run([sys.executable, str(CONTRACT / "journey.py"), base], env=python_env(build))
     if code != 0:
         raise RuntimeError(f"the journey failed ({code})")
     return f"{output.count('journey: ') - 1} steps passed"
 
 
-def mypy_strict() -> str:
+def mypy_strict(build: Path = BUILD, journey: Path = CONTRACT / "journey.py") -> str:
     code, output = run(
         [
-            sys.executable, "-m", "mypy", "--strict", "--no-error-summary", "--cache-dir", str(BUILD / "mypy-cache"),
-            "--python-executable", sys.executable, str(CONTRACT / "journey.py"),
+            sys.executable, "-m", "mypy", "--strict", "--no-error-summary", "--cache-dir", str(build / "mypy-cache"),
+            "--python-executable", sys.executable, str(journey),
         ],
-        env=python_env(),
+        env=python_env(build),
     )  # fmt: skip
     errors = output.count(": error:")
     if code != 0:
@@ -165,8 +165,8 @@ def mypy_strict() -> str:
     return "0 errors"
 
 
-def generate_typescript(schema: Path) -> str:
-    target = BUILD / "typescript" / "fithub.d.ts"
+def generate_typescript(schema: Path, build: Path = BUILD) -> str:
+    target = build / "typescript" / "fithub.d.ts"
     target.parent.mkdir(parents=True, exist_ok=True)
     code, _ = run([str(NODE_BIN / "openapi-typescript"), str(schema), "--output", str(target)], env=tool_env())
     if code != 0:
@@ -174,8 +174,8 @@ def generate_typescript(schema: Path) -> str:
     return f"{target.stat().st_size:,} bytes of types"
 
 
-def tsc_strict() -> str:
-    code, output = run([str(NODE_BIN / "tsc"), "--project", str(CONTRACT / "tsconfig.json")], env=tool_env())
+def tsc_strict(tsconfig: Path = CONTRACT / "tsconfig.json") -> str:
+    code, output = run([str(NODE_BIN / "tsc"), "--project", str(tsconfig)], env=tool_env())
     errors = output.count("error TS")
     if code != 0:
         raise RuntimeError(f"tsc --strict: {errors} errors")
@@ -196,8 +196,8 @@ def lint_summary(tool: str, problems: list[tuple[str, str, str, str]]) -> tuple[
     return errors, f"{tool}: {errors} errors, {warnings} warnings" + (f" ({by_rule})" if by_rule else "")
 
 
-def redocly_lint(schema: Path) -> str:
-    report = BUILD / "redocly.json"
+def redocly_lint(schema: Path, build: Path = BUILD) -> str:
+    report = build / "redocly.json"
     args = [str(NODE_BIN / "redocly"), "lint", "--config", str(CONTRACT / "redocly.yaml"), "--format", "json"]
     done = subprocess.run(  # noqa: S603 - our own tool
         [*args, str(schema)], cwd=ROOT, env=tool_env(), capture_output=True, text=True, check=False
@@ -223,8 +223,8 @@ def redocly_lint(schema: Path) -> str:
     return summary
 
 
-def spectral_lint(schema: Path) -> str:
-    report = BUILD / "spectral.json"
+def spectral_lint(schema: Path, build: Path = BUILD) -> str:
+    report = build / "spectral.json"
     report.unlink(missing_ok=True)
     code, _ = run(
         [
