@@ -356,7 +356,7 @@ def save_meal(
         creating = True
     else:
         creating = False
-    for key in ("name", "slot"):
+    for key in ("name", "slot", "servings", "cooked_weight_g"):
         if key in data:
             setattr(meal, key, data[key])
     if weekdays is not None:
@@ -380,14 +380,42 @@ def save_meal(
     return meal
 
 
+def meal_factor(
+    *, meal: Meal, servings: float | None = None, grams: float | None = None, scale: float | None = None
+) -> tuple[float, str]:
+    """What share of the recipe is eaten, from at most one of: `servings` (of the meal's
+    `servings`), `grams` of the cooked dish (of its `cooked_weight_g`) or `scale`; and the
+    name of the amount given (for errors). Default: the whole recipe."""
+    if servings is not None:
+        return servings / meal.servings, "servings"
+    if grams is not None:
+        if not meal.cooked_weight_g:
+            message = "This meal has no cooked_weight_g: log it by servings, or set its cooked weight."
+            raise ValidationError({"grams": ValidationError(message, code="no_cooked_weight")})
+        return grams / meal.cooked_weight_g, "grams"
+    return (1.0 if scale is None else scale), "scale"
+
+
 @transaction.atomic
-def log_meal(*, user, meal: Meal, consumed_at: datetime, slot: str | None = None, scale: float = 1.0) -> LogResult:
-    """Log every item of a saved meal into the diary, all or nothing."""
+def log_meal(
+    *,
+    user,
+    meal: Meal,
+    consumed_at: datetime,
+    slot: str | None = None,
+    scale: float | None = None,
+    servings: float | None = None,
+    grams: float | None = None,
+) -> LogResult:
+    """Log every item of a saved meal into the diary, all or nothing, each item in the
+    proportion eaten (see meal_factor). Each entry keeps the nutrients it contributed."""
     items = list(meal.items.select_related("food").order_by("position", "id"))
     if not items:
         raise ValidationError("This meal has no items to log.", code="invalid")
-    if any(not 0 < item.grams * scale <= MAX_GRAMS for item in items):
-        raise ValidationError({"scale": [f"Scaled, an item would weigh more than {MAX_GRAMS:g} g."]}, code="invalid")
+    factor, amount = meal_factor(meal=meal, servings=servings, grams=grams, scale=scale)
+    if any(not 0 < item.grams * factor <= MAX_GRAMS for item in items):
+        message = f"That much would put more than {MAX_GRAMS:g} g of an item (or none) in the diary."
+        raise ValidationError({amount: ValidationError(message, code="invalid")})
     local_date = local_date_for(user=user, moment=consumed_at)
     entries = []
     for item in items:
@@ -398,7 +426,7 @@ def log_meal(*, user, meal: Meal, consumed_at: datetime, slot: str | None = None
             local_date=local_date,
             saved_meal=meal,
         )
-        _apply_food(entry, item.food, _grams(food=item.food, grams=item.grams * scale, portion=None, quantity=None))
+        _apply_food(entry, item.food, _grams(food=item.food, grams=item.grams * factor, portion=None, quantity=None))
         _validate_entry(entry)
         entries.append(entry)
     DiaryEntry.objects.bulk_create(entries)

@@ -18,16 +18,19 @@ from apps.nutrition.api.examples import (
     CREATE_CUSTOM_FOOD,
     ENTRY_EXAMPLE,
     FOOD_EXAMPLE,
+    LOG_COOKED_GRAMS,
     LOG_FOOD_BY_GRAMS,
     LOG_FOOD_BY_PORTION,
     LOG_MEAL_FOR_DINNER,
     LOG_QUICK_ADD,
+    LOG_SERVINGS,
     MARK_FAVORITE,
     MEAL_EXAMPLE,
     PLAN_MEAL,
     PLANNED_DAY_EXAMPLE,
     RENAME_FOOD,
     SAVE_MEAL,
+    SAVE_RECIPE,
     SET_ALLERGY,
     SET_TARGET_FROM_MONDAY,
     SUMMARY_EXAMPLE,
@@ -285,7 +288,7 @@ DiaryCopyResultSerializer = inline_serializer(
         summary="Save a meal",
         request=MealWriteSerializer,
         responses={201: MealSerializer, 200: MealSerializer},
-        examples=[SAVE_MEAL, MEAL_EXAMPLE],
+        examples=[SAVE_MEAL, SAVE_RECIPE, MEAL_EXAMPLE],
     ),
     partial_update=extend_schema(
         summary="Change a saved meal (items, when sent, replace the old ones)",
@@ -297,6 +300,7 @@ DiaryCopyResultSerializer = inline_serializer(
 )
 @query_validation_errors(PlannedDayQuerySerializer, action="planned")
 @extend_validation_errors(["archived"], field_name="items.INDEX.food", actions=WRITES)
+@extend_validation_errors(["no_cooked_weight"], field_name="grams", actions=["log"])
 class MealViewSet(OwnedModelViewSet):
     """Saved meals (recipes): foods and grams, with totals; optionally planned on weekdays."""
 
@@ -334,10 +338,10 @@ class MealViewSet(OwnedModelViewSet):
         serializer.instance = self.get_queryset().get(pk=meal.pk)
 
     @extend_schema(
-        summary="Log every item of a saved meal into the diary (one transaction)",
+        summary="Log a saved meal into the diary: all of it, some servings or grams of the cooked dish",
         request=MealLogSerializer,
         responses={201: MealLogResultSerializer},
-        examples=[LOG_MEAL_FOR_DINNER],
+        examples=[LOG_MEAL_FOR_DINNER, LOG_SERVINGS, LOG_COOKED_GRAMS],
     )
     @action(detail=True, methods=["post"])
     @idempotent(shows=lambda view, body: (view.entries(), [entry["id"] for entry in body["entries"]]))
@@ -350,7 +354,7 @@ class MealViewSet(OwnedModelViewSet):
             meal=meal,
             consumed_at=params.validated_data.get("consumed_at") or timezone.now(),
             slot=params.validated_data.get("meal"),
-            scale=params.validated_data["scale"],
+            **{name: params.validated_data.get(name) for name in MealLogSerializer.AMOUNTS},
         )
         entries = DiaryEntrySerializer(result.entries, many=True, context=self.get_serializer_context()).data
         return Response({"entries": entries, "warnings": result.warnings}, status=status.HTTP_201_CREATED)
