@@ -2,7 +2,7 @@
 
 Run inside harness/with-postgres.sh with the `contract` dependency group installed
 (`make contract`). It migrates the throwaway database, loads the public foods, starts gunicorn
-with the production settings on a free port and fetches the live /api/schema/ (JSON). Then,
+with the production settings (Redis as the shared cache) on a free port and fetches the live /api/schema/ (JSON). Then,
 from that schema, into build/contract/ (ignored by git):
 
 1. openapi-python-client (pinned in the uv group `contract`) generates `fithub_client`, and
@@ -36,7 +36,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.servers import ROOT, free_port, manage, request, start_gunicorn
+from harness.servers import ROOT, free_port, manage, redis_server, request, start_gunicorn
 
 CONTRACT = ROOT / "tests" / "contract"
 BUILD = ROOT / "build" / "contract"
@@ -276,6 +276,13 @@ def contract(work: Path, env: dict, *, workers: int = 2) -> int:
         return 1
     manage(env, "migrate", "--no-input", "-v", "0")
     manage(env, "load_foods", "-v", "0")
+    with redis_server() as cache_url:
+        return _against_server(steps, schema, work, {**env, "CACHE_URL": cache_url}, workers=workers)
+
+
+def _against_server(steps: list[Step], schema: Path, work: Path, env: dict, *, workers: int) -> int:
+    """Redis is the shared cache, as in production: a worker reading after another one wrote
+    must know the write (read-your-writes from the replica) and the throttles are counted once."""
     port = free_port()
     process = start_gunicorn("contract", port, work, env, workers=workers)
     try:
