@@ -89,7 +89,7 @@ def npm_ci() -> str:
     if LOCK_STAMP.exists() and LOCK_STAMP.read_text().strip() == lock:
         return "node_modules up to date"
     if shutil.which("npm") is None:
-        raise RuntimeError("npm is missing: install Node.js 20 or later (apt-get install nodejs npm)")
+        raise RuntimeError("npm is missing: install Node.js 20.19 or later (Redocly CLI 2 needs it)")
     code, _ = run(["npm", "ci", "--ignore-scripts", "--no-audit", "--no-fund"], cwd=CONTRACT, env=tool_env())
     if code != 0:
         raise RuntimeError(f"npm ci failed ({code})")

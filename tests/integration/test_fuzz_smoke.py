@@ -7,6 +7,7 @@ must show enough requests, enough of them answered 2xx (the token held) and none
 """
 
 import json
+import re
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -20,10 +21,24 @@ MIN_REQUESTS = 1500  # ~3,000 are sent with 3 examples per operation
 MIN_SUCCESSES = 250  # ~360 of them 2xx
 
 
-def _operations_in_schema() -> set[str]:
+def _schema() -> dict:
     from drf_spectacular.generators import SchemaGenerator
 
-    schema = SchemaGenerator().get_schema(request=None, public=True)
+    return SchemaGenerator().get_schema(request=None, public=True)
+
+
+def _links_in_schema() -> int:
+    operations = [operation for item in _schema()["paths"].values() for operation in item.values()]
+    return sum(
+        len(response.get("links", {}))
+        for operation in operations
+        if isinstance(operation, dict)
+        for response in operation.get("responses", {}).values()
+    )
+
+
+def _operations_in_schema() -> set[str]:
+    schema = _schema()
     methods = {"get", "post", "put", "patch", "delete"}
     paths = schema["paths"].items()
     return {f"{method.upper()} {path}" for path, item in paths for method in item if method in methods}
@@ -54,6 +69,17 @@ def test_the_fuzzer_finds_nothing(fuzzed):
     assert not [
         case.get("name") for case in cases if case.find("failure") is not None or case.find("error") is not None
     ]
+
+    # The stateful phase follows the schema's OpenAPI links (creates to the created row), on top
+    # of the ones schemathesis infers.
+    links = re.search(r"API Links: +(\d+) covered / (\d+) selected / (\d+) total(?: \((\d+) inferred\))?", output)
+    assert links, output[-5000:]
+    covered, selected, total, inferred = (int(group or 0) for group in links.groups())
+    declared = _links_in_schema()
+    assert declared >= 20
+    assert total - inferred == declared
+    assert selected == total
+    assert covered >= 1
 
     statuses = [row["status"] for row in requests]
     assert len(statuses) >= MIN_REQUESTS, output[-5000:]
