@@ -54,3 +54,14 @@ def test_every_operation_documents_nginxs_414(client):
         assert "414" in operation["responses"], (method, path)
     errors = schema["components"]["schemas"]["Error414"]["properties"]["code"]
     assert schema["components"]["schemas"][errors["$ref"].rsplit("/", 1)[-1]]["enum"] == ["uri_too_long"]
+
+
+def test_every_operation_has_a_summary_of_its_own(client):
+    # The one-line name Swagger UI, ReDoc and generated clients show (Redocly's operation-summary).
+    schema = client.get(reverse("schema"), HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    operations = [(path, method, op) for path, item in schema["paths"].items() for method, op in item.items()]
+    summaries = [operation.get("summary", "") for _, _, operation in operations]
+    assert all(summaries), [(method, path) for path, method, operation in operations if not operation.get("summary")]
+    assert len(set(summaries)) == len(summaries), sorted(
+        summary for summary in summaries if summaries.count(summary) > 1
+    )

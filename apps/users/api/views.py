@@ -64,7 +64,7 @@ def current_session_id(request) -> uuid.UUID:
     return uuid.UUID(str(request.auth[SESSION_CLAIM]))
 
 
-@extend_schema(tags=["auth"])
+@extend_schema(tags=["auth"], summary="Create an account")
 @extend_validation_errors(PASSWORD_VALIDATOR_CODES, field_name="password", methods=["post"])
 @extend_validation_errors(["unique"], field_name="email", methods=["post"])
 class RegisterView(APIView):
@@ -99,7 +99,7 @@ class CredentialsView(APIView):
         return 'Bearer realm="api"'
 
 
-@extend_schema(tags=["auth"])
+@extend_schema(tags=["auth"], summary="Log in: email and password for a token pair")
 class LoginView(CredentialsView):
     """Exchange email and password for an `access` token (15 minutes) and a `refresh` token (14 days).
 
@@ -135,7 +135,7 @@ class LoginView(CredentialsView):
         super().throttled(request, wait)
 
 
-@extend_schema(tags=["auth"])
+@extend_schema(tags=["auth"], summary="The session's next token pair")
 class RefreshView(CredentialsView):
     """Exchange a refresh token for the session's next pair: a new access token and a new
     refresh token. The refresh token sent stops working.
@@ -163,7 +163,7 @@ class RefreshView(CredentialsView):
         return Response(TokenPairSerializer(pair).data)
 
 
-@extend_schema(tags=["auth"])
+@extend_schema(tags=["auth"], summary="Log out: end the current session")
 @extend_validation_errors(["token_not_valid"], field_name="refresh", methods=["post"])
 class LogoutView(APIView):
     """End the current session: its refresh token and its access tokens (this one too) are
@@ -255,7 +255,7 @@ class MeView(generics.RetrieveUpdateAPIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-@extend_schema(tags=["users"])
+@extend_schema(tags=["users"], summary="Change your password")
 @extend_validation_errors(PASSWORD_VALIDATOR_CODES, field_name="new_password", methods=["post"])
 @extend_validation_errors(["invalid"], field_name="old_password", methods=["post"])
 class PasswordChangeView(APIView):
