@@ -335,7 +335,6 @@ SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] += [
     "fithub.api.schema_hooks.create_replays_are_200",
     "fithub.api.schema_hooks.response_headers",
     "fithub.api.schema_hooks.create_links",
-    "fithub.api.schema_hooks.nullable_refs",
 ]
 
 # --- HTTP, CORS, proxies ---------------------------------------------------------------

@@ -190,29 +190,3 @@ def create_links(result, generator, request, public):
         if links:
             created.setdefault("links", {}).update(links)
     return result
-
-
-# OpenAPI 3.0's way of saying null alone: `nullable` beside a type, and only null allowed.
-NULL_ONLY = {"type": "object", "nullable": True, "enum": [None]}
-
-
-def nullable_refs(result, generator, request, public):
-    """A nullable nested serializer comes out as `{"allOf": [{"$ref": ...}], "nullable": true}`
-    with no `type`, where OpenAPI 3.0 gives `nullable` no meaning: Redocly refuses it and
-    openapi-typescript will not generate types. Say `oneOf` the referred schema or null
-    instead, which every generator reads as `X | null` (`None | X` in Python)."""
-
-    def visit(node):
-        if isinstance(node, dict):
-            refs = node.get("allOf", [])
-            if node.get("nullable") is True and "type" not in node and len(refs) == 1 and "$ref" in refs[0]:
-                del node["allOf"], node["nullable"]
-                node["oneOf"] = [refs[0], dict(NULL_ONLY)]
-            for value in node.values():
-                visit(value)
-        elif isinstance(node, list):
-            for value in node:
-                visit(value)
-
-    visit(result)
-    return result

@@ -82,31 +82,3 @@ def test_every_create_links_to_every_operation_on_its_row():
 def test_a_create_without_an_id_in_its_body_has_no_links(schema):
     for path in ("/api/v1/measurements/bulk/", "/api/v1/meals/{id}/log/"):
         assert "links" not in schema["paths"][path]["post"]["responses"]["201"]
-
-
-def _nodes(node):
-    if isinstance(node, dict):
-        yield node
-        for value in node.values():
-            yield from _nodes(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from _nodes(value)
-
-
-def test_nothing_is_nullable_without_a_type(schema):
-    # OpenAPI 3.0 gives `nullable` meaning only beside a `type` (Redocly's nullable-type-sibling;
-    # openapi-typescript refuses to generate from such a schema).
-    untyped = [node for node in _nodes(schema) if node.get("nullable") is True and "type" not in node]
-    assert not untyped, untyped[:3]
-
-
-@pytest.mark.parametrize("component", ["DailySummary", "AdherenceDay"])
-def test_a_nullable_nested_object_is_one_of_it_or_null(schema, component):
-    target = schema["components"]["schemas"][component]["properties"]["target"]
-    assert target["oneOf"] == [
-        {"$ref": "#/components/schemas/TargetInForce"},
-        {"type": "object", "nullable": True, "enum": [None]},  # null and nothing else
-    ]
-    assert "allOf" not in target
-    assert "null" in target["description"]
