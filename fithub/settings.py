@@ -303,6 +303,16 @@ _ERROR_ENUMS = [
     "ErrorCode429Enum",
     "ErrorCode500Enum",
 ]
+# Every operation's tag, described once: Swagger UI and ReDoc group the operations by them, in this order.
+_SCHEMA_TAGS = {
+    "auth": "Accounts, tokens and sessions: register, log in, refresh, log out.",
+    "users": "Your profile, password, data export and account deletion.",
+    "foods": "Food search over the public foods and your own, your custom foods, and the foods you rate.",
+    "diary": "What you ate: diary entries, quick-adds, copies of a day and daily summaries.",
+    "meals": "Saved meals and recipes, logged in one go, and the days they are planned on.",
+    "measurements": "Weights and body measurements, their types, the latest values and trends.",
+    "goals": "Goals for a measurement and their progress; daily nutrition targets and adherence.",
+}
 SPECTACULAR_SETTINGS = {
     "TITLE": "FitHub API",
     "DESCRIPTION": (
@@ -314,6 +324,7 @@ SPECTACULAR_SETTINGS = {
         "(the offending field, or null)."
     ),
     "VERSION": "1.0.0",
+    "TAGS": [{"name": name, "description": description} for name, description in _SCHEMA_TAGS.items()],
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",

@@ -65,3 +65,13 @@ def test_every_operation_has_a_summary_of_its_own(client):
     assert len(set(summaries)) == len(summaries), sorted(
         summary for summary in summaries if summaries.count(summary) > 1
     )
+
+
+def test_every_operation_tag_is_declared_and_described_once(client):
+    # Swagger UI and ReDoc group operations by the declared tags (Spectral's operation-tag-defined).
+    schema = client.get(reverse("schema"), HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    declared = [tag["name"] for tag in schema["tags"]]
+    assert len(declared) == len(set(declared))
+    assert all(tag["description"] for tag in schema["tags"])
+    used = {tag for item in schema["paths"].values() for operation in item.values() for tag in operation["tags"]}
+    assert used == set(declared)
