@@ -328,13 +328,18 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": ["drf_standardized_errors.openapi_hooks.postprocess_schema_enums"],
 }
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
-    {"MealSlotEnum": "apps.nutrition.models.MealSlot", "WeekdayEnum": "apps.nutrition.models.WEEKDAYS"}
+    {
+        "MealSlotEnum": "apps.nutrition.models.MealSlot",
+        "WeekdayEnum": "apps.nutrition.models.WEEKDAYS",
+        "GoalDirectionEnum": "apps.goals.api.serializers.Direction",
+    }
 )
 SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] += [
     "fithub.api.schema_hooks.list_index_attrs",
     "fithub.api.schema_hooks.create_replays_are_200",
     "fithub.api.schema_hooks.response_headers",
     "fithub.api.schema_hooks.create_links",
+    "fithub.api.schema_hooks.anonymous_security",
 ]
 
 # --- HTTP, CORS, proxies ---------------------------------------------------------------

@@ -9,6 +9,7 @@ Retry-After) everywhere: any operation can meet an unreachable primary.
 
 from django.db import models
 from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
+from drf_spectacular.plumbing import build_media_type_object
 from drf_spectacular.utils import OpenApiParameter
 from drf_standardized_errors.openapi import AutoSchema as StandardizedErrorsAutoSchema
 from drf_standardized_errors.openapi_serializers import ClientErrorEnum, ServerErrorEnum
@@ -128,6 +129,34 @@ class AutoSchema(StandardizedErrorsAutoSchema):
 
     def _has_delete_body(self) -> bool:
         return self.method == "DELETE" and self.get_request_serializer() is not None
+
+    def _get_request_body(self, direction="request"):
+        # drf-spectacular documents bodies of PUT, PATCH and POST only; a DELETE that reads
+        # one (the password, to delete an account) documents it too, or a generated client
+        # has no way to send it.
+        if not self._has_delete_body():
+            return super()._get_request_body(direction)
+        serializer = self.get_request_serializer()
+        schema, required = self._get_request_for_media_type(serializer, direction)
+        if schema is None:
+            return None
+        content = {
+            media_type: build_media_type_object(
+                schema, self._get_examples(serializer, direction, media_type, None, None)
+            )
+            for media_type in self.map_parsers()
+        }
+        return {"content": content, "required": True} if required else {"content": content}
+
+    def _map_basic_serializer(self, serializer, direction):
+        # The server sends every readable field of a serializer, always (null when there is
+        # no value): in a response component every property is required, so that generated
+        # clients type them `X` (or `X | None`), not `X | Unset`. Request components keep
+        # DRF's `required`, which is what a client must send.
+        schema = super()._map_basic_serializer(serializer, direction)
+        if direction == "response" and schema.get("properties"):
+            schema["required"] = sorted(schema["properties"])
+        return schema
 
     def _determine_fields_with_error_codes(self):
         if self._has_delete_body():
