@@ -64,6 +64,11 @@ class _LinksAlwaysSent:
     def get_paginated_response_schema(self, schema):
         page = super().get_paginated_response_schema(schema)
         page["required"] = list(page["properties"])
+        for name in ("next", "previous"):
+            # DRF's cursor example ends in a stray quote (`?cursor=cD00ODY%3D"`): not a URL.
+            link = page["properties"][name]
+            if "example" in link:
+                link["example"] = link["example"].rstrip('"')
         return page
 
 

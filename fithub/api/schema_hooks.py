@@ -220,3 +220,31 @@ def anonymous_security(result, generator, request, public):
         for operation in optional:
             del operation["security"]
     return result
+
+
+NULL = {"type": "object", "nullable": True, "enum": [None]}  # null, in OpenAPI 3.0's words
+
+
+def nullable_refs_as_one_of(result, generator, request, public):
+    """A nullable reference to a component is written by drf-spectacular as
+    `{"allOf": [{"$ref": ...}], "nullable": true}`: `nullable` with no `type` beside it, which
+    OpenAPI 3.0.3 ignores (linters flag it), and `"type": "object"` added would not help:
+    openapi-python-client then drops the null. Write it as "the component or null" instead,
+    `{"oneOf": [{"$ref": ...}, {"type": "object", "nullable": true, "enum": [null]}]}`, which
+    generated clients type `X | None` (Python) and `X | null` (TypeScript)."""
+
+    def visit(node) -> None:
+        if isinstance(node, dict):
+            parts = node.get("allOf")
+            if node.get("nullable") is True and "type" not in node and isinstance(parts, list) and len(parts) == 1:
+                del node["allOf"], node["nullable"]
+                node["oneOf"] = [parts[0], dict(NULL)]
+            for value in node.values():
+                visit(value)
+        elif isinstance(node, list):
+            for value in node:
+                visit(value)
+
+    visit(result.get("components", {}).get("schemas", {}))
+    visit(result.get("paths", {}))
+    return result

@@ -22,6 +22,7 @@ from apps.nutrition.api.examples import (
     LOG_QUICK_ADD,
     MARK_FAVORITE,
     MEAL_EXAMPLE,
+    MEAL_LOGGED,
     PLAN_MEAL,
     PLANNED_DAY_EXAMPLE,
     RENAME_FOOD,
@@ -328,7 +329,7 @@ class MealViewSet(OwnedModelViewSet):
         summary="Log every item of a saved meal into the diary (one transaction)",
         request=MealLogSerializer,
         responses={201: MealLogResultSerializer},
-        examples=[LOG_MEAL_FOR_DINNER],
+        examples=[LOG_MEAL_FOR_DINNER, MEAL_LOGGED],
     )
     @action(detail=True, methods=["post"])
     @idempotent(shows=lambda view, body: (view.entries(), [entry["id"] for entry in body["entries"]]))

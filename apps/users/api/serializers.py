@@ -142,6 +142,15 @@ class SessionSerializer(serializers.ModelSerializer):
         return token is not None and str(token.get(SESSION_CLAIM)) == str(session.pk)
 
 
+class _ExportRowSerializer(serializers.ModelSerializer):
+    def get_fields(self):
+        fields = super().get_fields()
+        for name, field in fields.items():
+            if isinstance(field, serializers.CharField) and self.Meta.model._meta.get_field(name).blank:
+                field.allow_blank = True  # "" may be stored; DRF drops allow_blank of read-only fields
+        return fields
+
+
 def export_row_serializer(model: type[models.Model]) -> type[serializers.Serializer]:
     """The serializer that documents a row of an export section of `model` (`Export<Model>` in
     the schema): the columns `apps.users.selectors.export_columns` lists, typed as the model
@@ -157,7 +166,7 @@ def export_row_serializer(model: type[models.Model]) -> type[serializers.Seriali
     meta = type("Meta", (), {"model": model, "fields": [*names, *fields], "read_only_fields": names})
     return type(
         f"Export{model.__name__}Serializer",
-        (serializers.ModelSerializer,),
+        (_ExportRowSerializer,),
         {
             "__module__": __name__,
             "__doc__": f"A row of {model._meta.verbose_name_plural} as the export lists it.",
