@@ -303,6 +303,16 @@ def _journey(client: APIClient, builtin_types) -> tuple[list, dict[str, str], di
         status=201,
     )
     call("post", "/api/v1/meals/{id}/log/", {"consumed_at": now.isoformat()}, status=201)
+    stew = call(
+        "post",
+        "/api/v1/meals/",
+        {"name": "Stew", "servings": 4, "cooked_weight_g": 800, "items": [{"food": food["id"], "grams": 400}]},
+        status=201,
+    )
+    ids["/api/v1/meals/{id}/log/"] = stew["id"]
+    call("post", "/api/v1/meals/{id}/log/", {"servings": 1.5, "meal": "dinner"}, status=201)
+    yesterday = (today - dt.timedelta(days=1)).isoformat()
+    call("post", "/api/v1/diary/copy/", {"from_date": today.isoformat(), "to_date": yesterday}, status=201)
     kind = call("post", "/api/v1/measurement-types/", {"name": "Grip", "unit": "kg"}, status=201)
     ids["/api/v1/measurement-types/{id}/"] = kind["id"]
     weights = [
