@@ -429,3 +429,25 @@ def test_real_responses_are_instances_with_every_required_key_and_no_other(schem
                 if node is not None:
                     expected |= _components_under(schema, node)
     assert expected - set(met) == set()
+
+
+def _nodes(node, where=""):
+    if isinstance(node, dict):
+        yield where, node
+        for key, value in node.items():
+            yield from _nodes(value, f"{where}/{key}")
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _nodes(value, f"{where}/{index}")
+
+
+def test_nullable_is_always_beside_a_type(schema):
+    # OpenAPI 3.0.3 ignores `nullable` without `type`; a nullable nested object is "it or null".
+    assert [where for where, node in _nodes(schema) if node.get("nullable") is True and "type" not in node] == []
+    for name in ("DailySummary", "AdherenceDay"):
+        target = schema["components"]["schemas"][name]["properties"]["target"]
+        assert target["oneOf"] == [
+            {"$ref": "#/components/schemas/TargetInForce"},
+            {"type": "object", "nullable": True, "enum": [None]},
+        ]
+        assert SchemaValidator(schema).errors(None, target) == []
