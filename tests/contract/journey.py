@@ -41,9 +41,9 @@ from fithub_client.models import (
     DiaryEntry,
     DiaryEntryWriteRequest,
     DiarySummary,
-    DirectionEnum,
     ErrorResponse401,
     Goal,
+    GoalDirectionEnum,
     GoalProgress,
     GoalRequest,
     LoginRequest,
@@ -227,13 +227,13 @@ def journey(base_url: str) -> None:
     )
     check(goal.type_key == "weight" and goal.unit == "kg" and goal.status == StatusEnum.ACTIVE, f"goal {goal!r}")
     check(goal.target_value == 75 and goal.target_date == target_date, f"goal target {goal!r}")
-    check(goal.direction == DirectionEnum.DOWN, f"direction {goal.direction!r}")
+    check(goal.direction == GoalDirectionEnum.DOWN, f"direction {goal.direction!r}")
     check(close(goal.start_value, weights[-1].value, tolerance=0.0001), f"start value {goal.start_value}")
     check(goal.start_date == today, f"start date {goal.start_date}")
 
     step("goal progress")
     progress = expect(goals_progress_retrieve.sync_detailed(goal.id, client=me), HTTPStatus.OK, GoalProgress)
-    check(progress.goal.id == goal.id and progress.direction == DirectionEnum.DOWN, f"progress {progress!r}")
+    check(progress.goal.id == goal.id and progress.direction == GoalDirectionEnum.DOWN, f"progress {progress!r}")
     check(close(progress.current_value, weights[-1].value, tolerance=0.0001), f"current {progress.current_value}")
     check(close(progress.remaining, weights[-1].value - 75, tolerance=0.0001), f"remaining {progress.remaining}")
     check(0 <= progress.percent_complete <= 100, f"percent {progress.percent_complete}")

@@ -153,7 +153,7 @@ export async function mobileDay(email: string, password: string): Promise<void> 
     token: pair.access,
     body: { type: "weight", target_value: 75, target_date: addDays(logged.local_date, 120) },
   });
-  const direction: Schemas["DirectionEnum"] = goal.direction;
+  const direction: Schemas["GoalDirectionEnum"] = goal.direction;
   const startValue: number = goal.start_value;
   const progress: Schemas["GoalProgress"] = await call("get", "/api/v1/goals/{id}/progress/", 200, {
     token: pair.access,
