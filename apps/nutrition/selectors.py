@@ -33,7 +33,7 @@ from django.db.models import (
     When,
     Window,
 )
-from django.db.models.functions import Coalesce, JSONObject, Length, Rank
+from django.db.models.functions import Coalesce, Greatest, JSONObject, Length, Rank
 from django.db.models.lookups import LessThanOrEqual
 
 from apps.nutrition.models import (
@@ -65,6 +65,39 @@ def normalize(text: str) -> str:
 
 def _words(query: str) -> list[str]:
     return [word for word in re.split(r"[^\w%]+", normalize(query)) if word][:8]
+
+
+_VOWELS = frozenset("aeiou")
+
+
+def word_forms(word: str) -> tuple[str, ...]:
+    """The singular and plural forms of a (normalised) query word, the word itself first, by the
+    regular English rules (berry/berries, peach/peaches, tomato/tomatoes, egg/eggs): enough for
+    food names, which are mostly regular plurals. Words under 3 letters are kept as they are."""
+    if len(word) < 3 or not word.isalpha():
+        return (word,)
+    if len(word) > 4 and word.endswith("ies"):
+        return (word, word[:-3] + "y")
+    if len(word) > 4 and word.endswith(("oes", "ches", "shes", "sses", "xes", "zes")):
+        return (word, word[:-2])
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return (word, word[:-1])
+    if word.endswith("y") and word[-2] not in _VOWELS:
+        return (word, word[:-1] + "ies")
+    if word.endswith(("ch", "sh", "ss", "x", "z")):
+        return (word, word + "es")
+    if word.endswith("o"):
+        return (word, word + "s", word + "es")
+    return (word, word + "s")
+
+
+def _stem(forms: tuple[str, ...]) -> str:
+    """What every form starts with: names containing it are the candidates (`LIKE '%stem%'`)."""
+    stem = forms[0]
+    for form in forms[1:]:
+        while not form.startswith(stem):
+            stem = stem[:-1]
+    return stem
 
 
 def foods_visible_to(user) -> QuerySet[Food]:
@@ -138,17 +171,36 @@ class _Search(NamedTuple):
     reads: int | None
 
 
+# A word boundary in a normalised name, for patterns PostgreSQL (ARE) and Python (SQLite) read alike.
+_EDGE, _END = "(^|[^a-z0-9])", "([^a-z0-9]|$)"
+
+
 def _search(*, user, query: str, barcode: str, typos: bool, reads: int | None) -> tuple[_Search, dict[str, Any]]:
     words = _words(query)
-    values: dict[str, Any] = {f"w{index}": word for index, word in enumerate(words)}
+    values: dict[str, Any] = {}
+    for index, word in enumerate(words):
+        forms = word_forms(word)
+        values[f"w{index}"] = _stem(forms)
+        if index < len(words) - 1:
+            values[f"whole{index}"] = _EDGE + "(" + "|".join(re.escape(form) for form in forms) + ")" + _END
+        values[f"start{index}"] = _EDGE + re.escape(_stem(forms))
     if words:
         values["phrase"] = " ".join(words)
+        # The last word names the food ("peanut butter", "chicken breast"): best where it ends a
+        # part of the name ("Chicken, broilers or fryers, breast, raw"), not where it modifies one.
+        last = word_forms(words[-1])
+        values["noun"] = _EDGE + "(" + "|".join(re.escape(form) for form in last) + r")\s*([,(]|$)"
     if barcode.strip():
         values["barcode"] = barcode.strip()
     if _signed_in(user):
         values["user"] = user.pk
     typos = typos and connection.vendor == "postgresql" and bool(words)
-    long_words = tuple(len(word) >= 3 for word in words)
+    long_words = tuple(len(values[f"w{index}"]) >= 3 for index in range(len(words)))
+    if typos:
+        for index, word in enumerate(words):
+            if long_words[index]:
+                forms = word_forms(word)
+                values[f"typo{index}"], values[f"typo{index}_other"] = forms[0], forms[min(1, len(forms) - 1)]
     return _Search(long_words, "user" in values, "barcode" in values, typos, reads), values
 
 
@@ -192,43 +244,101 @@ def search_page(*, user, query: str = "", barcode: str = "", typos: bool = False
     return _SEARCH_PAGE.results((search, offset, size), values)
 
 
+# Food groups of prepared dishes, brands' menus and regional foods: a bare name seldom means them.
+_PREPARED_GROUPS = (
+    "Baby Foods",
+    "Fast Foods",
+    "Restaurant Foods",
+    "Meals, Entrees, and Side Dishes",
+    "American Indian/Alaska Native Foods",
+)
+# Words of a name that mark a processed form (+2), a preserved one (+1) or the generic one SR28
+# uses for its default entry (-1, as does "raw"); checked on the normalised name.
+_PROCESSED = "(breaded|batter|imitation|substitute|meatless|babyfood|flavou?r|flavored|mix)"
+_PRESERVED = "(canned|frozen|dried|dry|dehydrated|powder|powdered|concentrate|instant)"
+_DEFAULT_FORM = (
+    "(whole|plain|all commercial varieties|all types|all varieties|all classes|all areas"
+    "|mixed species|year round average)"
+)
+_WORD_EDGE_NO_HYPHEN = "([^a-z0-9-]|$)"
+_RANKS = ("-is_favorite", "is_disliked", "match_rank", "processed_rank", "noun_rank", "head_rank", "form_rank")
+
+
+def _word(pattern: str) -> Q:
+    return Q(search_name__regex=_EDGE + pattern + _WORD_EDGE_NO_HYPHEN)
+
+
+def _points(condition: Q, value: int) -> Case:
+    return Case(When(condition, then=Value(value)), default=Value(0), output_field=IntegerField())
+
+
+def _processed() -> Q:
+    """A prepared dish, a brand's product or a processed form (breaded, imitation, a mix)."""
+    return Q(food_group__in=_PREPARED_GROUPS) | ~Q(brand="") | Q(name__regex="[A-Z]{2}") | _word(_PROCESSED)
+
+
+def _form_rank() -> Case:
+    """How generic a food's name reads, lower first: raw and SR28's default entries (whole, all
+    varieties, ...) before the rest, preserved forms (canned, frozen, dried) after them."""
+    raw = Q(search_name__endswith=", raw") | Q(search_name__contains=", raw,") | Q(search_name__contains=", raw ")
+    return _points(raw, -1) + _points(_word(_DEFAULT_FORM), -1) + _points(_word(_PRESERVED), 1)
+
+
 def _ranked_foods(search: _Search, values: dict[str, Any]) -> QuerySet[Food]:
     user_id = _user_id_param(values["user"]) if search.signed_in else None
     queryset = _with_preferences(_visible_foods(user_id).filter(archived_at__isnull=True), user_id)
     if search.barcode:
         queryset = queryset.filter(barcode=Param("barcode", values["barcode"]))
-    words = [Param(f"w{index}", values[f"w{index}"]) for index in range(len(search.long_words))]
-    if not words:
+    count = len(search.long_words)
+    if not count:
         return with_portions(queryset.order_by("-is_favorite", "is_disliked", "name", "id"), archived=False)
 
+    stems = [Param(f"w{index}", values[f"w{index}"]) for index in range(count)]
     phrase = Param("phrase", values["phrase"])
     postgres = connection.vendor == "postgresql"
-    all_words = Q()
-    for word in words:
-        all_words &= Q(search_name__contains=word)
+    all_words, whole_words, word_starts, head = Q(), Q(), Q(), Q()
+    for index, stem in enumerate(stems):
+        all_words &= Q(search_name__contains=stem)
+        word_start = Q(search_name__regex=Param(f"start{index}", values[f"start{index}"]))
+        # The last word may be half typed: its word start is enough here (noun_rank wants it whole).
+        whole_words &= (
+            word_start if index == count - 1 else Q(search_name__regex=Param(f"whole{index}", values[f"whole{index}"]))
+        )
+        word_starts &= word_start
+        head |= Q(search_name__startswith=stem)
+    noun = Q(search_name__regex=Param("noun", values["noun"]))
     closeness = TrigramSimilarity("search_name", phrase) if postgres else Value(0.0, output_field=FloatField())
     matches = all_words
     if search.typos:
-        matches, closeness = _fuzzy_matches(words, search.long_words, closeness)
-    raw = Q(search_name__endswith=", raw") | Q(search_name__contains=", raw,") | Q(search_name__contains=", raw ")
+        matches, closeness = _fuzzy_matches(stems, search.long_words, values, closeness)
     return with_portions(
         queryset.filter(matches)
         .annotate(
             match_rank=Case(
                 When(search_name=phrase, then=Value(0)),
-                When(search_name__startswith=phrase, then=Value(1)),
-                When(all_words, then=Value(2)),
-                default=Value(3),
+                When(whole_words, then=Value(1)),
+                When(word_starts, then=Value(2)),
+                When(all_words, then=Value(3)),
+                default=Value(4),
                 output_field=IntegerField(),
             ),
-            raw_rank=Case(When(raw, then=Value(0)), default=Value(1), output_field=IntegerField()),
+            processed_rank=_points(_processed(), 1),
+            noun_rank=_points(~noun, 1),
+            head_rank=_points(~head, 1),
+            form_rank=_form_rank(),
             closeness=_within_first(
                 search.reads,
                 closeness,
-                by=[F("is_favorite").desc(), F("is_disliked"), F("match_rank"), F("raw_rank")],
+                by=[F(name[1:]).desc() if name.startswith("-") else F(name) for name in _RANKS],
             ),
         )
-        .order_by("-is_favorite", "is_disliked", "match_rank", "raw_rank", "-closeness", Length("name"), "name", "id"),
+        .order_by(
+            *_RANKS,
+            "-closeness",
+            Length("name"),
+            "name",
+            "id",
+        ),
         archived=False,
     )
 
@@ -255,8 +365,9 @@ def tolerates_typos(query: str) -> bool:
     return connection.vendor == "postgresql" and bool(_words(query))
 
 
-def _fuzzy_matches(words: list[Param], long_words: tuple[bool, ...], closeness):
-    """Every word in the name, or (3 letters or more) within trigram word similarity of it.
+def _fuzzy_matches(stems: list[Param], long_words: tuple[bool, ...], values: dict[str, Any], closeness):
+    """Every word in the name, or (3 letters or more) its singular or plural form within
+    trigram word similarity of it ("avacado" finds "Avocados, raw" through "avacados").
 
     `search_name %> word` is word_similarity(word, search_name) >= the session's
     pg_trgm.word_similarity_threshold, which the trigram index can answer (a scan of every
@@ -264,13 +375,17 @@ def _fuzzy_matches(words: list[Param], long_words: tuple[bool, ...], closeness):
     the threshold when it opens (settings.FOOD_SEARCH_TYPO_SIMILARITY, 0.45): no statement
     per search, and a read that moves to another server keeps it.
     """
-    matches = Q()
-    for word, long in zip(words, long_words, strict=True):
-        word_matches = Q(search_name__contains=word)
+    matches, similarities = Q(), []
+    for index, (stem, long) in enumerate(zip(stems, long_words, strict=True)):
+        word_matches = Q(search_name__contains=stem)
         if long:
-            word_matches |= Q(search_name__trigram_word_similar=word)
+            forms = [Param(f"typo{index}{suffix}", values[f"typo{index}{suffix}"]) for suffix in ("", "_other")]
+            for form in forms:
+                word_matches |= Q(search_name__trigram_word_similar=form)
+            similarities.append(Greatest(*(TrigramWordSimilarity(form, "search_name") for form in forms)))
+        else:
+            similarities.append(TrigramWordSimilarity(stem, "search_name"))
         matches &= word_matches
-    similarities = [TrigramWordSimilarity(word, "search_name") for word in words]
     return matches, sum(similarities[1:], similarities[0]) + closeness
 
 
