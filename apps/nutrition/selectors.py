@@ -33,7 +33,7 @@ from django.db.models import (
     When,
     Window,
 )
-from django.db.models.functions import Coalesce, Greatest, JSONObject, Length, Rank
+from django.db.models.functions import Coalesce, JSONObject, Length, Rank
 from django.db.models.lookups import LessThanOrEqual
 
 from apps.nutrition.models import (
@@ -171,8 +171,12 @@ class _Search(NamedTuple):
     reads: int | None
 
 
-# A word boundary in a normalised name, for patterns PostgreSQL (ARE) and Python (SQLite) read alike.
-_EDGE, _END = "(^|[^a-z0-9])", "([^a-z0-9]|$)"
+_FORMS = 3  # word_forms gives 1 to 3 forms; padded, so that the SQL depends on the word count only
+
+
+def _padded_forms(word: str) -> tuple[str, ...]:
+    forms = word_forms(word)
+    return forms + (forms[-1],) * (_FORMS - len(forms))
 
 
 def _search(*, user, query: str, barcode: str, typos: bool, reads: int | None) -> tuple[_Search, dict[str, Any]]:
@@ -181,26 +185,23 @@ def _search(*, user, query: str, barcode: str, typos: bool, reads: int | None) -
     for index, word in enumerate(words):
         forms = word_forms(word)
         values[f"w{index}"] = _stem(forms)
+        values[f"start{index}"] = " " + _stem(forms)
         if index < len(words) - 1:
-            values[f"whole{index}"] = _EDGE + "(" + "|".join(re.escape(form) for form in forms) + ")" + _END
-        values[f"start{index}"] = _EDGE + re.escape(_stem(forms))
+            for number, form in enumerate(_padded_forms(word)):
+                values[f"whole{index}_{number}"] = f" {form} "
     if words:
         values["phrase"] = " ".join(words)
         # The last word names the food ("peanut butter", "chicken breast"): best where it ends a
         # part of the name ("Chicken, broilers or fryers, breast, raw"), not where it modifies one.
-        last = word_forms(words[-1])
-        values["noun"] = _EDGE + "(" + "|".join(re.escape(form) for form in last) + r")\s*([,(]|$)"
+        for number, form in enumerate(_padded_forms(words[-1])):
+            values[f"noun{number}"] = f" {form} |"
+            values[f"noun_end{number}"] = f" {form} "
     if barcode.strip():
         values["barcode"] = barcode.strip()
     if _signed_in(user):
         values["user"] = user.pk
     typos = typos and connection.vendor == "postgresql" and bool(words)
     long_words = tuple(len(values[f"w{index}"]) >= 3 for index in range(len(words)))
-    if typos:
-        for index, word in enumerate(words):
-            if long_words[index]:
-                forms = word_forms(word)
-                values[f"typo{index}"], values[f"typo{index}_other"] = forms[0], forms[min(1, len(forms) - 1)]
     return _Search(long_words, "user" in values, "barcode" in values, typos, reads), values
 
 
@@ -244,44 +245,13 @@ def search_page(*, user, query: str = "", barcode: str = "", typos: bool = False
     return _SEARCH_PAGE.results((search, offset, size), values)
 
 
-# Food groups of prepared dishes, brands' menus and regional foods: a bare name seldom means them.
-_PREPARED_GROUPS = (
-    "Baby Foods",
-    "Fast Foods",
-    "Restaurant Foods",
-    "Meals, Entrees, and Side Dishes",
-    "American Indian/Alaska Native Foods",
-)
-# Words of a name that mark a processed form (+2), a preserved one (+1) or the generic one SR28
-# uses for its default entry (-1, as does "raw"); checked on the normalised name.
-_PROCESSED = "(breaded|batter|imitation|substitute|meatless|babyfood|flavou?r|flavored|mix)"
-_PRESERVED = "(canned|frozen|dried|dry|dehydrated|powder|powdered|concentrate|instant)"
-_DEFAULT_FORM = (
-    "(whole|plain|all commercial varieties|all types|all varieties|all classes|all areas"
-    "|mixed species|year round average)"
-)
-_WORD_EDGE_NO_HYPHEN = "([^a-z0-9-]|$)"
-_RANKS = ("-is_favorite", "is_disliked", "match_rank", "processed_rank", "noun_rank", "head_rank", "form_rank")
-
-
-def _word(pattern: str) -> Q:
-    return Q(search_name__regex=_EDGE + pattern + _WORD_EDGE_NO_HYPHEN)
+# The order of a search, after the match itself; search_processed and search_form are stored
+# with each food (models.SearchProcessed, models.SearchForm): they do not depend on the query.
+_RANKS = ("-is_favorite", "is_disliked", "match_rank", "search_processed", "noun_rank", "head_rank", "search_form")
 
 
 def _points(condition: Q, value: int) -> Case:
     return Case(When(condition, then=Value(value)), default=Value(0), output_field=IntegerField())
-
-
-def _processed() -> Q:
-    """A prepared dish, a brand's product or a processed form (breaded, imitation, a mix)."""
-    return Q(food_group__in=_PREPARED_GROUPS) | ~Q(brand="") | Q(name__regex="[A-Z]{2}") | _word(_PROCESSED)
-
-
-def _form_rank() -> Case:
-    """How generic a food's name reads, lower first: raw and SR28's default entries (whole, all
-    varieties, ...) before the rest, preserved forms (canned, frozen, dried) after them."""
-    raw = Q(search_name__endswith=", raw") | Q(search_name__contains=", raw,") | Q(search_name__contains=", raw ")
-    return _points(raw, -1) + _points(_word(_DEFAULT_FORM), -1) + _points(_word(_PRESERVED), 1)
 
 
 def _ranked_foods(search: _Search, values: dict[str, Any]) -> QuerySet[Food]:
@@ -296,21 +266,33 @@ def _ranked_foods(search: _Search, values: dict[str, Any]) -> QuerySet[Food]:
     stems = [Param(f"w{index}", values[f"w{index}"]) for index in range(count)]
     phrase = Param("phrase", values["phrase"])
     postgres = connection.vendor == "postgresql"
-    all_words, whole_words, word_starts, head = Q(), Q(), Q(), Q()
-    for index, stem in enumerate(stems):
-        all_words &= Q(search_name__contains=stem)
-        word_start = Q(search_name__regex=Param(f"start{index}", values[f"start{index}"]))
-        # The last word may be half typed: its word start is enough here (noun_rank wants it whole).
-        whole_words &= (
-            word_start if index == count - 1 else Q(search_name__regex=Param(f"whole{index}", values[f"whole{index}"]))
-        )
+
+    def param(name: str) -> Param:
+        return Param(name, values[name])
+
+    # Whole words and word starts are LIKE patterns on `search_words` (models.search_words).
+    all_words, whole_words, word_starts, head, noun = Q(), Q(), Q(), Q(), Q()
+    for index, (stem, long) in enumerate(zip(stems, search.long_words, strict=True)):
+        word_start = Q(search_words__contains=param(f"start{index}"))
+        # A word of one or two letters ("a", "ch", typed first) names a word start, not any
+        # letters inside a word, and would otherwise match most of the table.
+        all_words &= Q(search_name__contains=stem) if long else word_start
         word_starts &= word_start
         head |= Q(search_name__startswith=stem)
-    noun = Q(search_name__regex=Param("noun", values["noun"]))
+        if index == count - 1:
+            whole_words &= word_start  # the last word may be half typed; noun_rank wants it whole
+            break
+        whole = Q()
+        for number in range(_FORMS):
+            whole |= Q(search_words__contains=param(f"whole{index}_{number}"))
+        whole_words &= whole
+    for number in range(_FORMS):
+        noun |= Q(search_words__contains=param(f"noun{number}"))
+        noun |= Q(search_words__endswith=param(f"noun_end{number}"))
     closeness = TrigramSimilarity("search_name", phrase) if postgres else Value(0.0, output_field=FloatField())
     matches = all_words
     if search.typos:
-        matches, closeness = _fuzzy_matches(stems, search.long_words, values, closeness)
+        matches, closeness = _fuzzy_matches(stems, search.long_words, closeness)
     return with_portions(
         queryset.filter(matches)
         .annotate(
@@ -322,10 +304,8 @@ def _ranked_foods(search: _Search, values: dict[str, Any]) -> QuerySet[Food]:
                 default=Value(4),
                 output_field=IntegerField(),
             ),
-            processed_rank=_points(_processed(), 1),
             noun_rank=_points(~noun, 1),
             head_rank=_points(~head, 1),
-            form_rank=_form_rank(),
             closeness=_within_first(
                 search.reads,
                 closeness,
@@ -365,27 +345,23 @@ def tolerates_typos(query: str) -> bool:
     return connection.vendor == "postgresql" and bool(_words(query))
 
 
-def _fuzzy_matches(stems: list[Param], long_words: tuple[bool, ...], values: dict[str, Any], closeness):
-    """Every word in the name, or (3 letters or more) its singular or plural form within
-    trigram word similarity of it ("avacado" finds "Avocados, raw" through "avacados").
+def _fuzzy_matches(stems: list[Param], long_words: tuple[bool, ...], closeness):
+    """Every word in the name, or (3 letters or more) within trigram word similarity of it.
 
     `search_name %> word` is word_similarity(word, search_name) >= the session's
     pg_trgm.word_similarity_threshold, which the trigram index can answer (a scan of every
     name with the word_similarity() function costs ~50 times more). Every connection gets
     the threshold when it opens (settings.FOOD_SEARCH_TYPO_SIMILARITY, 0.45): no statement
-    per search, and a read that moves to another server keeps it.
+    per search, and a read that moves to another server keeps it. One form per word: with
+    the plural's `%>` too, the planner estimated more rows and scanned the whole table (130 ms).
     """
-    matches, similarities = Q(), []
-    for index, (stem, long) in enumerate(zip(stems, long_words, strict=True)):
+    matches = Q()
+    for stem, long in zip(stems, long_words, strict=True):
         word_matches = Q(search_name__contains=stem)
         if long:
-            forms = [Param(f"typo{index}{suffix}", values[f"typo{index}{suffix}"]) for suffix in ("", "_other")]
-            for form in forms:
-                word_matches |= Q(search_name__trigram_word_similar=form)
-            similarities.append(Greatest(*(TrigramWordSimilarity(form, "search_name") for form in forms)))
-        else:
-            similarities.append(TrigramWordSimilarity(stem, "search_name"))
+            word_matches |= Q(search_name__trigram_word_similar=stem)
         matches &= word_matches
+    similarities = [TrigramWordSimilarity(stem, "search_name") for stem in stems]
     return matches, sum(similarities[1:], similarities[0]) + closeness
 
 
