@@ -84,7 +84,7 @@ def word_forms(word: str) -> tuple[str, ...]:
         return (word, word[:-1])
     if word.endswith("y") and word[-2] not in _VOWELS:
         return (word, word[:-1] + "ies")
-    if word.endswith(("ch", "sh", "ss", "x", "z")):
+    if word.endswith(("ch", "sh", "s", "x", "z")):
         return (word, word + "es")
     if word.endswith("o"):
         return (word, word + "s", word + "es")
