@@ -346,6 +346,35 @@ def markdown_queries(queries: dict) -> list[str]:
     return lines
 
 
+def markdown_search(search: dict) -> list[str]:
+    relevance, latency = search["relevance"], search["latency"]
+    lines = ["## Food search: relevance and latency in process (bench/search.py)", ""]
+    lines += [
+        f"{relevance['queries']} labelled queries over {search['foods']} foods: hit@3 {relevance['hit_at_3']}, "
+        f"MRR {relevance['mrr']} (the relevance test holds hit@3 >= 0.9, MRR >= 0.8). Below the top 3: "
+        + (", ".join(f"{query} ({rank or 'none'})" for query, rank in relevance["below_top_3"].items()) or "none")
+        + ".",
+        "",
+        f"Each query {latency['rounds']} times per caller through Django's test client (the whole view, no HTTP); "
+        f"typed: the labelled queries and their prefixes of 3 letters or more ({latency['queries']} in all); "
+        f"load average {search['loadavg_1m']}. Target: p95 under 20 ms.",
+        "",
+        "| queries | caller | requests | p50 ms | p95 ms | p99 ms | max ms | statements |",
+        "|---|---|---:|---:|---:|---:|---:|---|",
+    ]
+    for kind in ("labelled", "typed"):
+        run = latency[kind]
+        statements = f"{run['statements_per_request']['min']}-{run['statements_per_request']['max']}"
+        for caller in ("anonymous", "signed_in", "all", "sql"):
+            r = run[caller]
+            name = "database (statements' time)" if caller == "sql" else caller
+            lines.append(
+                f"| {kind} | {name} | {r['requests']} | {fmt(r['p50_ms'])} | {fmt(r['p95_ms'])} "
+                f"| {fmt(r['p99_ms'])} | {fmt(r['max_ms'])} | {statements} |"
+            )
+    return [*lines, ""]
+
+
 def markdown(results: dict) -> str:
     lines = [
         f"# Benchmark {results['date']}",
@@ -363,5 +392,7 @@ def markdown(results: dict) -> str:
     if results.get("stack"):
         lines += markdown_stack(results["stack"])
     lines += markdown_rated(results)
+    if results.get("search"):
+        lines += markdown_search(results["search"])
     lines += markdown_queries(results["queries"])
     return "\n".join(lines) + "\n"
