@@ -181,7 +181,7 @@ class Food(TimeStampedModel):
     search_words = models.GeneratedField(
         expression=search_words(), output_field=models.CharField(max_length=400), db_persist=True
     )
-    # What search ranks by that does not depend on the query, stored with the row (migration 0011)
+    # What search ranks by that does not depend on the query, stored with the row (migration 0012)
     # so that a search does not run these patterns on every candidate.
     search_processed = models.GeneratedField(
         expression=SearchProcessed(), output_field=models.SmallIntegerField(), db_persist=True
