@@ -105,6 +105,15 @@ def markdown_direct(results: dict) -> list[str]:
             f"p99 {alone['p99_ms']:.1f} ms, worker CPU {fmt(alone.get('cpu_ms_per_request'), 2)} ms/req "
             "(target: p95 under 20 ms).",
         ]
+        labelled = alone.get("labelled")
+        if labelled:
+            lines += [
+                "",
+                "The same over the labelled queries of tests/nutrition/data/search_relevance.json in turn: "
+                f"{labelled['rps']} req/s, "
+                f"p50 {labelled['p50_ms']:.1f} ms, p95 {labelled['p95_ms']:.1f} ms, p99 {labelled['p99_ms']:.1f} ms, "
+                f"worker CPU {fmt(labelled.get('cpu_ms_per_request'), 2)} ms/req.",
+            ]
     return [*lines, ""]
 
 

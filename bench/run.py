@@ -44,6 +44,7 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import quote
 
 from bench import report, stats
 from bench.cpu import worker_cpu_seconds
@@ -60,6 +61,7 @@ from harness.servers import (
     start_stack,
     stop_all,
 )
+from tests.nutrition.relevance import load_labels
 
 BENCH = ROOT / "bench"
 HIGH = "1000000000/min"
@@ -218,6 +220,10 @@ def direct_phase(args: argparse.Namespace, env: dict, work: Path, runner: Runner
             fithub, servers["fithub"][1], scenarios["food_search"][0], tokens[1], threads=1, connections=1
         )
         log("  " + summary_line(alone))
+        log("wrk food_search on fithub, one client, the labelled queries (tests/nutrition/data)")
+        labelled = [f"/api/v1/foods/?search={quote(label.query)}" for label in load_labels()]
+        alone["labelled"] = runner.load(fithub, servers["fithub"][1], labelled, tokens[1], threads=1, connections=1)
+        log("  " + summary_line(alone["labelled"]))
 
         lists = None
         if args.list_rounds:
