@@ -210,13 +210,17 @@ def search_foods(
 ) -> QuerySet[Food]:
     """Foods visible to the user, ranked for a search box (archived foods left out).
 
-    Order: the user's favorites, then an exact name, then names starting with the query,
-    then names containing every word; the foods the user dislikes come after all the others,
-    in the same order among themselves. When no name contains every word as typed, PostgreSQL
-    falls back to fuzzy matches (every word within trigram word similarity of the name, so
-    typos match). Within each class unprepared
-    ("raw") foods come first, since a bare name most often means the ingredient, then the
-    closest and shortest names.
+    Every word must be in the name (as the stem its singular and plural share: "berries" and
+    "berry" look for "berr"; a word of one or two letters at the start of a word). When none
+    is, PostgreSQL falls back to fuzzy matches (every word within trigram word similarity of
+    the name, so typos match). Order: the user's favorites first and disliked foods after all
+    the others; then the match (exact name, every word whole in singular or plural with the
+    last one possibly half typed, every word at a word start, anywhere, fuzzy); processed
+    foods after generic ones (`Food.search_processed`); the last word as the noun of a part of
+    the name ("Chicken, broilers or fryers, breast, raw" for "chicken breast", not "Chicken
+    breast tenders"); a name starting with a query word; raw and default forms before
+    preserved ones (`Food.search_form`); then the closest and shortest names. See
+    docs/ARCHITECTURE.md ("Ranking") and the labelled queries of tests/nutrition/data.
 
     `typos`: None decides with an EXISTS probe (plain matches if any, else fuzzy ones); False
     gives the plain matches only and True the fuzzy ones (PostgreSQL), for a caller that has
@@ -224,11 +228,12 @@ def search_foods(
 
     `reads`: how many leading rows the caller will read (a page's offset plus its size). The
     trigram closeness, most of the query's time, is then computed only for the rows that can
-    be among them: rows of a (favorite, disliked, match, raw) class that starts after row `reads` sort
-    after it whatever their closeness. The order of the first `reads` rows is unchanged.
+    be among them: rows of a rank class (everything before closeness) that starts after row
+    `reads` sort after it whatever their closeness. The order of the first `reads` rows is unchanged.
 
-    Names are compared through the stored `search_name` column and its trigram index, for the
-    plain match (`LIKE '%word%'`) and the fuzzy one (`search_name %> word`) alike.
+    Candidates come from the stored `search_name` column and its trigram index, for the plain
+    match (`LIKE '%stem%'`) and the fuzzy one (`search_name %> word`) alike; whole words and
+    word starts are LIKE patterns on the stored `search_words`.
     """
     search, values = _search(user=user, query=query, barcode=barcode, typos=bool(typos), reads=reads)
     if typos is None and tolerates_typos(query) and not _ranked_foods(search, values).exists():
@@ -272,11 +277,13 @@ def _ranked_foods(search: _Search, values: dict[str, Any]) -> QuerySet[Food]:
 
     # Whole words and word starts are LIKE patterns on `search_words` (models.search_words).
     all_words, whole_words, word_starts, head, noun = Q(), Q(), Q(), Q(), Q()
+    plain: list[Q] = []
     for index, (stem, long) in enumerate(zip(stems, search.long_words, strict=True)):
         word_start = Q(search_words__contains=param(f"start{index}"))
         # A word of one or two letters ("a", "ch", typed first) names a word start, not any
         # letters inside a word, and would otherwise match most of the table.
-        all_words &= Q(search_name__contains=stem) if long else word_start
+        plain.append(Q(search_name__contains=stem) if long else word_start)
+        all_words &= plain[-1]
         word_starts &= word_start
         head |= Q(search_name__startswith=stem)
         if index == count - 1:
@@ -292,7 +299,7 @@ def _ranked_foods(search: _Search, values: dict[str, Any]) -> QuerySet[Food]:
     closeness = TrigramSimilarity("search_name", phrase) if postgres else Value(0.0, output_field=FloatField())
     matches = all_words
     if search.typos:
-        matches, closeness = _fuzzy_matches(stems, search.long_words, closeness)
+        matches, closeness = _fuzzy_matches(stems, plain, search.long_words, closeness)
     return with_portions(
         queryset.filter(matches)
         .annotate(
@@ -345,8 +352,9 @@ def tolerates_typos(query: str) -> bool:
     return connection.vendor == "postgresql" and bool(_words(query))
 
 
-def _fuzzy_matches(stems: list[Param], long_words: tuple[bool, ...], closeness):
-    """Every word in the name, or (3 letters or more) within trigram word similarity of it.
+def _fuzzy_matches(stems: list[Param], plain: list[Q], long_words: tuple[bool, ...], closeness):
+    """Every word matched as typed (`plain`), or (3 letters or more) within trigram word
+    similarity of the name.
 
     `search_name %> word` is word_similarity(word, search_name) >= the session's
     pg_trgm.word_similarity_threshold, which the trigram index can answer (a scan of every
@@ -356,8 +364,7 @@ def _fuzzy_matches(stems: list[Param], long_words: tuple[bool, ...], closeness):
     the plural's `%>` too, the planner estimated more rows and scanned the whole table (130 ms).
     """
     matches = Q()
-    for stem, long in zip(stems, long_words, strict=True):
-        word_matches = Q(search_name__contains=stem)
+    for stem, word_matches, long in zip(stems, plain, long_words, strict=True):
         if long:
             word_matches |= Q(search_name__trigram_word_similar=stem)
         matches &= word_matches
