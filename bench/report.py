@@ -381,6 +381,11 @@ def markdown_search(search: dict) -> list[str]:
                 f"| {kind} | {name} | {r['requests']} | {fmt(r['p50_ms'])} | {fmt(r['p95_ms'])} "
                 f"| {fmt(r['p99_ms'])} | {fmt(r['max_ms'])} | {statements} |"
             )
+    for kind, r in (search.get("execution") or {}).items():
+        lines.append(
+            f"| {kind} | PostgreSQL execution (EXPLAIN ANALYZE) | {r['statements']} | {fmt(r['p50_ms'])} "
+            f"| {fmt(r['p95_ms'])} | {fmt(r['p99_ms'])} | {fmt(r['max_ms'])} | |"
+        )
     return [*lines, ""]
 
 

@@ -10,7 +10,9 @@ Django's test client by an anonymous caller and by a signed-in one with preferen
 and dislikes among the results), `--rounds` times in interleaved order after a warm-up: the
 whole view (routing, the statement, serialising 20 foods with their portions), without HTTP
 and gunicorn, which `bench/run.py`'s wrk runs add. Also the SQL statements per request (min and
-max over every request) and the database's time per request (the statements' round trips).
+max over every request), the database's time per request (the statements' round trips) and,
+apart from the machine's load, PostgreSQL's own execution time of each page statement
+(EXPLAIN ANALYZE).
 """
 
 from __future__ import annotations
@@ -115,6 +117,29 @@ def latency(clients: dict[str, Client], queries: list[str], rounds: int, seed: i
     }
 
 
+def execution(client: Client, queries: list[str], rounds: int) -> dict:
+    """The database's own time for each query's page statement (EXPLAIN ANALYZE's execution
+    time, the median of `rounds`): what the ranking costs PostgreSQL, apart from the client
+    and from waiting for a CPU on a loaded machine."""
+    times = []
+    for query in queries:
+        with CaptureQueriesContext(connections["default"]) as captured:
+            client.get(FOODS, {"search": query})
+        with connections["default"].cursor() as cursor:
+            runs = []
+            for _ in range(rounds):
+                cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + captured[-1]["sql"])
+                plan = cursor.fetchone()[0]
+                runs.append((plan[0] if isinstance(plan, list) else json.loads(plan)[0])["Execution Time"])
+        times.append(sorted(runs)[len(runs) // 2])
+    ordered = sorted(times)
+    return {
+        "statements": len(ordered),
+        **{f"p{pct}_ms": round(percentile(ordered, pct), 2) for pct in (50, 95, 99)},
+        "max_ms": round(ordered[-1], 2),
+    }
+
+
 def main() -> None:
     args = arguments()
     if not Food.objects.filter(user__isnull=True).exists():
@@ -138,6 +163,10 @@ def main() -> None:
             "rounds": args.rounds,
             "labelled": latency(clients, [label.query for label in labels], args.rounds, args.seed),
             "typed": latency(clients, typed, args.rounds, args.seed),
+        },
+        "execution": {
+            "labelled": execution(anonymous, [label.query for label in labels], args.rounds),
+            "typed": execution(anonymous, typed, args.rounds),
         },
         "loadavg_1m": round(os.getloadavg()[0], 2),
     }
