@@ -61,7 +61,7 @@ def search_words() -> Concat:
         words = Replace(words, Value(mark), Value(" "))
     for _ in range(3):
         words = Replace(words, Value("  "), Value(" "))
-    return Concat(Value(" "), words, Value(" "), output_field=models.CharField(max_length=400))
+    return Concat(Value(" "), words, Value(" "), output_field=models.TextField())
 
 
 # Food groups of prepared dishes, brands' menus and regional foods: a bare name seldom means them.
@@ -178,9 +178,7 @@ class Food(TimeStampedModel):
     search_name = models.GeneratedField(
         expression=SearchName(), output_field=models.CharField(max_length=200), db_persist=True
     )
-    search_words = models.GeneratedField(
-        expression=search_words(), output_field=models.CharField(max_length=400), db_persist=True
-    )
+    search_words = models.GeneratedField(expression=search_words(), output_field=models.TextField(), db_persist=True)
     # What search ranks by that does not depend on the query, stored with the row (migration 0012)
     # so that a search does not run these patterns on every candidate.
     search_processed = models.GeneratedField(

@@ -56,3 +56,13 @@ def test_the_stored_search_columns_follow_the_name():
     food.save()
     food.refresh_from_db()
     assert (food.search_words, food.search_form) == (" chicken | canned ", 1)
+
+
+@pytest.mark.django_db
+def test_a_name_of_punctuation_is_stored_and_searched(auth_client):
+    """Each mark grows into " | ": the stored words of a 200-character name outgrow it."""
+    response = auth_client.post("/api/v1/foods/", {"name": "(" * 199 + "x"}, format="json")
+    assert response.status_code == 201, response.content
+    found = auth_client.get("/api/v1/foods/", {"search": "x"})
+    assert found.status_code == 200
+    assert [food["name"] for food in found.json()["results"]] == ["(" * 199 + "x"]
