@@ -17,7 +17,8 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("api/schema/", CachedSchemaView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    # Our template: drf-spectacular's loads web fonts from a CDN (fithub/templates/fithub/redoc.html).
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema", template_name="fithub/redoc.html"), name="redoc"),
     path("health/live/", health.live, name="health-live"),
     path("health/ready/", health.ready, name="health-ready"),
     path("admin/", admin.site.urls),
