@@ -1,4 +1,3 @@
-# ruff: noqa: S603 - benchmark tooling: our own commands
 """`make bench-docs`: how fast Swagger UI (/api/docs/) and ReDoc (/api/redoc/) render the
 whole API in headless Chromium, served by the real gunicorn.
 

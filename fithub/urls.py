@@ -18,7 +18,11 @@ urlpatterns = [
     path("api/schema/", CachedSchemaView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     # Our template: drf-spectacular's loads web fonts from a CDN (fithub/templates/fithub/redoc.html).
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema", template_name="fithub/redoc.html"), name="redoc"),
+    path(
+        "api/redoc/",
+        SpectacularRedocView.as_view(url_name="schema", template_name="fithub/redoc.html"),
+        name="redoc",
+    ),
     path("health/live/", health.live, name="health-live"),
     path("health/ready/", health.ready, name="health-ready"),
     path("admin/", admin.site.urls),

@@ -31,7 +31,18 @@ def test_swagger_ui_is_served_without_a_cdn(client):
 def test_redoc_is_served(client):
     response = client.get(reverse("redoc"))
     assert response.status_code == 200
-    assert "/static/drf_spectacular_sidecar/redoc" in response.content.decode()
+    assert "/static/drf_spectacular_sidecar/redoc/bundles/redoc.standalone.js" in response.content.decode()
+
+
+@pytest.mark.parametrize("name", ["swagger-ui", "redoc"])
+def test_the_docs_pages_reference_no_other_host(client, name):
+    """No CDN, no web fonts: every URL in the page is a path on this server (or data:)."""
+    html = client.get(reverse(name)).content.decode()
+    assert not re.findall(r"(?i)\b(?:https?:)?//[a-z0-9.-]+\.[a-z]{2,}", html)
+    for url in re.findall(r"""(?:src|href)\s*=\s*["']([^"']+)["']""", html):
+        assert url.startswith("/"), url
+        assert not url.startswith("//"), url
+    assert "fonts.googleapis.com" not in html
 
 
 def test_replays_of_deleted_rows_and_differing_ids_are_documented(client):
