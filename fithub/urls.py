@@ -16,8 +16,12 @@ api_v1 = [
 urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("api/schema/", CachedSchemaView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
-    # Our template: drf-spectacular's loads web fonts from a CDN (fithub/templates/fithub/redoc.html).
+    # Our templates (fithub/templates/fithub/): nothing from another host, no unused script.
+    path(
+        "api/docs/",
+        SpectacularSwaggerView.as_view(url_name="schema", template_name="fithub/swagger_ui.html"),
+        name="swagger-ui",
+    ),
     path(
         "api/redoc/",
         SpectacularRedocView.as_view(url_name="schema", template_name="fithub/redoc.html"),

@@ -26,6 +26,7 @@ def test_swagger_ui_is_served_without_a_cdn(client):
     assert "swagger-ui-bundle.js" in html
     assert "cdn" not in html.lower()
     assert "/static/drf_spectacular_sidecar/" in html
+    assert "swagger-ui-standalone-preset" not in html  # unused by the BaseLayout: not loaded
 
 
 def test_redoc_is_served(client):
