@@ -34,7 +34,7 @@ from pathlib import Path
 
 from harness.servers import ROOT, free_port, request, start, wait_until
 
-CHROMIUM = "/usr/bin/chromium"
+CHROMIUM = os.environ.get("CHROMIUM") or "/usr/bin/chromium"  # Debian's package (harness/ensure-tools.sh)
 RESULTS = ROOT / "bench" / "results"
 METHODS = ("get", "put", "post", "delete", "patch")
 

@@ -18,8 +18,9 @@ command -v ss >/dev/null 2>&1 || missing+=(iproute2)
 # The throttle tests count in a throwaway Redis, as production does.
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 # Swagger UI and ReDoc are loaded in headless Chromium (tests/integration/test_docs_browser.py,
-# bench/swagger.py), driven by Playwright from PyPI: Debian's build, never a downloaded one.
-[[ -x /usr/bin/chromium ]] || missing+=(chromium)
+# bench/swagger.py), driven by Playwright from PyPI: Debian's build, never a downloaded one
+# (CHROMIUM names another binary, e.g. on a runner that has Chrome and no Debian package).
+[[ -x ${CHROMIUM:-/usr/bin/chromium} ]] || missing+=(chromium)
 
 if ((${#missing[@]})); then
     echo "ensure-tools: installing ${missing[*]} with apt-get" >&2
