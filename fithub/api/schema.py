@@ -164,7 +164,8 @@ ERROR_DESCRIPTIONS = {
     "404": "Not found: no such row among yours, or a page that does not exist.",
     "405": "The method is not allowed on this path.",
     "406": "The Accept header asks for a media type the API does not send (it sends JSON).",
-    "409": "A row with this `id` exists and differs from the body (or is not yours).",
+    "409": "The `id` sent is taken: by a row of yours that differs from the body, or by another user's "
+    "(choose another id).",
     "410": "A replay (same Idempotency-Key) of a request whose created rows were deleted since.",
     "413": "The request body is larger than the API accepts.",
     "414": "The request line (path and query) is too long.",
