@@ -26,6 +26,7 @@ from apps.nutrition.api.examples import (
     LOG_SERVINGS,
     MARK_FAVORITE,
     MEAL_EXAMPLE,
+    MEAL_LOGGED,
     PLAN_MEAL,
     PLANNED_DAY_EXAMPLE,
     RENAME_FOOD,
@@ -341,7 +342,7 @@ class MealViewSet(OwnedModelViewSet):
         summary="Log a saved meal into the diary: all of it, some servings or grams of the cooked dish",
         request=MealLogSerializer,
         responses={201: MealLogResultSerializer},
-        examples=[LOG_MEAL_FOR_DINNER, LOG_SERVINGS, LOG_COOKED_GRAMS],
+        examples=[LOG_MEAL_FOR_DINNER, LOG_SERVINGS, LOG_COOKED_GRAMS, MEAL_LOGGED],
     )
     @action(detail=True, methods=["post"])
     @idempotent(shows=lambda view, body: (view.entries(), [entry["id"] for entry in body["entries"]]))
