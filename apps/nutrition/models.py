@@ -296,6 +296,12 @@ class DiaryEntry(OwnedModel):
         indexes = [
             models.Index(fields=["user", "local_date", "meal"], name="diary_user_day_meal_idx"),
             models.Index(fields=["user", "-consumed_at"], name="diary_user_consumed_idx"),
+            # Recent and frequent foods: a user's entries of each food, newest first.
+            models.Index(
+                fields=["user", "food", "-consumed_at"],
+                name="diary_user_food_time_idx",
+                condition=Q(food__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:

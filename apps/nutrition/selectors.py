@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, NamedTuple
 
@@ -22,6 +22,7 @@ from django.db.models import (
     F,
     FloatField,
     IntegerField,
+    Max,
     OuterRef,
     Prefetch,
     Q,
@@ -35,6 +36,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, JSONObject, Length, Rank
 from django.db.models.lookups import LessThanOrEqual
+from django.utils import timezone
 
 from apps.nutrition.models import (
     MACRO_FIELDS,
@@ -536,3 +538,89 @@ def adherence(*, user: User, start: date, end: date) -> Adherence:
         days=days,
         streak=streak,
     )
+
+
+# --- Recent and frequent foods -----------------------------------------------------------
+
+FREQUENT_FOODS_DAYS = 90
+
+
+def _logged_foods(shape: tuple, values: dict[str, Any]) -> QuerySet[Food]:
+    """A page of the foods the user's diary entries refer to, ranked by `shape`'s kind
+    (`recent`: the latest entry first; `frequent`: the most entries since `since` first), as
+    one statement: the page's food ids come from one grouped pass over the user's entries
+    (the (user, food, consumed_at) index), then each of those foods gets its latest entry's
+    time and amount, its count and the number of foods in all from subqueries the page's
+    rows alone evaluate. Archived foods (which nothing new may use) are left out."""
+    kind, offset, size = shape
+    user_id = _user_id_param(values["user"])
+    entries = _logged_entries(kind, user_id, values)
+    groups = entries.order_by().values("food_id").annotate(last=Max("consumed_at"), entries=Count("id"))
+    ranking = ["-last", "-food_id"] if kind == "recent" else ["-entries", "-last", "-food_id"]
+    page_ids = groups.order_by(*ranking).values("food_id")[offset : offset + size]
+    total = entries.order_by().values("user_id").annotate(foods=Count("food_id", distinct=True)).values("foods")
+
+    # The page's foods are the user's loggable ones already: their entries need no join.
+    of_food = DiaryEntry.objects.filter(user_id=user_id, food_id=OuterRef("pk"))
+    if kind == "frequent":
+        of_food = of_food.filter(consumed_at__gte=Param("since", values["since"]))
+    latest = of_food.order_by("-consumed_at", "-id")
+    usable_portion = Case(
+        When(portion__archived_at__isnull=True, then=F("portion_id")), default=None, output_field=IntegerField()
+    )
+    foods = _with_preferences(Food.objects.filter(pk__in=Subquery(page_ids)), user_id).annotate(
+        last_logged_at=Subquery(latest.values("consumed_at")[:1]),
+        last_grams=Subquery(latest.values("grams")[:1]),
+        last_portion=Subquery(latest.values(usable=usable_portion)[:1]),
+        last_quantity=Subquery(
+            latest.values(
+                usable=Case(
+                    When(portion__archived_at__isnull=True, then=F("quantity")), default=None, output_field=FloatField()
+                )
+            )[:1]
+        ),
+        **{TOTAL: Subquery(total, output_field=IntegerField())},
+    )
+    if kind == "frequent":
+        count = of_food.order_by().values("food_id").annotate(n=Count("id")).values("n")
+        foods = foods.annotate(logged_count=Subquery(count, output_field=IntegerField()))
+        return with_portions(foods.order_by("-logged_count", "-last_logged_at", "-id"), archived=False)
+    return with_portions(foods.order_by("-last_logged_at", "-id"), archived=False)
+
+
+_LOGGED_FOODS = CachedQuery(Food, _logged_foods)
+
+
+def _logged_entries(kind: str, user_id: Param, values: dict[str, Any]) -> QuerySet[DiaryEntry]:
+    """The user's entries of foods they can still log (`frequent`: since `since`)."""
+    visible = Q(food__user__isnull=True) | Q(food__user_id=user_id)
+    entries = DiaryEntry.objects.filter(visible, user_id=user_id, food__isnull=False, food__archived_at__isnull=True)
+    if kind == "frequent":
+        entries = entries.filter(consumed_at__gte=Param("since", values["since"]))
+    return entries
+
+
+def _since(now: datetime | None) -> datetime:
+    return (now or timezone.now()) - timedelta(days=FREQUENT_FOODS_DAYS)
+
+
+def logged_foods_count(*, user: User, kind: str, now: datetime | None = None) -> int:
+    """How many foods `recent_foods` (kind `recent`) or `frequent_foods` (`frequent`) list in
+    all (for `page=last`)."""
+    values = {"user": user.pk, "since": _since(now)}
+    return _logged_entries(kind, _user_id_param(user.pk), values).values("food_id").distinct().count()
+
+
+def recent_foods(*, user: User, offset: int, size: int) -> list[Food]:
+    """Foods `offset` to `offset + size` of those the user logged, the latest logged first:
+    each with `last_logged_at` and the amount of that latest entry (`last_grams`, and
+    `last_portion` + `last_quantity` when it was a portion still offered), and the number of
+    such foods (`pagination_total`). One query."""
+    return _LOGGED_FOODS.results(("recent", offset, size), {"user": user.pk})
+
+
+def frequent_foods(*, user: User, offset: int, size: int, now: datetime | None = None) -> list[Food]:
+    """Foods `offset` to `offset + size` of those the user logged in the last
+    FREQUENT_FOODS_DAYS days, the most logged first (then the latest logged): each with
+    `logged_count` (entries in those days) and what `recent_foods` gives. One query."""
+    return _LOGGED_FOODS.results(("frequent", offset, size), {"user": user.pk, "since": _since(now)})

@@ -71,6 +71,24 @@ CREATE_CUSTOM_FOOD = OpenApiExample(
 )
 RENAME_FOOD = OpenApiExample("Rename", value={"name": "Granola"}, request_only=True)
 
+# Logged last as two portions of 1 oz (56.7 g), three times in the last 90 days.
+LAST_LOGGED = {
+    "last_logged_at": "2026-11-21T12:30:00+01:00",
+    "grams": 56.7,
+    "portion": PORTION_ID,
+    "quantity": 2.0,
+}
+RECENT_FOOD_EXAMPLE = OpenApiExample(
+    "Logged last as two portions",
+    value={**FOOD_EXAMPLE.value, "archived_at": None, "is_disliked": False, **LAST_LOGGED},
+    response_only=True,
+)
+FREQUENT_FOOD_EXAMPLE = OpenApiExample(
+    "Logged three times",
+    value={**FOOD_EXAMPLE.value, "archived_at": None, "is_disliked": False, **LAST_LOGGED, "count": 3},
+    response_only=True,
+)
+
 # --- Food preferences -------------------------------------------------------------------
 
 SET_ALLERGY = OpenApiExample(

@@ -159,6 +159,44 @@ class FoodSerializer(FastRepresentation, serializers.ModelSerializer):
         return bool(getattr(food, "is_allergen", False))
 
 
+class RecentFoodSerializer(FoodSerializer):
+    """A food you logged, with your latest entry of it: when (`last_logged_at`) and how much
+    (`grams`; `portion` and `quantity` too when it was a portion the food still offers), so
+    that logging it again takes one tap."""
+
+    last_logged_at = serializers.DateTimeField(read_only=True, help_text="When your latest entry of it was eaten.")
+    grams = serializers.FloatField(source="last_grams", read_only=True, help_text="The latest entry's amount in grams.")
+    portion = serializers.IntegerField(
+        source="last_portion",
+        read_only=True,
+        allow_null=True,
+        help_text="The latest entry's portion (one of `portions`); null when it was logged in grams.",
+    )
+    quantity = serializers.FloatField(
+        source="last_quantity",
+        read_only=True,
+        allow_null=True,
+        help_text="How many of `portion` the latest entry was; null when it was logged in grams.",
+    )
+
+    class Meta(FoodSerializer.Meta):
+        fields = [*FoodSerializer.Meta.fields, "last_logged_at", "grams", "portion", "quantity"]
+        read_only_fields = fields
+
+
+class FrequentFoodSerializer(RecentFoodSerializer):
+    """A food you logged in the last 90 days, with how many times (`count`) and your latest
+    entry of it."""
+
+    count = serializers.IntegerField(
+        source="logged_count", read_only=True, help_text="Your diary entries of it in the last 90 days."
+    )
+
+    class Meta(RecentFoodSerializer.Meta):
+        fields = [*RecentFoodSerializer.Meta.fields, "count"]
+        read_only_fields = fields
+
+
 class FoodSearchQuerySerializer(serializers.Serializer):
     search = serializers.CharField(
         required=False, allow_blank=True, max_length=200, help_text="Words to look for, e.g. `chicken breast`."

@@ -16,6 +16,7 @@ from apps.nutrition.api.examples import (
     CREATE_CUSTOM_FOOD,
     ENTRY_EXAMPLE,
     FOOD_EXAMPLE,
+    FREQUENT_FOOD_EXAMPLE,
     LOG_FOOD_BY_GRAMS,
     LOG_FOOD_BY_PORTION,
     LOG_MEAL_FOR_DINNER,
@@ -24,6 +25,7 @@ from apps.nutrition.api.examples import (
     MEAL_EXAMPLE,
     PLAN_MEAL,
     PLANNED_DAY_EXAMPLE,
+    RECENT_FOOD_EXAMPLE,
     RENAME_FOOD,
     SAVE_MEAL,
     SET_ALLERGY,
@@ -42,12 +44,14 @@ from apps.nutrition.api.serializers import (
     FoodSearchQuerySerializer,
     FoodSerializer,
     FoodWriteSerializer,
+    FrequentFoodSerializer,
     MealLogSerializer,
     MealSerializer,
     MealWriteSerializer,
     NutritionTargetSerializer,
     PlannedDayQuerySerializer,
     PlannedDaySerializer,
+    RecentFoodSerializer,
     WarningSerializer,
 )
 from apps.nutrition.filters import DiaryEntryFilter
@@ -197,6 +201,39 @@ class FoodViewSet(OwnedModelViewSet):
         )
         food = get_object_or_404(visible, pk=self._pk()) if self._pk() else get_object_or_404(Food.objects.none())
         return Response(FoodSerializer(food, context=self.get_serializer_context()).data)
+
+    @extend_schema(
+        summary="Foods you logged, the latest logged first",
+        description="Each distinct food of your diary once, with your latest entry of it: `last_logged_at` "
+        "and its amount (`grams`; `portion` and `quantity` too when it was a portion the food still offers), "
+        "to log it again in one tap. Quick-adds and deleted (archived) foods are left out. One query.",
+        responses={200: RecentFoodSerializer(many=True)},
+        examples=[RECENT_FOOD_EXAMPLE],
+    )
+    @action(detail=False, methods=["get"])
+    def recent(self, request):
+        return self._logged_foods(request, "recent", selectors.recent_foods, RecentFoodSerializer)
+
+    @extend_schema(
+        summary="Foods you logged most in the last 90 days",
+        description=f"The foods of your diary entries eaten in the last {selectors.FREQUENT_FOODS_DAYS} days, "
+        "the most logged first (then the latest logged), each with `count` and your latest entry of it as in "
+        "`recent`. One query.",
+        responses={200: FrequentFoodSerializer(many=True)},
+        examples=[FREQUENT_FOOD_EXAMPLE],
+    )
+    @action(detail=False, methods=["get"])
+    def frequent(self, request):
+        return self._logged_foods(request, "frequent", selectors.frequent_foods, FrequentFoodSerializer)
+
+    def _logged_foods(self, request, kind, select, serializer_class):
+        paginator = self.paginator
+        (_, offset, size), _ = paginator.plan(
+            request, count=lambda: selectors.logged_foods_count(user=request.user, kind=kind)
+        )
+        page = paginator.page_of(select(user=request.user, offset=offset, size=size))
+        data = serializer_class(page, many=True, context=self.get_serializer_context()).data
+        return paginator.get_paginated_response(data)
 
     def perform_create(self, serializer):
         serializer.instance = services.create_food(user=self.request.user, **serializer.validated_data)
