@@ -130,6 +130,8 @@ class Food(TimeStampedModel):
         indexes = [
             models.Index(fields=["barcode"], name="food_barcode_idx", condition=~Q(barcode="")),
             models.Index(fields=["user", "name"], name="food_user_name_idx"),
+            # The few archived foods, which recent and frequent foods leave out.
+            models.Index(fields=["id"], name="food_archived_idx", condition=Q(archived_at__isnull=False)),
         ]
 
     def __str__(self) -> str:

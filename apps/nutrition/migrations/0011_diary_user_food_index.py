@@ -13,6 +13,10 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.AddIndex(
+            model_name='food',
+            index=models.Index(condition=models.Q(('archived_at__isnull', False)), fields=['id'], name='food_archived_idx'),
+        ),
+        migrations.AddIndex(
             model_name='diaryentry',
             index=models.Index(condition=models.Q(('food__isnull', False)), fields=['user', 'food', '-consumed_at'], name='diary_user_food_time_idx'),
         ),
