@@ -6,7 +6,16 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from apps.nutrition.demo import seed_demo_diary
-from apps.nutrition.models import DiaryEntry, Food, FoodPortion, FoodPreference, Meal, MealItem, NutritionTarget
+from apps.nutrition.models import (
+    DiaryEntry,
+    Food,
+    FoodPortion,
+    FoodPreference,
+    Meal,
+    MealItem,
+    NutritionTarget,
+    WaterEntry,
+)
 from apps.users import registry
 from fithub.db.deletion import delete_rows, referenced
 
@@ -37,6 +46,7 @@ def delete_account_rows(*, user) -> None:
     delete_rows(FoodPortion.objects.filter(food__user_id=user.pk))
     delete_rows(foods)
     delete_rows(NutritionTarget.objects.filter(user_id=user.pk))
+    delete_rows(WaterEntry.objects.filter(user_id=user.pk))
 
 
 def register() -> None:
@@ -57,6 +67,9 @@ def register() -> None:
     )
     registry.add_export_section(
         "diary_entries", lambda user: DiaryEntry.objects.filter(user=user).order_by("consumed_at", "id"), position=60
+    )
+    registry.add_export_section(
+        "water_entries", lambda user: WaterEntry.objects.filter(user=user).order_by("consumed_at", "id"), position=65
     )
     registry.add_export_section(
         "nutrition_targets",

@@ -2,6 +2,7 @@
 and daily targets."""
 
 from datetime import datetime
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
@@ -308,6 +309,43 @@ class DiaryEntry(OwnedModel):
 
     def __str__(self) -> str:
         return f"{self.local_date} {self.meal}: {self.label}"
+
+
+# The units water may be entered in, with the factor to ml (a US fluid ounce).
+WATER_UNITS: dict[str, Decimal] = {"ml": Decimal(1), "fl_oz": Decimal("29.5735")}
+WATER_DIGITS = 8
+WATER_PLACES = 2
+
+
+class WaterEntry(OwnedModel):
+    """A drink of water. `ml` is what was drunk in millilitres; `entered_value` and
+    `entered_unit` keep what the client sent (8 fl_oz) so it can show it back unchanged.
+    `local_date` is the day of `consumed_at` in the user's time zone at the time of writing,
+    as for diary entries."""
+
+    ml = models.DecimalField(max_digits=WATER_DIGITS, decimal_places=WATER_PLACES)
+    entered_value = models.DecimalField(max_digits=WATER_DIGITS, decimal_places=WATER_PLACES)
+    entered_unit = models.CharField(max_length=8, choices=[(unit, unit) for unit in WATER_UNITS])
+    consumed_at = models.DateTimeField(validators=[bounds.validate_recorded_time])
+    local_date = models.DateField()
+
+    class Meta:
+        ordering = ["-consumed_at", "-id"]
+        verbose_name_plural = "water entries"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ml__gte=bounds.WATER_ML[0], ml__lte=bounds.WATER_ML[1]), name="water_ml_range"
+            ),
+            models.CheckConstraint(condition=Q(entered_value__gt=0), name="water_entered_value_positive"),
+            models.CheckConstraint(condition=Q(entered_unit__in=list(WATER_UNITS)), name="water_entered_unit_known"),
+        ]
+        indexes = [
+            models.Index(fields=["user", "-consumed_at"], name="water_user_consumed_idx"),
+            models.Index(fields=["user", "local_date"], name="water_user_day_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.local_date}: {self.ml} ml"
 
 
 class NutritionTarget(OwnedModel):

@@ -248,3 +248,29 @@ ADHERENCE_EXAMPLE = OpenApiExample(
     },
     response_only=True,
 )
+
+# --- Water ------------------------------------------------------------------------------
+
+WATER_EXAMPLE = OpenApiExample(
+    "A glass entered in fl oz",
+    value={
+        "id": "0193a1c5-3333-7a3b-8c4d-2e1f0a9b8c7d",
+        "ml": 236.59,
+        "entered_value": 8.0,
+        "entered_unit": "fl_oz",
+        "consumed_at": "2026-11-21T10:15:00-08:00",
+        "local_date": "2026-11-21",
+        "created_at": "2026-11-21T18:15:02Z",
+        "updated_at": "2026-11-21T18:15:02Z",
+    },
+    response_only=True,
+)
+LOG_WATER_ML = OpenApiExample(
+    "A glass in ml", value={"ml": 250, "consumed_at": "2026-11-21T10:15:00+01:00"}, request_only=True
+)
+LOG_WATER_FL_OZ = OpenApiExample(
+    "8 fl oz",
+    value={"value": 8, "unit": "fl_oz", "consumed_at": "2026-11-21T10:15:00-08:00"},
+    request_only=True,
+)
+CHANGE_WATER = OpenApiExample("A bigger glass", value={"ml": 330}, request_only=True)

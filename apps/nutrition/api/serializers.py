@@ -1,5 +1,6 @@
 import math
 from collections.abc import Mapping
+from decimal import Decimal
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -7,6 +8,9 @@ from rest_framework.exceptions import ErrorDetail
 
 from apps.nutrition.models import (
     NUTRIENT_FIELDS,
+    WATER_DIGITS,
+    WATER_PLACES,
+    WATER_UNITS,
     WEEKDAYS,
     DiaryEntry,
     Food,
@@ -16,8 +20,10 @@ from apps.nutrition.models import (
     MealItem,
     MealSlot,
     NutritionTarget,
+    WaterEntry,
 )
 from apps.nutrition.selectors import MAX_ADHERENCE_DAYS, MAX_SUMMARY_DAYS
+from fithub import bounds
 from fithub.api.fields import DayField, OwnedPrimaryKeyRelatedField, RecordedTimeField, RoundedDecimalField
 from fithub.api.serializers import FastRepresentation, OwnedModelSerializer, StrictJSONTypes
 
@@ -551,3 +557,70 @@ class DiarySummarySerializer(FastRepresentation, serializers.Serializer):
     start = serializers.DateField()
     end = serializers.DateField()
     days = DailySummarySerializer(many=True)
+
+
+# --- Water ------------------------------------------------------------------------------
+
+
+def _water_field(**kwargs) -> RoundedDecimalField:
+    return RoundedDecimalField(max_digits=WATER_DIGITS, decimal_places=WATER_PLACES, **kwargs)
+
+
+class WaterEntrySerializer(OwnedModelSerializer):
+    """A drink of water. Send `ml`, or `value` with `unit` (`ml` or `fl_oz`, a US fluid ounce
+    of 29.5735 ml); it is stored in `ml`, and `entered_value` and `entered_unit` keep what was
+    sent (8 fl_oz) so it can be shown back unchanged. `local_date` is the day of
+    `consumed_at` in your profile's time zone when it was written."""
+
+    ml = _water_field(
+        required=False,
+        min_value=bounds.WATER_ML[0],
+        max_value=bounds.WATER_ML[1],
+        help_text=f"On input: the amount in ml (or send value and unit). On output: the amount in ml, "
+        f"{bounds.WATER_ML[0]} to {bounds.WATER_ML[1]}.",
+    )
+    value = _water_field(
+        required=False,
+        write_only=True,
+        min_value=Decimal("0.01"),
+        max_value=bounds.WATER_ML[1],
+        help_text="The amount in `unit`, instead of `ml`; in ml it must fall within ml's range.",
+    )
+    unit = serializers.ChoiceField(
+        choices=list(WATER_UNITS),
+        required=False,
+        write_only=True,
+        help_text="The unit of `value`: `ml` (the default) or `fl_oz` (US, 29.5735 ml).",
+    )
+    entered_value = _water_field(read_only=True, help_text="The amount as it was sent, in `entered_unit`.")
+    entered_unit = serializers.CharField(read_only=True, help_text="`ml` or `fl_oz`: the unit it was sent in.")
+    consumed_at = RecordedTimeField(help_text="When it was drunk.")
+
+    class Meta:
+        model = WaterEntry
+        fields = [
+            "id",
+            "ml",
+            "value",
+            "unit",
+            "entered_value",
+            "entered_unit",
+            "consumed_at",
+            "local_date",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["local_date", "created_at", "updated_at"]
+
+    def sent_for_comparison(self) -> dict:
+        """The amount as entered: `ml` is a value in ml, `value` is in `unit` (ml by default)."""
+        sent = super().sent_for_comparison()
+        if "ml" in sent and "value" not in sent and not sent.get("unit"):
+            sent["value"], sent["unit"] = sent.pop("ml"), "ml"
+        elif "value" in sent or "unit" in sent:
+            sent["unit"] = sent.get("unit") or "ml"
+        return sent
+
+    def shown_for_comparison(self, instance) -> dict:
+        shown = super().shown_for_comparison(instance)
+        return {**shown, "value": shown["entered_value"], "unit": shown["entered_unit"]}

@@ -13,6 +13,7 @@ from apps.nutrition import selectors, services
 from apps.nutrition.api.examples import (
     ADHERENCE_EXAMPLE,
     CHANGE_ENTRY_GRAMS,
+    CHANGE_WATER,
     CREATE_CUSTOM_FOOD,
     ENTRY_EXAMPLE,
     FOOD_EXAMPLE,
@@ -21,6 +22,8 @@ from apps.nutrition.api.examples import (
     LOG_FOOD_BY_PORTION,
     LOG_MEAL_FOR_DINNER,
     LOG_QUICK_ADD,
+    LOG_WATER_FL_OZ,
+    LOG_WATER_ML,
     MARK_FAVORITE,
     MEAL_EXAMPLE,
     PLAN_MEAL,
@@ -32,6 +35,7 @@ from apps.nutrition.api.examples import (
     SET_TARGET_FROM_MONDAY,
     SUMMARY_EXAMPLE,
     TARGET_EXAMPLE,
+    WATER_EXAMPLE,
 )
 from apps.nutrition.api.serializers import (
     AdherenceQuerySerializer,
@@ -53,9 +57,18 @@ from apps.nutrition.api.serializers import (
     PlannedDaySerializer,
     RecentFoodSerializer,
     WarningSerializer,
+    WaterEntrySerializer,
 )
-from apps.nutrition.filters import DiaryEntryFilter
-from apps.nutrition.models import NUTRIENT_FIELDS, DiaryEntry, Food, FoodPreference, Meal, NutritionTarget
+from apps.nutrition.filters import DiaryEntryFilter, WaterEntryFilter
+from apps.nutrition.models import (
+    NUTRIENT_FIELDS,
+    DiaryEntry,
+    Food,
+    FoodPreference,
+    Meal,
+    NutritionTarget,
+    WaterEntry,
+)
 from fithub.api.idempotency import idempotent
 from fithub.api.pagination import PageNumberPagination, TimeCursorPagination
 from fithub.api.viewsets import OwnedModelViewSet
@@ -524,3 +537,44 @@ class NutritionTargetViewSet(OwnedModelViewSet):
         result = selectors.adherence(user=request.user, **params.validated_data)
         body = {**result.__dict__, "days": [day.__dict__ for day in result.days]}
         return Response(AdherenceSerializer(body, context=self.get_serializer_context()).data)
+
+
+# --- Water ------------------------------------------------------------------------------
+
+
+class WaterPagination(TimeCursorPagination):
+    ordering = ("-consumed_at", "-id")
+
+
+# The service checks the amount in ml (a drink of 1 to 5000 ml, whichever the unit) and that
+# `ml` comes without `value` and `unit`.
+@extend_validation_errors(["invalid"], field_name="ml", actions=["create", "partial_update"])
+@extend_validation_errors(["out_of_range"], field_name="value", actions=["create", "partial_update"])
+@extend_validation_errors(["required"], field_name="ml", actions=["create"])
+@extend_schema(tags=["water"])
+@extend_schema_view(
+    list=extend_schema(summary="Your water entries, newest first", examples=[WATER_EXAMPLE]),
+    retrieve=extend_schema(summary="Read a water entry", examples=[WATER_EXAMPLE]),
+    create=extend_schema(
+        summary="Log a drink of water (ml, or a value in ml or fl_oz)",
+        responses={201: WaterEntrySerializer, 200: WaterEntrySerializer},
+        examples=[LOG_WATER_ML, LOG_WATER_FL_OZ, WATER_EXAMPLE],
+    ),
+    partial_update=extend_schema(summary="Change a water entry", examples=[CHANGE_WATER, WATER_EXAMPLE]),
+    destroy=extend_schema(summary="Delete a water entry"),
+)
+class WaterEntryViewSet(OwnedModelViewSet):
+    """Water you drank, in ml; entered in ml or US fluid ounces (the unit is kept). Each
+    entry's local day is in your profile's time zone (as it was when written); the day
+    summary adds them up as `water_ml`."""
+
+    queryset = WaterEntry.objects.all()
+    serializer_class = WaterEntrySerializer
+    filterset_class = WaterEntryFilter
+    pagination_class = WaterPagination
+
+    def perform_create(self, serializer):
+        serializer.instance = services.log_water(user=self.request.user, **serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = services.update_water(entry=serializer.instance, data=dict(serializer.validated_data))
