@@ -349,7 +349,7 @@ class WaterEntry(OwnedModel):
 
 
 class NutritionTarget(OwnedModel):
-    """Daily energy and macro targets from `effective_from` on, until the next target's
+    """Daily energy and macro targets (and optionally water) from `effective_from` on, until the next target's
     date. History is kept: a change is a new row, so past days keep the target that was in
     force then. One target per user per date."""
 
@@ -357,6 +357,9 @@ class NutritionTarget(OwnedModel):
     protein_g = models.DecimalField(max_digits=6, decimal_places=1, null=True, blank=True)
     fat_g = models.DecimalField(max_digits=6, decimal_places=1, null=True, blank=True)
     carbohydrate_g = models.DecimalField(max_digits=6, decimal_places=1, null=True, blank=True)
+    water_ml = models.DecimalField(
+        max_digits=7, decimal_places=1, null=True, blank=True, help_text="Water to drink a day, in ml (optional)."
+    )
     effective_from = models.DateField(help_text="The first local day this target applies to.")
 
     class Meta:
@@ -380,6 +383,12 @@ class NutritionTarget(OwnedModel):
                 & (models.Q(carbohydrate_g__isnull=True) | models.Q(carbohydrate_g__gte=0, carbohydrate_g__lte=2000)),
                 name="nutritiontarget_macro_range",
                 violation_error_message="Macro targets must be between 0 and 2000 g.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(water_ml__isnull=True)
+                | models.Q(water_ml__gte=bounds.WATER_TARGET_ML[0], water_ml__lte=bounds.WATER_TARGET_ML[1]),
+                name="nutritiontarget_water_range",
+                violation_error_message="water_ml must be between 1 and 20000 ml.",
             ),
         ]
 

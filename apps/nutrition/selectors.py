@@ -51,6 +51,7 @@ from apps.nutrition.models import (
     MealItem,
     MealSlot,
     NutritionTarget,
+    WaterEntry,
 )
 from apps.users.models import User
 from fithub.api.pagination import TOTAL
@@ -362,6 +363,34 @@ def daily_sums(*, user, start: date, end: date) -> Statement:
     return _DAILY_SUMS.bind(None, {"user": user.pk, "start": start, "end": end})
 
 
+def _daily_water(shape: None, values: dict) -> QuerySet:
+    """Per local day: the water drunk, in ml."""
+    return (
+        WaterEntry.objects.filter(
+            user_id=_user_id_param(values["user"]),
+            local_date__gte=Param("start", values["start"], output_field=DateField()),
+            local_date__lte=Param("end", values["end"], output_field=DateField()),
+        )
+        .order_by()
+        .values_list("local_date")
+        .annotate(Sum("ml"))
+    )
+
+
+_DAILY_WATER = CachedQuery(WaterEntry, _daily_water)
+
+
+def daily_water(*, user, start: date, end: date) -> Statement:
+    """The water drunk per local day of the user's (the (user, local_date) index), to fetch
+    with others (fithub.db.statements)."""
+    return _DAILY_WATER.bind(None, {"user": user.pk, "start": start, "end": end})
+
+
+def water_by_day(rows: list[tuple]) -> dict[date, float]:
+    """{day: ml} from the rows of `daily_water` (days with no water are absent: 0)."""
+    return {day: round(float(ml), 2) for day, ml in rows}
+
+
 def summarize_days(rows: list[tuple], *, start: date, end: date) -> list[dict]:
     """`daily_summary`'s rows from the rows of `daily_sums`."""
     by_day: dict[date, dict[str, tuple]] = {}
@@ -488,6 +517,8 @@ class AdherenceDay:
     target: NutritionTarget | None
     energy_kcal: float
     within_target: bool | None
+    water_ml: float
+    water_met: bool | None
 
 
 @dataclass(frozen=True)
@@ -502,25 +533,37 @@ class Adherence:
 def adherence(*, user: User, start: date, end: date) -> Adherence:
     """Per local day from start to end: the target in force, the energy eaten and whether it
     is within ADHERENCE_TOLERANCE of the target's energy_kcal (null without a target, and
-    for days after today: not eaten yet). Two queries: the targets and the daily totals.
+    for days after today: not eaten yet), and the water drunk and whether it reached the
+    target's water_ml (null also when the target sets none). Three queries in one round
+    trip: the targets, the daily totals and the daily water.
 
     `streak`: consecutive days within target, counted back from the latest day of the range
     (not after today) that has a target. Today still in progress does not break it: when
     today is not (yet) within target the count starts from yesterday."""
     today = user.local_today()
-    target_rows, sums = fetch_together(
-        targets_for_range(user=user, start=start, end=end), daily_sums(user=user, start=start, end=end)
+    target_rows, sums, water_rows = fetch_together(
+        targets_for_range(user=user, start=start, end=end),
+        daily_sums(user=user, start=start, end=end),
+        daily_water(user=user, start=start, end=end),
     )  # one round trip
     targets = targets_on_days(target_rows, start=start, end=end)
     totals = totals_by_day(sums, start=start, end=end)
+    water = water_by_day(water_rows)
     days = []
     for day, target in targets.items():
         eaten = totals.get(day, {}).get("energy_kcal", 0.0)
-        within = None
+        drunk = water.get(day, 0.0)
+        within = water_met = None
         if target is not None and day <= today:
             allowed = target.energy_kcal * ADHERENCE_TOLERANCE
             within = abs(Decimal(str(eaten)) - target.energy_kcal) <= allowed
-        days.append(AdherenceDay(date=day, target=target, energy_kcal=eaten, within_target=within))
+            if target.water_ml is not None:
+                water_met = Decimal(str(drunk)) >= target.water_ml
+        days.append(
+            AdherenceDay(
+                date=day, target=target, energy_kcal=eaten, within_target=within, water_ml=drunk, water_met=water_met
+            )
+        )
     counted = [d for d in days if d.date <= today]
     while counted and counted[-1].target is None:
         counted.pop()

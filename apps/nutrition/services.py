@@ -441,6 +441,7 @@ def set_nutrition_target(
     protein_g: Decimal | None = None,
     fat_g: Decimal | None = None,
     carbohydrate_g: Decimal | None = None,
+    water_ml: Decimal | None = None,
     id: uuid.UUID | None = None,
 ) -> NutritionTarget:
     """A new target from `effective_from` on; earlier targets stay as history."""
@@ -450,6 +451,7 @@ def set_nutrition_target(
         protein_g=protein_g,
         fat_g=fat_g,
         carbohydrate_g=carbohydrate_g,
+        water_ml=water_ml,
         effective_from=effective_from,
     )
     if id is not None:

@@ -233,3 +233,110 @@ def test_logging_costs_a_few_statements(auth_client, django_assert_max_num_queri
 def test_anonymous_callers_are_401(api_client):
     assert api_client.get(WATER).status_code == 401
     assert api_client.post(WATER, {"ml": 250, "consumed_at": WHEN}, format="json").status_code == 401
+
+
+# --- The day summary, targets and adherence ---------------------------------------------
+
+SUMMARY = "/api/v1/diary/summary/"
+ADHERENCE = "/api/v1/nutrition-targets/adherence/"
+TARGETS = "/api/v1/nutrition-targets/"
+
+
+def _drink(user, at, ml):
+    from apps.nutrition import services
+
+    return services.log_water(user=user, consumed_at=at, ml=Decimal(str(ml)))
+
+
+def test_the_day_summary_adds_up_each_local_days_water(user, auth_client):
+    user.timezone = "Asia/Tokyo"
+    user.save()
+    drinks = [
+        (dt.datetime(2026, 11, 19, 23, 0, tzinfo=dt.UTC), 300),  # 08:00 on the 20th in Tokyo
+        (dt.datetime(2026, 11, 20, 3, 0, tzinfo=dt.UTC), 250.5),
+        (dt.datetime(2026, 11, 20, 16, 0, tzinfo=dt.UTC), 400),  # 01:00 on the 21st in Tokyo
+        (dt.datetime(2026, 11, 22, 1, 0, tzinfo=dt.UTC), 1000),  # after the range
+    ]
+    for at, ml in drinks:
+        _drink(user, at, ml)
+    WaterEntryFactory(user=UserFactory(), local_date=dt.date(2026, 11, 20), ml=Decimal(999))
+    days = auth_client.get(SUMMARY, {"start": "2026-11-19", "end": "2026-11-21"}).json()["days"]
+    expected = {}
+    for entry in WaterEntry.objects.filter(user=user, local_date__range=("2026-11-19", "2026-11-21")):
+        expected[entry.local_date.isoformat()] = expected.get(entry.local_date.isoformat(), 0) + float(entry.ml)
+    assert {day["date"]: day["water_ml"] for day in days} == {
+        "2026-11-19": expected.get("2026-11-19", 0.0),
+        "2026-11-20": expected["2026-11-20"],
+        "2026-11-21": expected["2026-11-21"],
+    }
+    assert [day["water_ml"] for day in days] == [0.0, 550.5, 400.0]
+
+
+@pytest.mark.parametrize("days", [7, 300])
+def test_the_summary_stays_one_round_trip_with_water(user, auth_client, django_assert_num_queries, days):
+    start = dt.date(2026, 1, 1)
+    for offset in range(0, days, 2):
+        WaterEntryFactory(user=user, local_date=start + dt.timedelta(days=offset))
+    end = start + dt.timedelta(days=days - 1)
+    with django_assert_num_queries(1) as captured:  # the sums, the targets and the water, sent together
+        response = auth_client.get(SUMMARY, {"start": start.isoformat(), "end": end.isoformat()})
+    (statement,) = [query["sql"] for query in captured.captured_queries]
+    assert "nutrition_waterentry" in statement
+    assert sum(day["water_ml"] for day in response.json()["days"]) == 250.0 * len(range(0, days, 2))
+
+
+def test_a_target_may_set_water(user, auth_client):
+    response = auth_client.post(
+        TARGETS, {"energy_kcal": 2000, "water_ml": 2500.04, "effective_from": "2026-11-01"}, format="json"
+    )
+    assert response.status_code == 201, response.json()
+    assert response.json()["water_ml"] == 2500.0
+    response = auth_client.post(TARGETS, {"energy_kcal": 2000, "effective_from": "2026-11-02"}, format="json")
+    assert response.json()["water_ml"] is None
+    for bad in (0, -1, 20000.5, "NaN", True):
+        response = auth_client.post(
+            TARGETS, {"energy_kcal": 2000, "water_ml": bad, "effective_from": "2026-11-03"}, format="json"
+        )
+        assert (response.status_code, response.json()["errors"][0]["attr"]) == (400, "water_ml"), bad
+    day = auth_client.get(SUMMARY, {"start": "2026-11-01", "end": "2026-11-01"}).json()["days"][0]
+    assert day["target"]["water_ml"] == 2500.0
+
+
+def test_adherence_says_whether_the_water_target_was_met(user, auth_client):
+    from apps.nutrition import services
+
+    services.set_nutrition_target(
+        user=user, energy_kcal=Decimal(2000), water_ml=Decimal(1500), effective_from=dt.date(2026, 11, 19)
+    )
+    services.set_nutrition_target(user=user, energy_kcal=Decimal(2000), effective_from=dt.date(2026, 11, 21))
+    _drink(user, dt.datetime(2026, 11, 19, 9, tzinfo=dt.UTC), 1000)
+    _drink(user, dt.datetime(2026, 11, 19, 15, tzinfo=dt.UTC), 500)  # exactly met
+    _drink(user, dt.datetime(2026, 11, 20, 9, tzinfo=dt.UTC), 1499.99)
+    _drink(user, dt.datetime(2026, 11, 21, 9, tzinfo=dt.UTC), 3000)  # no water in that target
+    days = auth_client.get(ADHERENCE, {"start": "2026-11-18", "end": "2026-11-21"}).json()["days"]
+    assert [(d["date"], d["water_ml"], d["water_met"]) for d in days] == [
+        ("2026-11-18", 0.0, None),  # no target
+        ("2026-11-19", 1500.0, True),
+        ("2026-11-20", 1499.99, False),
+        ("2026-11-21", 3000.0, None),
+    ]
+
+
+def test_adherence_water_is_null_after_today(user, auth_client):
+    from apps.nutrition import services
+
+    today = user.local_today()
+    services.set_nutrition_target(
+        user=user, energy_kcal=Decimal(2000), water_ml=Decimal(1500), effective_from=today - dt.timedelta(days=1)
+    )
+    tomorrow = (today + dt.timedelta(days=1)).isoformat()
+    (last,) = auth_client.get(ADHERENCE, {"start": tomorrow, "end": tomorrow}).json()["days"]
+    assert (last["water_ml"], last["water_met"]) == (0.0, None)
+
+
+def test_adherence_stays_one_round_trip_with_water(user, auth_client, django_assert_max_num_queries):
+    WaterEntryFactory.create_batch(5, user=user)
+    auth_client.get(ADHERENCE, {"start": "2026-11-01", "end": "2026-11-30"})  # the user row, once
+    with django_assert_max_num_queries(2) as captured:  # the user (today's zone), then one round trip
+        auth_client.get(ADHERENCE, {"start": "2026-11-01", "end": "2026-11-30"})
+    assert sum("nutrition_waterentry" in query["sql"] for query in captured.captured_queries) == 1

@@ -203,6 +203,7 @@ SUMMARY_EXAMPLE = OpenApiExample(
                     "dinner": CHICKEN_150_G_MACROS,
                     "snack": ZERO_MACROS,
                 },
+                "water_ml": 1750.0,
                 "target": None,
             }
         ],
@@ -214,7 +215,13 @@ SUMMARY_EXAMPLE = OpenApiExample(
 
 # One target throughout: the one listed, and the one in force on the adherence days.
 TARGET_ID = "01936b2e-9a00-7c3d-9e21-5a7b8c9d0e1f"
-TARGET_MACROS = {"energy_kcal": 2000.0, "protein_g": 130.0, "fat_g": 70.0, "carbohydrate_g": 210.0}
+TARGET_MACROS = {
+    "energy_kcal": 2000.0,
+    "protein_g": 130.0,
+    "fat_g": 70.0,
+    "carbohydrate_g": 210.0,
+    "water_ml": 2000.0,
+}
 TARGET_IN_FORCE = {"id": TARGET_ID, **TARGET_MACROS, "effective_from": "2026-11-20"}
 
 TARGET_EXAMPLE = OpenApiExample(
@@ -230,7 +237,7 @@ TARGET_EXAMPLE = OpenApiExample(
 )
 SET_TARGET_FROM_MONDAY = OpenApiExample(
     "From Monday",
-    value={"energy_kcal": 2000, "protein_g": 130, "effective_from": "2026-11-23"},
+    value={"energy_kcal": 2000, "protein_g": 130, "water_ml": 2000, "effective_from": "2026-11-23"},
     request_only=True,
 )
 ADHERENCE_EXAMPLE = OpenApiExample(
@@ -241,9 +248,30 @@ ADHERENCE_EXAMPLE = OpenApiExample(
         "tolerance_percent": 10,
         "streak": 2,
         "days": [
-            {"date": "2026-11-19", "target": None, "energy_kcal": 2450.0, "within_target": None},
-            {"date": "2026-11-20", "target": TARGET_IN_FORCE, "energy_kcal": 2104.5, "within_target": True},
-            {"date": "2026-11-21", "target": TARGET_IN_FORCE, "energy_kcal": 1890.0, "within_target": True},
+            {
+                "date": "2026-11-19",
+                "target": None,
+                "energy_kcal": 2450.0,
+                "within_target": None,
+                "water_ml": 1500.0,
+                "water_met": None,
+            },
+            {
+                "date": "2026-11-20",
+                "target": TARGET_IN_FORCE,
+                "energy_kcal": 2104.5,
+                "within_target": True,
+                "water_ml": 2250.0,
+                "water_met": True,
+            },
+            {
+                "date": "2026-11-21",
+                "target": TARGET_IN_FORCE,
+                "energy_kcal": 1890.0,
+                "within_target": True,
+                "water_ml": 1250.0,
+                "water_met": False,
+            },
         ],
     },
     response_only=True,

@@ -387,6 +387,15 @@ class NutritionTargetSerializer(OwnedModelSerializer):
     protein_g = _macro_grams()
     fat_g = _macro_grams()
     carbohydrate_g = _macro_grams()
+    water_ml = RoundedDecimalField(
+        max_digits=7,
+        decimal_places=1,
+        min_value=bounds.WATER_TARGET_ML[0],
+        max_value=bounds.WATER_TARGET_ML[1],
+        required=False,
+        allow_null=True,
+        help_text="Water to drink a day, in ml; none by default.",
+    )
 
     class Meta:
         model = NutritionTarget
@@ -396,6 +405,7 @@ class NutritionTargetSerializer(OwnedModelSerializer):
             "protein_g",
             "fat_g",
             "carbohydrate_g",
+            "water_ml",
             "effective_from",
             "created_at",
             "updated_at",
@@ -410,10 +420,11 @@ class TargetInForceSerializer(FastRepresentation, serializers.ModelSerializer):
     protein_g = serializers.DecimalField(max_digits=6, decimal_places=1, coerce_to_string=False, allow_null=True)
     fat_g = serializers.DecimalField(max_digits=6, decimal_places=1, coerce_to_string=False, allow_null=True)
     carbohydrate_g = serializers.DecimalField(max_digits=6, decimal_places=1, coerce_to_string=False, allow_null=True)
+    water_ml = serializers.DecimalField(max_digits=7, decimal_places=1, coerce_to_string=False, allow_null=True)
 
     class Meta:
         model = NutritionTarget
-        fields = ["id", "energy_kcal", "protein_g", "fat_g", "carbohydrate_g", "effective_from"]
+        fields = ["id", "energy_kcal", "protein_g", "fat_g", "carbohydrate_g", "water_ml", "effective_from"]
         read_only_fields = fields
 
 
@@ -428,6 +439,11 @@ class AdherenceDaySerializer(serializers.Serializer):
     within_target = serializers.BooleanField(
         allow_null=True,
         help_text="Energy within the tolerance of the target's energy_kcal; null without a target or after today.",
+    )
+    water_ml = serializers.FloatField(help_text="Water drunk that day, in ml (water entries).")
+    water_met = serializers.BooleanField(
+        allow_null=True,
+        help_text="At least the target's water_ml drunk; null without a target, when it sets no water, or after today.",
     )
 
 
@@ -550,6 +566,7 @@ class DailySummarySerializer(FastRepresentation, serializers.Serializer):
     entry_count = serializers.IntegerField()
     totals = NutrientTotalsSerializer()
     by_meal = MealSplitSerializer()
+    water_ml = serializers.FloatField(help_text="Water drunk that day, in ml (water entries).")
     target = TargetInForceSerializer(allow_null=True, help_text="The nutrition target in force that day; null if none.")
 
 

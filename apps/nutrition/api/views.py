@@ -481,14 +481,17 @@ class DiaryEntryViewSet(OwnedModelViewSet):
         params = DiarySummaryQuerySerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         start, end = params.validated_data["start"], params.validated_data["end"]
-        # The day sums and the targets in force: two queries, one round trip.
-        sums, target_rows = fetch_together(
+        # The day sums, the targets in force and the water: three queries, one round trip.
+        sums, target_rows, water_rows = fetch_together(
             selectors.daily_sums(user=request.user, start=start, end=end),
             selectors.targets_for_range(user=request.user, start=start, end=end),
+            selectors.daily_water(user=request.user, start=start, end=end),
         )
         days = selectors.summarize_days(sums, start=start, end=end)
         targets = selectors.targets_on_days(target_rows, start=start, end=end)
+        water = selectors.water_by_day(water_rows)
         for day in days:
+            day["water_ml"] = water.get(day["date"], 0.0)
             day["target"] = targets.get(day["date"])
         summary = {"start": start, "end": end, "days": days}
         return Response(DiarySummarySerializer(summary, context=self.get_serializer_context()).data)
@@ -528,10 +531,12 @@ class NutritionTargetViewSet(OwnedModelViewSet):
     def adherence(self, request):
         """Per local day from `start` to `end` (at most 366 days): the target in force (null
         if none), the energy eaten, and `within_target`: the energy is within 10% of the
-        target's energy_kcal (null without a target, or for a day after today). `streak` is
+        target's energy_kcal (null without a target, or for a day after today); the water
+        drunk (`water_ml`) and `water_met`: at least the target's water_ml (null also when
+        the target sets no water). `streak` is
         the number of consecutive days within target counted back from the latest day of the
         range (not after today) that has a target; today, still in progress, does not break
-        it. Two queries whatever the range."""
+        it. Three queries in one round trip whatever the range."""
         params = AdherenceQuerySerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         result = selectors.adherence(user=request.user, **params.validated_data)
