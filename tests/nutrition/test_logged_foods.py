@@ -137,10 +137,11 @@ def test_archived_foods_and_portions_are_not_offered_again(user, auth_client):
     old_cup.archived_at = timezone.now()
     old_cup.save()
     for url in (RECENT, FREQUENT):
-        results = auth_client.get(url).json()["results"]
-        assert [(r["id"], r["grams"], r["portion"], r["quantity"]) for r in results] == [
+        body = auth_client.get(url).json()
+        assert [(r["id"], r["grams"], r["portion"], r["quantity"]) for r in body["results"]] == [
             (str(kept.pk), 400.0, None, None)
         ]
+        assert body["count"] == 1
 
 
 def test_frequent_counts_the_last_90_days(user, auth_client):
