@@ -217,17 +217,28 @@ class Meal(OwnedModel):
     """A saved meal (recipe): foods and amounts a user eats together, logged in one request.
 
     `planned_weekdays` is a bit mask (bit 0 = Monday) of the weekdays it is planned on;
-    `slot` is the diary meal it goes to when logged or planned.
+    `slot` is the diary meal it goes to when logged or planned. As a recipe it makes
+    `servings` servings and, cooked, may weigh `cooked_weight_g`: it is logged by servings
+    or by grams of the cooked dish, each item in proportion.
     """
 
     name = models.CharField(max_length=200)
     slot = models.CharField(max_length=9, choices=MealSlot.choices, default=MealSlot.LUNCH)
     planned_weekdays = models.PositiveSmallIntegerField(default=0)
+    servings = models.FloatField(default=1.0, help_text="How many servings the recipe makes.")
+    cooked_weight_g = models.FloatField(
+        null=True, blank=True, help_text="What the cooked dish weighs, to log it by the gram."
+    )
 
     class Meta:
         ordering = ["name", "id"]
         constraints = [
             models.CheckConstraint(condition=Q(planned_weekdays__lt=128), name="meal_planned_weekdays_mask"),
+            models.CheckConstraint(condition=Q(servings__gt=0), name="meal_servings_positive"),
+            models.CheckConstraint(
+                condition=Q(cooked_weight_g__isnull=True) | Q(cooked_weight_g__gt=0),
+                name="meal_cooked_weight_positive",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -359,7 +359,7 @@ def save_meal(
         creating = True
     else:
         creating = False
-    for key in ("name", "slot"):
+    for key in ("name", "slot", "servings", "cooked_weight_g"):
         if key in data:
             setattr(meal, key, data[key])
     if weekdays is not None:
@@ -383,14 +383,42 @@ def save_meal(
     return meal
 
 
+def meal_factor(
+    *, meal: Meal, servings: float | None = None, grams: float | None = None, scale: float | None = None
+) -> tuple[float, str]:
+    """What share of the recipe is eaten, from at most one of: `servings` (of the meal's
+    `servings`), `grams` of the cooked dish (of its `cooked_weight_g`) or `scale`; and the
+    name of the amount given (for errors). Default: the whole recipe."""
+    if servings is not None:
+        return servings / meal.servings, "servings"
+    if grams is not None:
+        if not meal.cooked_weight_g:
+            message = "This meal has no cooked_weight_g: log it by servings, or set its cooked weight."
+            raise ValidationError({"grams": ValidationError(message, code="no_cooked_weight")})
+        return grams / meal.cooked_weight_g, "grams"
+    return (1.0 if scale is None else scale), "scale"
+
+
 @transaction.atomic
-def log_meal(*, user, meal: Meal, consumed_at: datetime, slot: str | None = None, scale: float = 1.0) -> LogResult:
-    """Log every item of a saved meal into the diary, all or nothing."""
+def log_meal(
+    *,
+    user,
+    meal: Meal,
+    consumed_at: datetime,
+    slot: str | None = None,
+    scale: float | None = None,
+    servings: float | None = None,
+    grams: float | None = None,
+) -> LogResult:
+    """Log every item of a saved meal into the diary, all or nothing, each item in the
+    proportion eaten (see meal_factor). Each entry keeps the nutrients it contributed."""
     items = list(meal.items.select_related("food").order_by("position", "id"))
     if not items:
         raise ValidationError("This meal has no items to log.", code="invalid")
-    if any(not 0 < item.grams * scale <= MAX_GRAMS for item in items):
-        raise ValidationError({"scale": [f"Scaled, an item would weigh more than {MAX_GRAMS:g} g."]}, code="invalid")
+    factor, amount = meal_factor(meal=meal, servings=servings, grams=grams, scale=scale)
+    if any(not 0 < item.grams * factor <= MAX_GRAMS for item in items):
+        message = f"That much would put more than {MAX_GRAMS:g} g of an item (or none) in the diary."
+        raise ValidationError({amount: ValidationError(message, code="invalid")})
     local_date = local_date_for(user=user, moment=consumed_at)
     entries = []
     for item in items:
@@ -401,12 +429,85 @@ def log_meal(*, user, meal: Meal, consumed_at: datetime, slot: str | None = None
             local_date=local_date,
             saved_meal=meal,
         )
-        _apply_food(entry, item.food, _grams(food=item.food, grams=item.grams * scale, portion=None, quantity=None))
+        _apply_food(entry, item.food, _grams(food=item.food, grams=item.grams * factor, portion=None, quantity=None))
         _validate_entry(entry)
         entries.append(entry)
     DiaryEntry.objects.bulk_create(entries)
     _count_logged(len(entries))
     return LogResult(entries=entries, warnings=allergy_warnings(user=user, foods=[item.food for item in items]))
+
+
+# --- Copying a day or a meal ---------------------------------------------------------
+
+MAX_COPIED_ENTRIES = 500
+
+
+def moved_to_day(moment: datetime, *, zone, day: date) -> datetime:
+    """`moment`'s wall-clock time in `zone`, on `day`, in `zone`. A time that does not exist
+    there (a spring-forward gap) or exists twice (fall-back) is taken with fold=0: the offset
+    in force before the change."""
+    local = moment.astimezone(zone)
+    return datetime.combine(day, local.time().replace(tzinfo=None, fold=0)).replace(tzinfo=zone, fold=0)
+
+
+def copy_entries(
+    *, user, from_date: date, to_date: date, meal: str | None = None, to_meal: str | None = None
+) -> LogResult:
+    """Copy the entries of the local day `from_date` (of one `meal`, when given) to `to_date`
+    (into `to_meal`, when given, else each into its own meal), all or nothing. The copies are
+    new entries: new ids, the same wall-clock times on the target day in the user's zone as
+    it is now, nutrients from each food as it is now (the same amount: grams, or portion and
+    quantity); a quick-add is copied as it was. A food deleted since (archived) cannot be
+    logged again: the copy is refused, naming it. A portion deleted since is copied as its
+    grams.
+
+    Everything is checked before the one write: a single bulk insert (atomic by itself), so
+    no transaction of its own is needed (a caller's, Idempotency-Key's, may hold it)."""
+    rows = DiaryEntry.objects.filter(user=user, local_date=from_date)
+    if meal:
+        rows = rows.filter(meal=meal)
+    # One query: the entries with their foods and portions, oldest first (the copies' order).
+    entries = list(rows.select_related("food", "portion").order_by("consumed_at", "id")[: MAX_COPIED_ENTRIES + 1])
+    if not entries:
+        what = f"no {meal} entries" if meal else "no entries"
+        raise ValidationError({"from_date": ValidationError(f"This day has {what} to copy.", code="empty")})
+    if len(entries) > MAX_COPIED_ENTRIES:
+        message = f"At most {MAX_COPIED_ENTRIES} entries are copied at once: copy one meal at a time."
+        raise ValidationError({"from_date": ValidationError(message, code="too_many")})
+    archived = sorted({entry.food.name for entry in entries if entry.food and entry.food.archived_at is not None})
+    if archived:
+        names = ", ".join(repr(name) for name in archived)
+        message = f"Deleted foods cannot be logged again: {names}. Copy the other meals, or log a replacement."
+        raise ValidationError({"from_date": ValidationError(message, code="archived")})
+    zone = user.zone
+    copies = []
+    for entry in entries:
+        consumed_at = moved_to_day(entry.consumed_at, zone=zone, day=to_date)
+        error = bounds.time_error(consumed_at)
+        if error is not None:
+            raise ValidationError({"to_date": ValidationError(error.message, code=error.code)})
+        copy = DiaryEntry(
+            user=user,
+            meal=to_meal or entry.meal,
+            consumed_at=consumed_at,
+            local_date=local_date_for(user=user, moment=consumed_at),
+            saved_meal_id=entry.saved_meal_id,
+        )
+        if entry.food is None:
+            copy.label, copy.grams = entry.label, entry.grams
+            for name in NUTRIENT_FIELDS:
+                setattr(copy, name, getattr(entry, name))
+        else:
+            portion = entry.portion if entry.portion is not None and entry.portion.archived_at is None else None
+            copy.portion, copy.quantity = portion, (entry.quantity if portion is not None else None)
+            grams = portion.grams * (entry.quantity or 1.0) if portion is not None else entry.grams
+            _apply_food(copy, entry.food, _grams(food=entry.food, grams=grams, portion=None, quantity=None))
+        _validate_entry(copy)
+        copies.append(copy)
+    DiaryEntry.objects.bulk_create(copies)
+    _count_logged(len(copies))
+    foods = [entry.food for entry in entries if entry.food is not None]
+    return LogResult(entries=copies, warnings=allergy_warnings(user=user, foods=foods) if foods else [])
 
 
 # --- Preferences ------------------------------------------------------------------------

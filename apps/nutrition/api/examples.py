@@ -107,9 +107,12 @@ MEAL_EXAMPLE = OpenApiExample(
         "name": "Chicken and rice",
         "slot": "lunch",
         "weekdays": ["monday", "wednesday"],
+        "servings": 1.0,
+        "cooked_weight_g": None,
         "items": [{"id": 1, "food": FOOD_ID, "food_name": "Chicken, broilers ... raw", "grams": 150.0}],
         "total_grams": 150.0,
         "totals": CHICKEN_150_G,
+        "per_serving": CHICKEN_150_G,
         "created_at": "2026-11-01T08:30:00Z",
         "updated_at": "2026-11-01T08:30:00Z",
     },
@@ -125,7 +128,22 @@ SAVE_MEAL = OpenApiExample(
     },
     request_only=True,
 )
+SAVE_RECIPE = OpenApiExample(
+    "A stew for four",
+    value={
+        "name": "Beef stew",
+        "slot": "dinner",
+        "servings": 4,
+        "cooked_weight_g": 800,
+        "items": [{"food": FOOD_ID, "grams": 400}],
+    },
+    request_only=True,
+)
 PLAN_MEAL = OpenApiExample("Plan", value={"weekdays": ["friday"]}, request_only=True)
+LOG_SERVINGS = OpenApiExample(
+    "One and a half servings", value={"servings": 1.5, "consumed_at": "2026-11-21T19:30:00-08:00"}, request_only=True
+)
+LOG_COOKED_GRAMS = OpenApiExample("250 g of the cooked dish", value={"grams": 250, "meal": "dinner"}, request_only=True)
 LOG_MEAL_FOR_DINNER = OpenApiExample(
     "Log it for dinner", value={"consumed_at": "2026-11-21T19:30:00-08:00", "meal": "dinner"}
 )
@@ -156,6 +174,28 @@ ENTRY_EXAMPLE = OpenApiExample(
         "updated_at": "2026-11-22T03:31:00Z",
     },
     response_only=True,
+)
+COPY_YESTERDAYS_BREAKFAST = OpenApiExample(
+    "Yesterday's breakfast again today",
+    value={"from_date": "2026-11-20", "to_date": "2026-11-21", "meal": "breakfast"},
+    request_only=True,
+)
+COPIED_ENTRIES = OpenApiExample(
+    "The copies",
+    value={
+        "entries": [
+            {
+                **ENTRY_EXAMPLE.value,
+                "id": "0193a1c3-2222-7a3b-8c4d-2e1f0a9b8c7d",
+                "meal": "breakfast",
+                "consumed_at": "2026-11-21T07:45:00-08:00",
+                "local_date": "2026-11-21",
+            }
+        ],
+        "warnings": [],
+    },
+    response_only=True,
+    status_codes=["201"],
 )
 LOG_FOOD_BY_GRAMS = OpenApiExample(
     "150 g of a food",

@@ -29,6 +29,7 @@ from fithub.api.serializers import FastRepresentation, OwnedModelSerializer, Str
 
 MAX_NUTRIENT = 100_000.0
 MAX_GRAMS = 100_000.0
+MAX_SERVINGS = 1000.0
 
 
 class FiniteFloatField(serializers.FloatField):
@@ -309,17 +310,37 @@ class MealSerializer(FastRepresentation, serializers.ModelSerializer):
         read_only=True,
         help_text="The weekdays this meal is planned on.",
     )
-    total_grams = serializers.FloatField(read_only=True)
-    totals = serializers.SerializerMethodField()
+    total_grams = serializers.FloatField(read_only=True, help_text="The raw items' grams, summed.")
+    totals = serializers.SerializerMethodField(help_text="The whole recipe's nutrients.")
+    per_serving = serializers.SerializerMethodField(help_text="The totals divided by `servings`.")
 
     class Meta:
         model = Meal
-        fields = ["id", "name", "slot", "weekdays", "items", "total_grams", "totals", "created_at", "updated_at"]
+        fields = [
+            "id",
+            "name",
+            "slot",
+            "weekdays",
+            "servings",
+            "cooked_weight_g",
+            "items",
+            "total_grams",
+            "totals",
+            "per_serving",
+            "created_at",
+            "updated_at",
+        ]
         read_only_fields = fields
 
     @extend_schema_field(NutrientTotalsSerializer)
     def get_totals(self, meal) -> dict:
         return {name: round(getattr(meal, f"total_{name}", 0.0) or 0.0, 2) for name in NUTRIENT_FIELDS}
+
+    @extend_schema_field(NutrientTotalsSerializer)
+    def get_per_serving(self, meal) -> dict:
+        return {
+            name: round((getattr(meal, f"total_{name}", 0.0) or 0.0) / meal.servings, 2) for name in NUTRIENT_FIELDS
+        }
 
 
 class MealWriteSerializer(OwnedModelSerializer):
@@ -330,9 +351,20 @@ class MealWriteSerializer(OwnedModelSerializer):
         child=serializers.ChoiceField(choices=list(WEEKDAYS)), required=False, max_length=7
     )
 
+    servings = FiniteFloatField(
+        min_value=0.01, max_value=MAX_SERVINGS, required=False, help_text="How many servings it makes. Default: 1."
+    )
+    cooked_weight_g = FiniteFloatField(
+        min_value=0.01,
+        max_value=MAX_GRAMS,
+        required=False,
+        allow_null=True,
+        help_text="What the cooked dish weighs (g), to log it by the gram. Default: null.",
+    )
+
     class Meta:
         model = Meal
-        fields = ["id", "name", "slot", "weekdays", "items"]
+        fields = ["id", "name", "slot", "weekdays", "servings", "cooked_weight_g", "items"]
 
     def to_representation(self, instance):
         return MealSerializer(instance, context=self.context).data
@@ -344,12 +376,47 @@ class MealWriteSerializer(OwnedModelSerializer):
         return sent
 
 
-class MealLogSerializer(serializers.Serializer):
-    """When and in which diary meal to log a saved meal; `scale` multiplies every amount."""
+class MealLogSerializer(StrictJSONTypes):
+    """When and in which diary meal to log a saved meal, and how much of it: `servings`, or
+    `grams` of the cooked dish, or `scale` (a factor on every item; kept for older clients),
+    at most one of them. Default: the whole recipe."""
+
+    AMOUNTS = ("servings", "grams", "scale")
 
     consumed_at = RecordedTimeField(required=False, help_text="Default: now.")
     meal = serializers.ChoiceField(choices=MealSlot.choices, required=False, help_text="Default: the meal's slot.")
-    scale = FiniteFloatField(min_value=0.01, max_value=100, default=1.0)
+    servings = FiniteFloatField(
+        min_value=0.01, max_value=MAX_SERVINGS, required=False, help_text="Servings eaten, e.g. 1.5."
+    )
+    grams = FiniteFloatField(
+        min_value=0.01,
+        max_value=MAX_GRAMS,
+        required=False,
+        help_text="Grams of the cooked dish eaten: needs the meal's `cooked_weight_g`.",
+    )
+    scale = FiniteFloatField(
+        min_value=0.01, max_value=100, required=False, help_text="A factor on every item. Default: 1."
+    )
+
+    def validate(self, attrs):
+        sent = [name for name in self.AMOUNTS if name in attrs]
+        if len(sent) > 1:
+            message = "Give one of servings, grams or scale, not " + " and ".join(sent) + "."
+            raise serializers.ValidationError({sent[1]: ErrorDetail(message, code="invalid")})
+        return attrs
+
+
+class DiaryCopySerializer(StrictJSONTypes):
+    """Which entries to copy (a local day, or one meal of it) and where to."""
+
+    from_date = DayField(help_text="The local day to copy from (YYYY-MM-DD).")
+    to_date = DayField(help_text="The local day the copies go to (YYYY-MM-DD).")
+    meal = serializers.ChoiceField(
+        choices=MealSlot.choices, required=False, help_text="Copy only this meal's entries. Default: the whole day."
+    )
+    to_meal = serializers.ChoiceField(
+        choices=MealSlot.choices, required=False, help_text="The meal the copies go into. Default: each entry's own."
+    )
 
 
 class PlannedMealSerializer(MealSerializer):

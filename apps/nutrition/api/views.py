@@ -14,14 +14,18 @@ from apps.nutrition.api.examples import (
     ADHERENCE_EXAMPLE,
     CHANGE_ENTRY_GRAMS,
     CHANGE_WATER,
+    COPIED_ENTRIES,
+    COPY_YESTERDAYS_BREAKFAST,
     CREATE_CUSTOM_FOOD,
     ENTRY_EXAMPLE,
     FOOD_EXAMPLE,
     FREQUENT_FOOD_EXAMPLE,
+    LOG_COOKED_GRAMS,
     LOG_FOOD_BY_GRAMS,
     LOG_FOOD_BY_PORTION,
     LOG_MEAL_FOR_DINNER,
     LOG_QUICK_ADD,
+    LOG_SERVINGS,
     LOG_WATER_FL_OZ,
     LOG_WATER_ML,
     MARK_FAVORITE,
@@ -31,6 +35,7 @@ from apps.nutrition.api.examples import (
     RECENT_FOOD_EXAMPLE,
     RENAME_FOOD,
     SAVE_MEAL,
+    SAVE_RECIPE,
     SET_ALLERGY,
     SET_TARGET_FROM_MONDAY,
     SUMMARY_EXAMPLE,
@@ -40,6 +45,7 @@ from apps.nutrition.api.examples import (
 from apps.nutrition.api.serializers import (
     AdherenceQuerySerializer,
     AdherenceSerializer,
+    DiaryCopySerializer,
     DiaryEntrySerializer,
     DiaryEntryWriteSerializer,
     DiarySummaryQuerySerializer,
@@ -318,6 +324,12 @@ MealLogResultSerializer = inline_serializer(
 )
 
 
+DiaryCopyResultSerializer = inline_serializer(
+    "DiaryCopyResult",
+    fields={"entries": DiaryEntrySerializer(many=True), "warnings": WarningSerializer(many=True)},
+)
+
+
 @extend_schema(tags=["meals"])
 @extend_schema_view(
     list=extend_schema(summary="Your saved meals", examples=[MEAL_EXAMPLE]),
@@ -326,7 +338,7 @@ MealLogResultSerializer = inline_serializer(
         summary="Save a meal",
         request=MealWriteSerializer,
         responses={201: MealSerializer, 200: MealSerializer},
-        examples=[SAVE_MEAL, MEAL_EXAMPLE],
+        examples=[SAVE_MEAL, SAVE_RECIPE, MEAL_EXAMPLE],
     ),
     partial_update=extend_schema(
         summary="Change a saved meal (items, when sent, replace the old ones)",
@@ -338,6 +350,7 @@ MealLogResultSerializer = inline_serializer(
 )
 @query_validation_errors(PlannedDayQuerySerializer, action="planned")
 @extend_validation_errors(["archived"], field_name="items.INDEX.food", actions=WRITES)
+@extend_validation_errors(["no_cooked_weight"], field_name="grams", actions=["log"])
 class MealViewSet(OwnedModelViewSet):
     """Saved meals (recipes): foods and grams, with totals; optionally planned on weekdays."""
 
@@ -375,10 +388,10 @@ class MealViewSet(OwnedModelViewSet):
         serializer.instance = self.get_queryset().get(pk=meal.pk)
 
     @extend_schema(
-        summary="Log every item of a saved meal into the diary (one transaction)",
+        summary="Log a saved meal into the diary: all of it, some servings or grams of the cooked dish",
         request=MealLogSerializer,
         responses={201: MealLogResultSerializer},
-        examples=[LOG_MEAL_FOR_DINNER],
+        examples=[LOG_MEAL_FOR_DINNER, LOG_SERVINGS, LOG_COOKED_GRAMS],
     )
     @action(detail=True, methods=["post"])
     @idempotent(shows=lambda view, body: (view.entries(), [entry["id"] for entry in body["entries"]]))
@@ -391,7 +404,7 @@ class MealViewSet(OwnedModelViewSet):
             meal=meal,
             consumed_at=params.validated_data.get("consumed_at") or timezone.now(),
             slot=params.validated_data.get("meal"),
-            scale=params.validated_data["scale"],
+            **{name: params.validated_data.get(name) for name in MealLogSerializer.AMOUNTS},
         )
         entries = DiaryEntrySerializer(result.entries, many=True, context=self.get_serializer_context()).data
         return Response({"entries": entries, "warnings": result.warnings}, status=status.HTTP_201_CREATED)
@@ -442,6 +455,9 @@ class DiaryPagination(TimeCursorPagination):
 # and that a food or portion newly referred to is not archived.
 @extend_validation_errors(["invalid", "archived"], field_name="food", actions=["create", "partial_update"])
 @extend_validation_errors(["invalid", "archived"], field_name="portion", actions=["create", "partial_update"])
+# A copy: nothing to copy, too much, a deleted food; copies outside the times the diary takes.
+@extend_validation_errors(["empty", "too_many", "archived"], field_name="from_date", actions=["copy"])
+@extend_validation_errors(["future", "out_of_range"], field_name="to_date", actions=["copy"])
 class DiaryEntryViewSet(OwnedModelViewSet):
     """The food diary. Each entry keeps the nutrients it contributed and its local day in your
     profile's time zone (as it was when written)."""
@@ -469,6 +485,29 @@ class DiaryEntryViewSet(OwnedModelViewSet):
         entry = result.entries[0]
         entry.warnings = result.warnings
         serializer.instance = entry
+
+    @extend_schema(
+        summary="Copy a day's entries, or one meal's, to another day (one transaction)",
+        description=(
+            "The copies are new entries (new ids) at the same wall-clock times on `to_date`, in your "
+            "profile's time zone as it is now (a time that does not exist that day, in a daylight-saving "
+            "gap, is taken with the offset before the change). Foods are logged again with their current "
+            "nutrients and the same amount; quick-adds are copied as they were. All or nothing: a day with "
+            "a food deleted since is refused (`archived`), a day with nothing to copy too (`empty`). At "
+            f"most {services.MAX_COPIED_ENTRIES} entries at once."
+        ),
+        request=DiaryCopySerializer,
+        responses={201: DiaryCopyResultSerializer},
+        examples=[COPY_YESTERDAYS_BREAKFAST, COPIED_ENTRIES],
+    )
+    @action(detail=False, methods=["post"], filterset_class=None, filter_backends=[], pagination_class=None)
+    @idempotent(shows=lambda view, body: (view.get_queryset(), [entry["id"] for entry in body["entries"]]))
+    def copy(self, request):
+        params = DiaryCopySerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        result = services.copy_entries(user=request.user, **params.validated_data)
+        entries = DiaryEntrySerializer(result.entries, many=True, context=self.get_serializer_context()).data
+        return Response({"entries": entries, "warnings": result.warnings}, status=status.HTTP_201_CREATED)
 
     @extend_schema(
         summary="Daily totals: one row per local day, by nutrient and by meal",

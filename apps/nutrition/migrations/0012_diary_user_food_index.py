@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('nutrition', '0010_consumed_at_bounds'),
+        ('nutrition', '0011_meal_servings_and_cooked_weight'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
