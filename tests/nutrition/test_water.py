@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from apps.nutrition.models import WaterEntry
 from tests.conftest import client_for
 from tests.nutrition.factories import WaterEntryFactory
+from tests.schema_errors import is_documented
 from tests.users.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -92,6 +93,7 @@ def test_bad_amounts_are_400_naming_the_field(auth_client, payload, attr, code):
     errors = response.json()["errors"]
     assert (errors[0]["attr"], errors[0]["code"]) == (attr, code), errors
     assert not WaterEntry.objects.exists()
+    assert all(is_documented(error["attr"], error["code"], WATER, "post") for error in errors), errors
 
 
 @pytest.mark.parametrize(
@@ -137,7 +139,9 @@ def test_any_number_and_unit_is_a_201_or_a_400_never_a_500(user, value, unit, by
     response = client_for(user).post(WATER, body, format="json")
     assert response.status_code in (201, 400), response.content
     if response.status_code == 400:
-        assert response.json()["errors"][0]["attr"] in {"ml", "value", "unit"}
+        errors = response.json()["errors"]
+        assert errors[0]["attr"] in {"ml", "value", "unit"}
+        assert all(is_documented(error["attr"], error["code"], WATER, "post") for error in errors), errors
         assert not WaterEntry.objects.filter(pk=body["id"]).exists()
         return
     stored = WaterEntry.objects.get(pk=body["id"])
@@ -162,6 +166,8 @@ def test_change_the_amount_or_the_time(user, auth_client):
     assert (response.status_code, response.json()["errors"][0]["attr"]) == (400, "value")
     response = auth_client.patch(detail(entry["id"]), {"ml": 300, "value": 3}, format="json")
     assert (response.status_code, response.json()["errors"][0]["attr"]) == (400, "ml")
+    assert is_documented("ml", "invalid", f"{WATER}{{id}}/", "patch")
+    assert is_documented("value", "out_of_range", f"{WATER}{{id}}/", "patch")
     assert WaterEntry.objects.get(pk=entry["id"]).ml == Decimal("500.00")
 
 

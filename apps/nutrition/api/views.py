@@ -592,9 +592,10 @@ class WaterPagination(TimeCursorPagination):
 
 # The service checks the amount in ml (a drink of 1 to 5000 ml, whichever the unit) and that
 # `ml` comes without `value` and `unit`.
-@extend_validation_errors(["invalid"], field_name="ml", actions=["create", "partial_update"])
+# (One decorator per field and action: a later one for the same pair replaces the earlier.)
+@extend_validation_errors(["invalid", "required"], field_name="ml", actions=["create"])
+@extend_validation_errors(["invalid"], field_name="ml", actions=["partial_update"])
 @extend_validation_errors(["out_of_range"], field_name="value", actions=["create", "partial_update"])
-@extend_validation_errors(["required"], field_name="ml", actions=["create"])
 @extend_schema(tags=["water"])
 @extend_schema_view(
     list=extend_schema(summary="Your water entries, newest first", examples=[WATER_EXAMPLE]),
