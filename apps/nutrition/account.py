@@ -5,7 +5,7 @@ from django.db.models import Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from apps.nutrition.demo import seed_demo_diary
+from apps.nutrition.demo import seed_demo_diary, seed_demo_water
 from apps.nutrition.models import (
     DiaryEntry,
     Food,
@@ -22,6 +22,10 @@ from fithub.db.deletion import delete_rows, referenced
 
 def _seed_demo(*, user, days: int) -> str:
     return f"{seed_demo_diary(user=user, days=days)} diary entries added"
+
+
+def _seed_demo_water(*, user, days: int) -> str:
+    return f"{seed_demo_water(user=user, days=days)} water entries added"
 
 
 def delete_account_rows(*, user) -> None:
@@ -77,4 +81,5 @@ def register() -> None:
         position=100,
     )
     registry.add_demo_seeder(_seed_demo)
+    registry.add_demo_seeder(_seed_demo_water)
     registry.add_account_deleter(delete_account_rows)
