@@ -346,3 +346,17 @@ def test_adherence_stays_one_round_trip_with_water(user, auth_client, django_ass
     with django_assert_max_num_queries(2) as captured:  # the user (today's zone), then one round trip
         auth_client.get(ADHERENCE, {"start": "2026-11-01", "end": "2026-11-30"})
     assert sum("nutrition_waterentry" in query["sql"] for query in captured.captured_queries) == 1
+
+
+def test_reads_and_edits_cost_a_few_statements(user, auth_client, django_assert_max_num_queries):
+    entry = WaterEntryFactory(user=user)
+    with django_assert_max_num_queries(1):  # the row (the user comes from the token)
+        assert auth_client.get(detail(entry.pk)).status_code == 200
+    with django_assert_max_num_queries(4):  # the row, the update in a savepoint
+        response = auth_client.patch(detail(entry.pk), {"value": 10, "unit": "fl_oz"}, format="json")
+    assert response.status_code == 200
+    with django_assert_max_num_queries(5):  # and the user's time zone, for the local day
+        response = auth_client.patch(detail(entry.pk), {"consumed_at": WHEN}, format="json")
+    assert response.status_code == 200
+    with django_assert_max_num_queries(2):  # the row, the delete
+        assert auth_client.delete(detail(entry.pk)).status_code == 204
