@@ -327,14 +327,33 @@ SPECTACULAR_SETTINGS = {
     },
     "POSTPROCESSING_HOOKS": ["drf_standardized_errors.openapi_hooks.postprocess_schema_enums"],
 }
+
+
+# Where clients reach the API. First the host serving the schema (a relative URL: Swagger
+# UI's "Try it out" calls the host it was loaded from, whichever that is), then the public
+# URL of the deployment when PUBLIC_URL gives it (https://api.fithub.example).
+def api_servers(public_url: str) -> list[dict[str, str]]:
+    public_url = public_url.rstrip("/")
+    public = [{"url": public_url, "description": "The public API"}] if public_url else []
+    return [{"url": "/", "description": "The host serving this schema"}, *public]
+
+
+PUBLIC_URL = os.environ.get("PUBLIC_URL", "")
+SPECTACULAR_SETTINGS["SERVERS"] = api_servers(PUBLIC_URL)
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
-    {"MealSlotEnum": "apps.nutrition.models.MealSlot", "WeekdayEnum": "apps.nutrition.models.WEEKDAYS"}
+    {
+        "MealSlotEnum": "apps.nutrition.models.MealSlot",
+        "WeekdayEnum": "apps.nutrition.models.WEEKDAYS",
+        "GoalDirectionEnum": "apps.goals.api.serializers.Direction",
+    }
 )
 SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] += [
     "fithub.api.schema_hooks.list_index_attrs",
     "fithub.api.schema_hooks.create_replays_are_200",
     "fithub.api.schema_hooks.response_headers",
     "fithub.api.schema_hooks.create_links",
+    "fithub.api.schema_hooks.anonymous_security",
+    "fithub.api.schema_hooks.nullable_refs_as_one_of",
 ]
 
 # --- HTTP, CORS, proxies ---------------------------------------------------------------

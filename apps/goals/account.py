@@ -18,7 +18,7 @@ def delete_account_rows(*, user) -> None:
 
 def register() -> None:
     registry.add_export_section(
-        "goals", lambda user: Goal.objects.filter(user=user).order_by("created_at"), position=90
+        "goals", lambda user: Goal.objects.filter(user=user).order_by("created_at"), position=90, model=Goal
     )
     registry.add_demo_seeder(_seed_demo)
     registry.add_account_deleter(delete_account_rows)

@@ -33,10 +33,16 @@ def delete_account_rows(*, user) -> None:
 
 def register() -> None:
     registry.add_export_section(
-        "measurement_types", lambda user: MeasurementType.objects.filter(user=user).order_by("created_at"), position=70
+        "measurement_types",
+        lambda user: MeasurementType.objects.filter(user=user).order_by("created_at"),
+        position=70,
+        model=MeasurementType,
     )
     registry.add_export_section(
-        "measurements", lambda user: Measurement.objects.filter(user=user).order_by("measured_at", "id"), position=80
+        "measurements",
+        lambda user: Measurement.objects.filter(user=user).order_by("measured_at", "id"),
+        position=80,
+        model=Measurement,
     )
     registry.add_demo_seeder(_seed_demo)
     registry.provide_body_metrics(body_metrics)

@@ -55,22 +55,34 @@ def delete_account_rows(*, user) -> None:
 
 def register() -> None:
     registry.add_export_section(
-        "foods", lambda user: Food.objects.filter(user=user).order_by("created_at"), position=10
+        "foods", lambda user: Food.objects.filter(user=user).order_by("created_at"), position=10, model=Food
     )
     registry.add_export_section(
-        "food_portions", lambda user: FoodPortion.objects.filter(food__user=user).order_by("food_id", "id"), position=20
+        "food_portions",
+        lambda user: FoodPortion.objects.filter(food__user=user).order_by("food_id", "id"),
+        position=20,
+        model=FoodPortion,
     )
     registry.add_export_section(
-        "food_preferences", lambda user: FoodPreference.objects.filter(user=user).order_by("created_at"), position=30
+        "food_preferences",
+        lambda user: FoodPreference.objects.filter(user=user).order_by("created_at"),
+        position=30,
+        model=FoodPreference,
     )
     registry.add_export_section(
-        "meals", lambda user: Meal.objects.filter(user=user).order_by("created_at"), position=40
+        "meals", lambda user: Meal.objects.filter(user=user).order_by("created_at"), position=40, model=Meal
     )
     registry.add_export_section(
-        "meal_items", lambda user: MealItem.objects.filter(meal__user=user).order_by("meal_id", "id"), position=50
+        "meal_items",
+        lambda user: MealItem.objects.filter(meal__user=user).order_by("meal_id", "id"),
+        position=50,
+        model=MealItem,
     )
     registry.add_export_section(
-        "diary_entries", lambda user: DiaryEntry.objects.filter(user=user).order_by("consumed_at", "id"), position=60
+        "diary_entries",
+        lambda user: DiaryEntry.objects.filter(user=user).order_by("consumed_at", "id"),
+        position=60,
+        model=DiaryEntry,
     )
     registry.add_export_section(
         "water_entries", lambda user: WaterEntry.objects.filter(user=user).order_by("consumed_at", "id"), position=65
@@ -79,6 +91,7 @@ def register() -> None:
         "nutrition_targets",
         lambda user: NutritionTarget.objects.filter(user=user).order_by("effective_from"),
         position=100,
+        model=NutritionTarget,
     )
     registry.add_demo_seeder(_seed_demo)
     registry.add_demo_seeder(_seed_demo_water)

@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from django.db.models import QuerySet
+    from django.db.models import Model, QuerySet
 
     from apps.users.models import User
 
@@ -28,14 +28,16 @@ class ExportSection:
     rows: Callable[[User], QuerySet]
     # Where the section stands in the document: the export's keys keep one order.
     position: int
+    # The model of the rows: the section lists its concrete columns (the schema's item type).
+    model: type[Model]
 
 
 _export_sections: dict[str, ExportSection] = {}
 
 
-def add_export_section(name: str, rows: Callable[[User], QuerySet], *, position: int) -> None:
-    """List `rows(user)` under `name` in the account export (one query per section)."""
-    _export_sections[name] = ExportSection(name=name, rows=rows, position=position)
+def add_export_section(name: str, rows: Callable[[User], QuerySet], *, position: int, model: type[Model]) -> None:
+    """List `rows(user)`, rows of `model`, under `name` in the account export (one query per section)."""
+    _export_sections[name] = ExportSection(name=name, rows=rows, position=position, model=model)
 
 
 def export_sections() -> list[ExportSection]:

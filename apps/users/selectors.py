@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Field, Model, QuerySet
 from django.db.models.functions import Now
 from django.utils import timezone
 
@@ -13,14 +13,15 @@ from fithub.models import Session
 EXPORT_FORMAT_VERSION = 1
 
 
+def export_columns(model: type[Model]) -> list[Field]:
+    """The columns of `model` an export lists: the stored ones, without the owner and without
+    derived (generated) columns. A foreign key is listed as its `_id` column."""
+    return [field for field in model._meta.concrete_fields if field.attname != "user_id" and not field.generated]
+
+
 def _rows(queryset) -> list[dict[str, Any]]:
-    """The stored columns of each row, without the owner and without derived (generated) columns."""
-    columns = [
-        field.attname
-        for field in queryset.model._meta.concrete_fields
-        if field.attname != "user_id" and not field.generated
-    ]
-    return list(queryset.values(*columns))
+    """The export's columns of each row."""
+    return list(queryset.values(*(field.attname for field in export_columns(queryset.model))))
 
 
 def export_user_data(*, user: User) -> dict[str, Any]:

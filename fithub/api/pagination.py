@@ -57,7 +57,22 @@ class _PageSize:
         return min(int(raw), self.max_page_size)
 
 
-class PageNumberPagination(_PageSize, pagination.PageNumberPagination):
+class _LinksAlwaysSent:
+    """`next` and `previous` are in every page (null at an end): required in the schema, as
+    every key of the page is, so that generated clients need no "unset" check."""
+
+    def get_paginated_response_schema(self, schema):
+        page = super().get_paginated_response_schema(schema)
+        page["required"] = list(page["properties"])
+        for name in ("next", "previous"):
+            # DRF's cursor example ends in a stray quote (`?cursor=cD00ODY%3D"`): not a URL.
+            link = page["properties"][name]
+            if "example" in link:
+                link["example"] = link["example"].rstrip('"')
+        return page
+
+
+class PageNumberPagination(_LinksAlwaysSent, _PageSize, pagination.PageNumberPagination):
     """`?page=N&page_size=M` (at most 200) with `count`, `next`, `previous`, `results`. The
     count comes from `COUNT(*) OVER ()` beside each row of the page: one query a page, not
     a `COUNT(*)` and then the page. `page=last` needs the count first and costs one more."""
@@ -112,7 +127,7 @@ class PageNumberPagination(_PageSize, pagination.PageNumberPagination):
         return self.page_of(list(self.shaped(queryset, shape, values)))
 
 
-class TimeCursorPagination(_PageSize, pagination.CursorPagination):
+class TimeCursorPagination(_LinksAlwaysSent, _PageSize, pagination.CursorPagination):
     """Cursor pages for time series, newest first: an insert never shifts a page.
 
     The cursor holds the position of the row a page continues from (its time and id, which

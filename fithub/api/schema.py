@@ -7,8 +7,11 @@ and 422 where Idempotency-Key is honoured (a replay of rows since deleted, a key
 Retry-After) everywhere: any operation can meet an unreachable primary.
 """
 
+import re
+
 from django.db import models
 from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
+from drf_spectacular.plumbing import build_media_type_object, force_instance
 from drf_spectacular.utils import OpenApiParameter
 from drf_standardized_errors.openapi import AutoSchema as StandardizedErrorsAutoSchema
 from drf_standardized_errors.openapi_serializers import ClientErrorEnum, ServerErrorEnum
@@ -127,7 +130,51 @@ class AutoSchema(StandardizedErrorsAutoSchema):
         return super()._should_add_error_response(responses, status_code)
 
     def _has_delete_body(self) -> bool:
-        return self.method == "DELETE" and self.get_request_serializer() is not None
+        """A DELETE reads a body when its view declares one (`@extend_schema(request=...)`):
+        the request serializer is not the view's own, which a plain destroy never reads."""
+        if self.method != "DELETE":
+            return False
+        declared = self.get_request_serializer()
+        if declared is None:
+            return False
+        default = self._get_serializer()
+        return default is None or type(force_instance(declared)) is not type(force_instance(default))
+
+    def _get_request_body(self, direction="request"):
+        # drf-spectacular documents bodies of PUT, PATCH and POST only; a DELETE that reads
+        # one (the password, to delete an account) documents it too, or a generated client
+        # has no way to send it.
+        if not self._has_delete_body():
+            return super()._get_request_body(direction)
+        serializer = self.get_request_serializer()
+        schema, required = self._get_request_for_media_type(serializer, direction)
+        if schema is None:
+            return None
+        content = {
+            media_type: build_media_type_object(
+                schema, self._get_examples(serializer, direction, media_type, None, None)
+            )
+            for media_type in self.map_parsers()
+        }
+        return {"content": content, "required": True} if required else {"content": content}
+
+    def _insert_field_validators(self, field, schema):
+        super()._insert_field_validators(field, schema)
+        # A field that allows blank takes (and shows) "" without running its validators: a
+        # validator's pattern (a slug's) must admit it too.
+        pattern = schema.get("pattern")
+        if pattern and getattr(field, "allow_blank", False) and not re.search(pattern, ""):
+            schema["pattern"] = f"^$|{pattern}"
+
+    def _map_basic_serializer(self, serializer, direction):
+        # The server sends every readable field of a serializer, always (null when there is
+        # no value): in a response component every property is required, so that generated
+        # clients type them `X` (or `X | None`), not `X | Unset`. Request components keep
+        # DRF's `required`, which is what a client must send.
+        schema = super()._map_basic_serializer(serializer, direction)
+        if direction == "response" and schema.get("properties"):
+            schema["required"] = sorted(schema["properties"])
+        return schema
 
     def _determine_fields_with_error_codes(self):
         if self._has_delete_body():

@@ -190,3 +190,61 @@ def create_links(result, generator, request, public):
         if links:
             created.setdefault("links", {}).update(links)
     return result
+
+
+def anonymous_security(result, generator, request, public):
+    """Say which operations need no token in a form generated clients read as such.
+
+    drf-spectacular lists `{}` (no authentication) as one of the alternatives: `[{}]` on an
+    operation that authenticates nobody (register, log in, refresh) and `[{"jwtAuth": []}, {}]`
+    on one open to anyone that a token changes (the food search shows your own foods too).
+    openapi-python-client types any non-empty `security` as needing an `AuthenticatedClient`.
+    So: `security: []` where no token is read, and the optional-token operations take the
+    top-level `security` (the same alternatives, which the document's rules apply to an
+    operation without its own): both clients may call them, and Swagger UI still sends the
+    token it was given."""
+    optional = []
+    for item in result.get("paths", {}).values():
+        for method in _METHODS:
+            operation = item.get(method)
+            security = (operation or {}).get("security")
+            if not security or {} not in security:
+                continue
+            if security == [{}]:
+                operation["security"] = []
+            else:
+                optional.append(operation)
+    alternatives = {tuple(sorted(str(alt) for alt in operation["security"])) for operation in optional}
+    if len(alternatives) == 1 and "security" not in result:
+        result["security"] = [*[alt for alt in optional[0]["security"] if alt], {}]
+        for operation in optional:
+            del operation["security"]
+    return result
+
+
+NULL = {"type": "object", "nullable": True, "enum": [None]}  # null, in OpenAPI 3.0's words
+
+
+def nullable_refs_as_one_of(result, generator, request, public):
+    """A nullable reference to a component is written by drf-spectacular as
+    `{"allOf": [{"$ref": ...}], "nullable": true}`: `nullable` with no `type` beside it, which
+    OpenAPI 3.0.3 ignores (linters flag it), and `"type": "object"` added would not help:
+    openapi-python-client then drops the null. Write it as "the component or null" instead,
+    `{"oneOf": [{"$ref": ...}, {"type": "object", "nullable": true, "enum": [null]}]}`, which
+    generated clients type `X | None` (Python) and `X | null` (TypeScript)."""
+
+    def visit(node) -> None:
+        if isinstance(node, dict):
+            parts = node.get("allOf")
+            if node.get("nullable") is True and "type" not in node and isinstance(parts, list) and len(parts) == 1:
+                del node["allOf"], node["nullable"]
+                node["oneOf"] = [parts[0], dict(NULL)]
+            for value in node.values():
+                visit(value)
+        elif isinstance(node, list):
+            for value in node:
+                visit(value)
+
+    visit(result.get("components", {}).get("schemas", {}))
+    visit(result.get("paths", {}))
+    return result

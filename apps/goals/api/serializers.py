@@ -1,8 +1,21 @@
+from django.db import models
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.goals.models import Goal
 from apps.measurements.api.serializers import MeasurementTypeRefField, value_field
 from fithub.api.serializers import OwnedModelSerializer
+
+
+class Direction(models.TextChoices):
+    """Which way the value must go: one enum in the schema (GoalDirectionEnum)."""
+
+    DOWN = "down", "Down (e.g. weight loss)"
+    UP = "up", "Up (e.g. muscle)"
+
+
+def direction_of(goal: Goal) -> str:
+    return Direction.DOWN if goal.direction < 0 else Direction.UP
 
 
 class GoalSerializer(OwnedModelSerializer):
@@ -47,13 +60,14 @@ class GoalSerializer(OwnedModelSerializer):
             fields["status"].read_only = True
         return fields
 
+    @extend_schema_field(serializers.ChoiceField(choices=Direction.choices))
     def get_direction(self, goal: Goal) -> str:
-        return "down" if goal.direction < 0 else "up"
+        return direction_of(goal).value
 
 
 class GoalProgressSerializer(serializers.Serializer):
     goal = GoalSerializer()
-    direction = serializers.ChoiceField(choices=["down", "up"])
+    direction = serializers.ChoiceField(choices=Direction.choices, help_text="`down` (e.g. weight loss) or `up`.")
     current_value = value_field(help_text="The latest measurement (the start value when there is none).")
     current_measured_at = serializers.DateTimeField(allow_null=True)
     percent_complete = serializers.DecimalField(max_digits=4, decimal_places=1, coerce_to_string=False)

@@ -22,6 +22,7 @@ TYPE_EXAMPLE = OpenApiExample(
         "min_value": 20,
         "max_value": 500,
         "is_builtin": True,
+        "archived_at": None,
         "created_at": "2026-11-01T00:00:00Z",
         "updated_at": "2026-11-01T00:00:00Z",
     },
@@ -65,7 +66,8 @@ RECORD_WEEK_OF_WEIGHTS = OpenApiExample(
     },
     request_only=True,
 )
-LATEST_EXAMPLE = OpenApiExample("Latest values", value=[MEASUREMENT_EXAMPLE.value], response_only=True)
+# One item: drf-spectacular shows a list operation's example as a list of it.
+LATEST_EXAMPLE = OpenApiExample("Latest values", value=MEASUREMENT_EXAMPLE.value, response_only=True)
 TREND_EXAMPLE = OpenApiExample(
     "Weight trend",
     value={

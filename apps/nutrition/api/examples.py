@@ -48,9 +48,11 @@ FOOD_EXAMPLE = OpenApiExample(
         "sugars_g": 0.0,
         "saturated_fat_g": 2.66,
         "sodium_mg": 63.0,
-        "portions": [{"id": PORTION_ID, "description": "1 oz", "grams": 28.35}],
+        "portions": [{"id": PORTION_ID, "description": "1 oz", "grams": 28.35, "archived_at": None}],
         "is_favorite": False,
+        "is_disliked": False,
         "is_allergen": False,
+        "archived_at": None,
         "created_at": "2026-11-01T08:30:00Z",
         "updated_at": "2026-11-01T08:30:00Z",
     },
@@ -100,10 +102,11 @@ MARK_FAVORITE = OpenApiExample("Favorite", value={"favorite": True}, request_onl
 
 # --- Saved meals ------------------------------------------------------------------------
 
+MEAL_ID = "0193a1c4-2222-7a3b-8c4d-2e1f0a9b8c7d"
 MEAL_EXAMPLE = OpenApiExample(
     "A saved meal",
     value={
-        "id": "0193a1c4-2222-7a3b-8c4d-2e1f0a9b8c7d",
+        "id": MEAL_ID,
         "name": "Chicken and rice",
         "slot": "lunch",
         "weekdays": ["monday", "wednesday"],
@@ -145,7 +148,7 @@ LOG_SERVINGS = OpenApiExample(
 )
 LOG_COOKED_GRAMS = OpenApiExample("250 g of the cooked dish", value={"grams": 250, "meal": "dinner"}, request_only=True)
 LOG_MEAL_FOR_DINNER = OpenApiExample(
-    "Log it for dinner", value={"consumed_at": "2026-11-21T19:30:00-08:00", "meal": "dinner"}
+    "Log it for dinner", value={"consumed_at": "2026-11-21T19:30:00-08:00", "meal": "dinner"}, request_only=True
 )
 PLANNED_DAY_EXAMPLE = OpenApiExample(
     "Monday",
@@ -173,6 +176,11 @@ ENTRY_EXAMPLE = OpenApiExample(
         "created_at": "2026-11-22T03:31:00Z",
         "updated_at": "2026-11-22T03:31:00Z",
     },
+    response_only=True,
+)
+MEAL_LOGGED = OpenApiExample(
+    "Logged for dinner",
+    value={"entries": [{**ENTRY_EXAMPLE.value, "saved_meal": MEAL_ID}], "warnings": []},
     response_only=True,
 )
 COPY_YESTERDAYS_BREAKFAST = OpenApiExample(

@@ -30,6 +30,7 @@ from apps.nutrition.api.examples import (
     LOG_WATER_ML,
     MARK_FAVORITE,
     MEAL_EXAMPLE,
+    MEAL_LOGGED,
     PLAN_MEAL,
     PLANNED_DAY_EXAMPLE,
     RECENT_FOOD_EXAMPLE,
@@ -391,7 +392,7 @@ class MealViewSet(OwnedModelViewSet):
         summary="Log a saved meal into the diary: all of it, some servings or grams of the cooked dish",
         request=MealLogSerializer,
         responses={201: MealLogResultSerializer},
-        examples=[LOG_MEAL_FOR_DINNER, LOG_SERVINGS, LOG_COOKED_GRAMS],
+        examples=[LOG_MEAL_FOR_DINNER, LOG_SERVINGS, LOG_COOKED_GRAMS, MEAL_LOGGED],
     )
     @action(detail=True, methods=["post"])
     @idempotent(shows=lambda view, body: (view.entries(), [entry["id"] for entry in body["entries"]]))

@@ -1,10 +1,12 @@
 from django.contrib.auth import authenticate
+from django.db import models
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import exceptions, serializers
 from rest_framework_simplejwt.settings import api_settings
 
 from apps.users import registry
 from apps.users.models import User
+from apps.users.selectors import export_columns
 from fithub import bounds
 from fithub.api.fields import BirthDateField, RoundedDecimalField
 from fithub.api.serializers import StrictJSONTypes
@@ -138,3 +140,37 @@ class SessionSerializer(serializers.ModelSerializer):
     def get_current(self, session: Session) -> bool:
         token = getattr(self.context.get("request"), "auth", None)
         return token is not None and str(token.get(SESSION_CLAIM)) == str(session.pk)
+
+
+class _ExportRowSerializer(serializers.ModelSerializer):
+    def get_fields(self):
+        fields = super().get_fields()
+        for name, field in fields.items():
+            if isinstance(field, serializers.CharField) and self.Meta.model._meta.get_field(name).blank:
+                field.allow_blank = True  # "" may be stored; DRF drops allow_blank of read-only fields
+        return fields
+
+
+def export_row_serializer(model: type[models.Model]) -> type[serializers.Serializer]:
+    """The serializer that documents a row of an export section of `model` (`Export<Model>` in
+    the schema): the columns `apps.users.selectors.export_columns` lists, typed as the model
+    field's API field (a foreign key as its `_id`, typed as the key it holds). Read-only: the
+    export is never sent back."""
+    mapping = serializers.ModelSerializer.serializer_field_mapping
+    fields = {}
+    for column in export_columns(model):
+        if column.is_relation:
+            target = column.target_field
+            fields[column.attname] = mapping[type(target)](read_only=True, allow_null=column.null)
+    names = [column.name for column in export_columns(model) if not column.is_relation]
+    meta = type("Meta", (), {"model": model, "fields": [*names, *fields], "read_only_fields": names})
+    return type(
+        f"Export{model.__name__}Serializer",
+        (_ExportRowSerializer,),
+        {
+            "__module__": __name__,
+            "__doc__": f"A row of {model._meta.verbose_name_plural} as the export lists it.",
+            "Meta": meta,
+            **fields,
+        },
+    )

@@ -32,6 +32,7 @@ from apps.users.api.serializers import (
     SessionSerializer,
     TokenPairSerializer,
     UserSerializer,
+    export_row_serializer,
 )
 from apps.users.api.throttles import LoginAccountThrottle, LoginIPThrottle, RegisterThrottle
 from apps.users.audit import client_ip, record_security_event
@@ -279,7 +280,8 @@ class PasswordChangeView(APIView):
 
 
 # The lists the apps contribute (registered in their ready(), before any URLconf is loaded).
-EXPORT_LISTS = [section.name for section in registry.export_sections()]
+EXPORT_SECTIONS = registry.export_sections()
+EXPORT_LISTS = [section.name for section in EXPORT_SECTIONS]
 
 UserExportSerializer = inline_serializer(
     "UserExport",
@@ -288,7 +290,7 @@ UserExportSerializer = inline_serializer(
         "version": serializers.IntegerField(),
         "exported_at": serializers.DateTimeField(),
         "profile": UserSerializer(),
-        **{name: serializers.ListField(child=serializers.DictField()) for name in EXPORT_LISTS},
+        **{section.name: export_row_serializer(section.model)(many=True) for section in EXPORT_SECTIONS},
     },
 )
 
