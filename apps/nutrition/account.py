@@ -85,7 +85,10 @@ def register() -> None:
         model=DiaryEntry,
     )
     registry.add_export_section(
-        "water_entries", lambda user: WaterEntry.objects.filter(user=user).order_by("consumed_at", "id"), position=65
+        "water_entries",
+        lambda user: WaterEntry.objects.filter(user=user).order_by("consumed_at", "id"),
+        position=65,
+        model=WaterEntry,
     )
     registry.add_export_section(
         "nutrition_targets",

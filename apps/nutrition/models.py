@@ -324,6 +324,7 @@ class DiaryEntry(OwnedModel):
 
 # The units water may be entered in, with the factor to ml (a US fluid ounce).
 WATER_UNITS: dict[str, Decimal] = {"ml": Decimal(1), "fl_oz": Decimal("29.5735")}
+WATER_UNIT_NAMES = tuple(WATER_UNITS)  # one enum in the schema (WaterUnitEnum)
 WATER_DIGITS = 8
 WATER_PLACES = 2
 
@@ -336,7 +337,7 @@ class WaterEntry(OwnedModel):
 
     ml = models.DecimalField(max_digits=WATER_DIGITS, decimal_places=WATER_PLACES)
     entered_value = models.DecimalField(max_digits=WATER_DIGITS, decimal_places=WATER_PLACES)
-    entered_unit = models.CharField(max_length=8, choices=[(unit, unit) for unit in WATER_UNITS])
+    entered_unit = models.CharField(max_length=8, choices=[(unit, unit) for unit in WATER_UNIT_NAMES])
     consumed_at = models.DateTimeField(validators=[bounds.validate_recorded_time])
     local_date = models.DateField()
 
