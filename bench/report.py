@@ -105,6 +105,15 @@ def markdown_direct(results: dict) -> list[str]:
             f"p99 {alone['p99_ms']:.1f} ms, worker CPU {fmt(alone.get('cpu_ms_per_request'), 2)} ms/req "
             "(target: p95 under 20 ms).",
         ]
+        labelled = alone.get("labelled")
+        if labelled:
+            lines += [
+                "",
+                "The same over the labelled queries of tests/nutrition/data/search_relevance.json in turn: "
+                f"{labelled['rps']} req/s, "
+                f"p50 {labelled['p50_ms']:.1f} ms, p95 {labelled['p95_ms']:.1f} ms, p99 {labelled['p99_ms']:.1f} ms, "
+                f"worker CPU {fmt(labelled.get('cpu_ms_per_request'), 2)} ms/req.",
+            ]
     logged = results.get("logged_foods")
     if logged:
         lines += [
@@ -371,6 +380,40 @@ def markdown_queries(queries: dict) -> list[str]:
     return lines
 
 
+def markdown_search(search: dict) -> list[str]:
+    relevance, latency = search["relevance"], search["latency"]
+    lines = ["## Food search: relevance and latency in process (bench/search.py)", ""]
+    lines += [
+        f"{relevance['queries']} labelled queries over {search['foods']} foods: hit@3 {relevance['hit_at_3']}, "
+        f"MRR {relevance['mrr']} (the relevance test holds hit@3 >= 0.9, MRR >= 0.8). Below the top 3: "
+        + (", ".join(f"{query} ({rank or 'none'})" for query, rank in relevance["below_top_3"].items()) or "none")
+        + ".",
+        "",
+        f"Each query {latency['rounds']} times per caller through Django's test client (the whole view, no HTTP); "
+        f"typed: the labelled queries and their prefixes of 3 letters or more ({latency['queries']} in all); "
+        f"load average {search['loadavg_1m']}. Target: p95 under 20 ms.",
+        "",
+        "| queries | caller | requests | p50 ms | p95 ms | p99 ms | max ms | statements |",
+        "|---|---|---:|---:|---:|---:|---:|---|",
+    ]
+    for kind in ("labelled", "typed"):
+        run = latency[kind]
+        statements = f"{run['statements_per_request']['min']}-{run['statements_per_request']['max']}"
+        for caller in ("anonymous", "signed_in", "all", "sql"):
+            r = run[caller]
+            name = "database (statements' time)" if caller == "sql" else caller
+            lines.append(
+                f"| {kind} | {name} | {r['requests']} | {fmt(r['p50_ms'])} | {fmt(r['p95_ms'])} "
+                f"| {fmt(r['p99_ms'])} | {fmt(r['max_ms'])} | {statements} |"
+            )
+    for kind, r in (search.get("execution") or {}).items():
+        lines.append(
+            f"| {kind} | PostgreSQL execution (EXPLAIN ANALYZE) | {r['statements']} | {fmt(r['p50_ms'])} "
+            f"| {fmt(r['p95_ms'])} | {fmt(r['p99_ms'])} | {fmt(r['max_ms'])} | |"
+        )
+    return [*lines, ""]
+
+
 def markdown(results: dict) -> str:
     lines = [
         f"# Benchmark {results['date']}",
@@ -388,5 +431,7 @@ def markdown(results: dict) -> str:
     if results.get("stack"):
         lines += markdown_stack(results["stack"])
     lines += markdown_rated(results)
+    if results.get("search"):
+        lines += markdown_search(results["search"])
     lines += markdown_queries(results["queries"])
     return "\n".join(lines) + "\n"

@@ -44,6 +44,7 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import quote
 
 from bench import report, stats
 from bench.cpu import worker_cpu_seconds
@@ -60,6 +61,7 @@ from harness.servers import (
     start_stack,
     stop_all,
 )
+from tests.nutrition.relevance import load_labels
 
 BENCH = ROOT / "bench"
 HIGH = "1000000000/min"
@@ -218,6 +220,10 @@ def direct_phase(args: argparse.Namespace, env: dict, work: Path, runner: Runner
             fithub, servers["fithub"][1], scenarios["food_search"][0], tokens[1], threads=1, connections=1
         )
         log("  " + summary_line(alone))
+        log("wrk food_search on fithub, one client, the labelled queries (tests/nutrition/data)")
+        labelled = [f"/api/v1/foods/?search={quote(label.query)}" for label in load_labels()]
+        alone["labelled"] = runner.load(fithub, servers["fithub"][1], labelled, tokens[1], threads=1, connections=1)
+        log("  " + summary_line(alone["labelled"]))
         logged = logged_foods_alone(args, runner, servers["fithub"], tokens)
 
         lists = None
@@ -516,6 +522,7 @@ def arguments() -> argparse.Namespace:
     add("--mix-duration", type=int, default=30, help="seconds per wrk run of the mix (stack)")
     add("--mix-users", type=int, default=0, help="users in the mix (default: all --users)")
     add("--mix", type=parse_mix, default=dict(MIX), help="weights: " + ",".join(f"{k}={v}" for k, v in MIX.items()))
+    add("--search-rounds", type=int, default=3, help="bench/search.py: requests per query and caller (0 skips it)")
     add("--skip-generate", action="store_true", help="reuse the data already in the database")
     add("--keep-logs", action="store_true", help="keep the servers' logs (temporary directory)")
     return parser.parse_args()
@@ -553,6 +560,14 @@ def main() -> None:
         [sys.executable, str(BENCH / "queries.py"), *emails], cwd=ROOT, env=env, capture_output=True, text=True,
         check=True,
     )  # fmt: skip
+    search = None
+    if args.search_rounds:
+        log("food search relevance (hit@3, MRR) and latency in process over the labelled queries")
+        search = subprocess.run(
+            [sys.executable, str(BENCH / "search.py"), f"--rounds={args.search_rounds}"], cwd=ROOT, env=env,
+            capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        search = json.loads(search.stdout.strip().splitlines()[-1])
     stamp = datetime.now(UTC)
     results = {
         "date": stamp.isoformat(timespec="seconds"),
@@ -573,6 +588,7 @@ def main() -> None:
         "recycle": direct["recycle"] if direct else None,
         "stack": stack,
         "queries": json.loads(queries.stdout.strip().splitlines()[-1]),
+        "search": search,
         "runtime_s": round(time.monotonic() - started, 1),
     }
     folder = BENCH / "results"

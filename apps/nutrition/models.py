@@ -6,8 +6,9 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
-from django.db.models import F, Func, Q
-from django.db.models.functions import Lower
+from django.db.models import F, Func, Q, Value
+from django.db.models.functions import Concat, Lower, Replace
+from django.db.models.lookups import Contains, EndsWith, Regex
 
 from fithub import bounds
 from fithub.models import OwnedModel, TimeStampedModel, new_id
@@ -46,6 +47,78 @@ class SearchName(Func):
 
     def as_postgresql(self, compiler, connection, **extra_context):
         return super().as_sql(compiler, connection, function="public.fithub_unaccent", **extra_context)
+
+
+def search_words() -> Concat:
+    """A name as search matches its words: the normalised name (SearchName) with punctuation
+    turned into single spaces, each part of the name (before a comma or an opening parenthesis)
+    ending in " |", and a space at each end. Whole words, word starts and part ends are then
+    plain LIKE patterns (" egg ", " chick", " breast |"), on PostgreSQL and SQLite alike:
+    "Chicken, broilers or fryers, breast (raw)" -> " chicken | broilers or fryers | breast | raw "."""
+    words = SearchName()
+    for mark in ",(;":
+        words = Replace(words, Value(mark), Value(" | "))
+    for mark in ")-/":
+        words = Replace(words, Value(mark), Value(" "))
+    for _ in range(3):
+        words = Replace(words, Value("  "), Value(" "))
+    return Concat(Value(" "), words, Value(" "), output_field=models.TextField())
+
+
+# Food groups of prepared dishes, brands' menus and regional foods: a bare name seldom means them.
+PREPARED_GROUPS = (
+    "Baby Foods",
+    "Fast Foods",
+    "Restaurant Foods",
+    "Meals, Entrees, and Side Dishes",
+    "American Indian/Alaska Native Foods",
+)
+# Words of a name that mark a processed form, a preserved one, or the generic entry SR28 gives
+# as its default (besides "raw"). A hyphen after a word joins it to the next ("whole-wheat").
+_WORD = "(^|[^a-z0-9]){}([^a-z0-9-]|$)"
+PROCESSED_WORDS = _WORD.format("(breaded|batter|imitation|substitute|meatless|babyfood|flavou?r|flavored|mix)")
+PRESERVED_WORDS = _WORD.format("(canned|frozen|dried|dry|dehydrated|powder|powdered|concentrate|instant)")
+DEFAULT_FORM_WORDS = _WORD.format(
+    "(whole|plain|all commercial varieties|all types|all varieties|all classes|all areas|mixed species"
+    "|year round average)"
+)
+
+
+def _points(condition: Q, value: int) -> models.Case:
+    return models.Case(models.When(condition, then=models.Value(value)), default=models.Value(0))
+
+
+class SearchProcessed(models.Case):
+    """1 for a prepared dish, a brand's product (a brand, or capitals in the name: "SILK",
+    "KELLOGG'S") or a processed form (breaded, imitation, a mix); else 0. Search ranks these
+    after the others that match as well."""
+
+    def __init__(self):
+        processed = (
+            Q(food_group__in=PREPARED_GROUPS)
+            | ~Q(brand="")
+            | Q(name__regex="[A-Z]{2}")
+            | Regex(Lower("name"), PROCESSED_WORDS)
+        )
+        super().__init__(models.When(processed, then=models.Value(1)), default=models.Value(0))
+
+
+class SearchForm(models.Func):
+    """How generic a name reads, lower first: -1 for raw, -1 for SR28's default entries (whole,
+    plain, all varieties, mixed species), +1 for preserved forms (canned, frozen, dried)."""
+
+    template = "(%(expressions)s)"
+    arg_joiner = " + "
+
+    def __init__(self):
+        name = Lower("name")
+        raw = Q(EndsWith(name, ", raw")) | Q(Contains(name, ", raw,")) | Q(Contains(name, ", raw "))
+        super().__init__(
+            _points(raw, -1),
+            _points(Q(Regex(name, DEFAULT_FORM_WORDS)), -1),
+            _points(Q(Regex(name, PRESERVED_WORDS)), 1),
+            output_field=models.SmallIntegerField(),
+        )
 
 
 class MealSlot(models.TextChoices):
@@ -105,6 +178,15 @@ class Food(TimeStampedModel):
     # index, migration 0003) instead of running unaccent on every row several times a query.
     search_name = models.GeneratedField(
         expression=SearchName(), output_field=models.CharField(max_length=200), db_persist=True
+    )
+    search_words = models.GeneratedField(expression=search_words(), output_field=models.TextField(), db_persist=True)
+    # What search ranks by that does not depend on the query, stored with the row (migration 0012)
+    # so that a search does not run these patterns on every candidate.
+    search_processed = models.GeneratedField(
+        expression=SearchProcessed(), output_field=models.SmallIntegerField(), db_persist=True
+    )
+    search_form = models.GeneratedField(
+        expression=SearchForm(), output_field=models.SmallIntegerField(), db_persist=True
     )
     archived_at = models.DateTimeField(
         null=True, blank=True, help_text="When it was deleted while diary entries or saved meals used it."

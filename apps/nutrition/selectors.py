@@ -70,6 +70,39 @@ def _words(query: str) -> list[str]:
     return [word for word in re.split(r"[^\w%]+", normalize(query)) if word][:8]
 
 
+_VOWELS = frozenset("aeiou")
+
+
+def word_forms(word: str) -> tuple[str, ...]:
+    """The singular and plural forms of a (normalised) query word, the word itself first, by the
+    regular English rules (berry/berries, peach/peaches, tomato/tomatoes, egg/eggs): enough for
+    food names, which are mostly regular plurals. Words under 3 letters are kept as they are."""
+    if len(word) < 3 or not word.isalpha():
+        return (word,)
+    if len(word) > 4 and word.endswith("ies"):
+        return (word, word[:-3] + "y")
+    if len(word) > 4 and word.endswith(("oes", "ches", "shes", "sses", "xes", "zes")):
+        return (word, word[:-2])
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return (word, word[:-1])
+    if word.endswith("y") and word[-2] not in _VOWELS:
+        return (word, word[:-1] + "ies")
+    if word.endswith(("ch", "sh", "s", "x", "z")):
+        return (word, word + "es")
+    if word.endswith("o"):
+        return (word, word + "s", word + "es")
+    return (word, word + "s")
+
+
+def _stem(forms: tuple[str, ...]) -> str:
+    """What every form starts with: names containing it are the candidates (`LIKE '%stem%'`)."""
+    stem = forms[0]
+    for form in forms[1:]:
+        while not form.startswith(stem):
+            stem = stem[:-1]
+    return stem
+
+
 def foods_visible_to(user) -> QuerySet[Food]:
     """Public foods plus the user's own custom foods (only public ones for anonymous callers)."""
     return _visible_foods(_user_param(user))
@@ -141,17 +174,37 @@ class _Search(NamedTuple):
     reads: int | None
 
 
+_FORMS = 3  # word_forms gives 1 to 3 forms; padded, so that the SQL depends on the word count only
+
+
+def _padded_forms(word: str) -> tuple[str, ...]:
+    forms = word_forms(word)
+    return forms + (forms[-1],) * (_FORMS - len(forms))
+
+
 def _search(*, user, query: str, barcode: str, typos: bool, reads: int | None) -> tuple[_Search, dict[str, Any]]:
     words = _words(query)
-    values: dict[str, Any] = {f"w{index}": word for index, word in enumerate(words)}
+    values: dict[str, Any] = {}
+    for index, word in enumerate(words):
+        forms = word_forms(word)
+        values[f"w{index}"] = _stem(forms)
+        values[f"start{index}"] = " " + _stem(forms)
+        if index < len(words) - 1:
+            for number, form in enumerate(_padded_forms(word)):
+                values[f"whole{index}_{number}"] = f" {form} "
     if words:
         values["phrase"] = " ".join(words)
+        # The last word names the food ("peanut butter", "chicken breast"): best where it ends a
+        # part of the name ("Chicken, broilers or fryers, breast, raw"), not where it modifies one.
+        for number, form in enumerate(_padded_forms(words[-1])):
+            values[f"noun{number}"] = f" {form} |"
+            values[f"noun_end{number}"] = f" {form} "
     if barcode.strip():
         values["barcode"] = barcode.strip()
     if _signed_in(user):
         values["user"] = user.pk
     typos = typos and connection.vendor == "postgresql" and bool(words)
-    long_words = tuple(len(word) >= 3 for word in words)
+    long_words = tuple(len(values[f"w{index}"]) >= 3 for index in range(len(words)))
     return _Search(long_words, "user" in values, "barcode" in values, typos, reads), values
 
 
@@ -160,13 +213,17 @@ def search_foods(
 ) -> QuerySet[Food]:
     """Foods visible to the user, ranked for a search box (archived foods left out).
 
-    Order: the user's favorites, then an exact name, then names starting with the query,
-    then names containing every word; the foods the user dislikes come after all the others,
-    in the same order among themselves. When no name contains every word as typed, PostgreSQL
-    falls back to fuzzy matches (every word within trigram word similarity of the name, so
-    typos match). Within each class unprepared
-    ("raw") foods come first, since a bare name most often means the ingredient, then the
-    closest and shortest names.
+    Every word must be in the name (as the stem its singular and plural share: "berries" and
+    "berry" look for "berr"; a word of one or two letters at the start of a word). When none
+    is, PostgreSQL falls back to fuzzy matches (every word within trigram word similarity of
+    the name, so typos match). Order: the user's favorites first and disliked foods after all
+    the others; then the match (exact name, every word whole in singular or plural with the
+    last one possibly half typed, every word at a word start, anywhere, fuzzy); processed
+    foods after generic ones (`Food.search_processed`); the last word as the noun of a part of
+    the name ("Chicken, broilers or fryers, breast, raw" for "chicken breast", not "Chicken
+    breast tenders"); a name starting with a query word; raw and default forms before
+    preserved ones (`Food.search_form`); then the closest and shortest names. See
+    docs/ARCHITECTURE.md ("Ranking") and the labelled queries of tests/nutrition/data.
 
     `typos`: None decides with an EXISTS probe (plain matches if any, else fuzzy ones); False
     gives the plain matches only and True the fuzzy ones (PostgreSQL), for a caller that has
@@ -174,11 +231,12 @@ def search_foods(
 
     `reads`: how many leading rows the caller will read (a page's offset plus its size). The
     trigram closeness, most of the query's time, is then computed only for the rows that can
-    be among them: rows of a (favorite, disliked, match, raw) class that starts after row `reads` sort
-    after it whatever their closeness. The order of the first `reads` rows is unchanged.
+    be among them: rows of a rank class (everything before closeness) that starts after row
+    `reads` sort after it whatever their closeness. The order of the first `reads` rows is unchanged.
 
-    Names are compared through the stored `search_name` column and its trigram index, for the
-    plain match (`LIKE '%word%'`) and the fuzzy one (`search_name %> word`) alike.
+    Candidates come from the stored `search_name` column and its trigram index, for the plain
+    match (`LIKE '%stem%'`) and the fuzzy one (`search_name %> word`) alike; whole words and
+    word starts are LIKE patterns on the stored `search_words`.
     """
     search, values = _search(user=user, query=query, barcode=barcode, typos=bool(typos), reads=reads)
     if typos is None and tolerates_typos(query) and not _ranked_foods(search, values).exists():
@@ -195,43 +253,82 @@ def search_page(*, user, query: str = "", barcode: str = "", typos: bool = False
     return _SEARCH_PAGE.results((search, offset, size), values)
 
 
+# The order of a search, after the match itself; search_processed and search_form are stored
+# with each food (models.SearchProcessed, models.SearchForm): they do not depend on the query.
+_RANKS = ("-is_favorite", "is_disliked", "match_rank", "search_processed", "noun_rank", "head_rank", "search_form")
+
+
+def _points(condition: Q, value: int) -> Case:
+    return Case(When(condition, then=Value(value)), default=Value(0), output_field=IntegerField())
+
+
 def _ranked_foods(search: _Search, values: dict[str, Any]) -> QuerySet[Food]:
     user_id = _user_id_param(values["user"]) if search.signed_in else None
     queryset = _with_preferences(_visible_foods(user_id).filter(archived_at__isnull=True), user_id)
     if search.barcode:
         queryset = queryset.filter(barcode=Param("barcode", values["barcode"]))
-    words = [Param(f"w{index}", values[f"w{index}"]) for index in range(len(search.long_words))]
-    if not words:
+    count = len(search.long_words)
+    if not count:
         return with_portions(queryset.order_by("-is_favorite", "is_disliked", "name", "id"), archived=False)
 
+    stems = [Param(f"w{index}", values[f"w{index}"]) for index in range(count)]
     phrase = Param("phrase", values["phrase"])
     postgres = connection.vendor == "postgresql"
-    all_words = Q()
-    for word in words:
-        all_words &= Q(search_name__contains=word)
+
+    def param(name: str) -> Param:
+        return Param(name, values[name])
+
+    # Whole words and word starts are LIKE patterns on `search_words` (models.search_words).
+    all_words, whole_words, word_starts, head, noun = Q(), Q(), Q(), Q(), Q()
+    plain: list[Q] = []
+    for index, (stem, long) in enumerate(zip(stems, search.long_words, strict=True)):
+        word_start = Q(search_words__contains=param(f"start{index}"))
+        # A word of one or two letters ("a", "ch", typed first) names a word start, not any
+        # letters inside a word, and would otherwise match most of the table.
+        plain.append(Q(search_name__contains=stem) if long else word_start)
+        all_words &= plain[-1]
+        word_starts &= word_start
+        head |= Q(search_name__startswith=stem)
+        if index == count - 1:
+            whole_words &= word_start  # the last word may be half typed; noun_rank wants it whole
+            break
+        whole = Q()
+        for number in range(_FORMS):
+            whole |= Q(search_words__contains=param(f"whole{index}_{number}"))
+        whole_words &= whole
+    for number in range(_FORMS):
+        noun |= Q(search_words__contains=param(f"noun{number}"))
+        noun |= Q(search_words__endswith=param(f"noun_end{number}"))
     closeness = TrigramSimilarity("search_name", phrase) if postgres else Value(0.0, output_field=FloatField())
     matches = all_words
     if search.typos:
-        matches, closeness = _fuzzy_matches(words, search.long_words, closeness)
-    raw = Q(search_name__endswith=", raw") | Q(search_name__contains=", raw,") | Q(search_name__contains=", raw ")
+        matches, closeness = _fuzzy_matches(stems, plain, search.long_words, closeness)
     return with_portions(
         queryset.filter(matches)
         .annotate(
             match_rank=Case(
                 When(search_name=phrase, then=Value(0)),
-                When(search_name__startswith=phrase, then=Value(1)),
-                When(all_words, then=Value(2)),
-                default=Value(3),
+                When(whole_words, then=Value(1)),
+                When(word_starts, then=Value(2)),
+                When(all_words, then=Value(3)),
+                default=Value(4),
                 output_field=IntegerField(),
             ),
-            raw_rank=Case(When(raw, then=Value(0)), default=Value(1), output_field=IntegerField()),
+            noun_rank=_points(~noun, 1),
+            head_rank=_points(~head, 1),
             closeness=_within_first(
                 search.reads,
                 closeness,
-                by=[F("is_favorite").desc(), F("is_disliked"), F("match_rank"), F("raw_rank")],
+                by=[F(name[1:]).desc() if name.startswith("-") else F(name) for name in _RANKS],
             ),
         )
-        .order_by("-is_favorite", "is_disliked", "match_rank", "raw_rank", "-closeness", Length("name"), "name", "id"),
+        .order_by(
+            *_RANKS,
+            "-closeness",
+            Length("name"),
+            "name",
+            "id",
+        ),
         archived=False,
     )
 
@@ -258,22 +355,23 @@ def tolerates_typos(query: str) -> bool:
     return connection.vendor == "postgresql" and bool(_words(query))
 
 
-def _fuzzy_matches(words: list[Param], long_words: tuple[bool, ...], closeness):
-    """Every word in the name, or (3 letters or more) within trigram word similarity of it.
+def _fuzzy_matches(stems: list[Param], plain: list[Q], long_words: tuple[bool, ...], closeness):
+    """Every word matched as typed (`plain`), or (3 letters or more) within trigram word
+    similarity of the name.
 
     `search_name %> word` is word_similarity(word, search_name) >= the session's
     pg_trgm.word_similarity_threshold, which the trigram index can answer (a scan of every
     name with the word_similarity() function costs ~50 times more). Every connection gets
     the threshold when it opens (settings.FOOD_SEARCH_TYPO_SIMILARITY, 0.45): no statement
-    per search, and a read that moves to another server keeps it.
+    per search, and a read that moves to another server keeps it. One form per word: with
+    the plural's `%>` too, the planner estimated more rows and scanned the whole table (130 ms).
     """
     matches = Q()
-    for word, long in zip(words, long_words, strict=True):
-        word_matches = Q(search_name__contains=word)
+    for stem, word_matches, long in zip(stems, plain, long_words, strict=True):
         if long:
-            word_matches |= Q(search_name__trigram_word_similar=word)
+            word_matches |= Q(search_name__trigram_word_similar=stem)
         matches &= word_matches
-    similarities = [TrigramWordSimilarity(word, "search_name") for word in words]
+    similarities = [TrigramWordSimilarity(stem, "search_name") for stem in stems]
     return matches, sum(similarities[1:], similarities[0]) + closeness
 
 

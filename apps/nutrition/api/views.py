@@ -127,8 +127,11 @@ class FoodPagination(PageNumberPagination):
 @extend_schema_view(
     list=extend_schema(
         summary="Search foods",
-        description="Public foods plus your own, ranked: your favorites, exact name, prefix, every word, "
-        "then typo-tolerant matches (PostgreSQL); foods you dislike come after every other match. "
+        description="Public foods plus your own, ranked: your favorites first, then the exact name, every word "
+        "as a whole word (singular or plural; the last may be half typed), every word at a word start, anywhere, "
+        "then typo-tolerant matches (PostgreSQL); within each, generic foods before processed ones (prepared "
+        "dishes, brands, breaded) and raw or plain forms before canned, frozen or dried ones. A word of one or "
+        "two letters matches word starts only. Foods you dislike come after every other match. "
         "No authentication needed (public foods only then).",
         parameters=[FoodSearchQuerySerializer],
         examples=[FOOD_EXAMPLE],

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('nutrition', '0013_water_entry'),
+        ('nutrition', '0014_water_entry'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

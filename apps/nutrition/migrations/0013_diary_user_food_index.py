@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('nutrition', '0011_meal_servings_and_cooked_weight'),
+        ('nutrition', '0012_food_search_ranks'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -11,7 +11,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('nutrition', '0012_diary_user_food_index'),
+        ('nutrition', '0013_diary_user_food_index'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
