@@ -348,6 +348,7 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
         "MealSlotEnum": "apps.nutrition.models.MealSlot",
         "WeekdayEnum": "apps.nutrition.models.WEEKDAYS",
         "GoalDirectionEnum": "apps.goals.api.serializers.Direction",
+        "WaterUnitEnum": "apps.nutrition.models.WATER_UNIT_NAMES",
     }
 )
 SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] += [

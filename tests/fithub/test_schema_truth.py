@@ -318,6 +318,10 @@ def _journey(client: APIClient, builtin_types) -> tuple[list, dict[str, str], di
     call("post", "/api/v1/meals/{id}/log/", {"servings": 1.5, "meal": "dinner"}, status=201)
     yesterday = (today - dt.timedelta(days=1)).isoformat()
     call("post", "/api/v1/diary/copy/", {"from_date": today.isoformat(), "to_date": yesterday}, status=201)
+    water = call("post", "/api/v1/water/", {"value": 8, "unit": "fl_oz", "consumed_at": now.isoformat()}, status=201)
+    ids["/api/v1/water/{id}/"] = water["id"]
+    call("post", "/api/v1/water/", {"ml": 500, "consumed_at": now.isoformat()}, status=201)
+    call("patch", "/api/v1/water/{id}/", {"value": 12}, status=200)
     kind = call("post", "/api/v1/measurement-types/", {"name": "Grip", "unit": "kg"}, status=201)
     ids["/api/v1/measurement-types/{id}/"] = kind["id"]
     weights = [
@@ -343,9 +347,10 @@ def _journey(client: APIClient, builtin_types) -> tuple[list, dict[str, str], di
     target = call(
         "post",
         "/api/v1/nutrition-targets/",
-        {"energy_kcal": 2000, "protein_g": 120, "effective_from": (today - dt.timedelta(days=7)).isoformat()},
+        {"energy_kcal": 2000, "protein_g": 120, "water_ml": 2000,
+         "effective_from": (today - dt.timedelta(days=7)).isoformat()},
         status=201,
-    )
+    )  # fmt: skip
     ids["/api/v1/nutrition-targets/{id}/"] = target["id"]
     call("patch", "/api/v1/goals/{id}/", {"target_value": 71}, status=200)
     call("patch", "/api/v1/users/me/", {"display_name": "Ada"}, status=200)
