@@ -67,6 +67,11 @@ fuzz: deps ## schemathesis, every phase (stateful too), against the real gunicor
 bench: deps ## Benchmark on loopback: FitHub vs the floor, the nginx stack under a mixed load: make bench BENCH_ARGS="--users 200"
 	SECRET_KEY=$${SECRET_KEY:-bench-only-secret-key-of-at-least-32-bytes} harness/with-postgres.sh $(UV) run python -m bench.run $(BENCH_ARGS)
 
+.PHONY: bench-docs
+bench-docs: deps ## Swagger UI and ReDoc in headless Chromium: time to render every operation, requests to other hosts: make bench-docs BENCH_ARGS="--loads 9"
+	bash harness/ensure-tools.sh
+	$(UV) run python -m bench.swagger $(BENCH_ARGS)
+
 .PHONY: chaos
 CHAOS_JSON ?= chaos-results.json
 chaos: deps ## The fault matrix on the production shape, durable PostgreSQL: make chaos CHAOS_ARGS="--faults primary_stop"

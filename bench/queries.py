@@ -5,8 +5,8 @@
 Each endpoint is requested through Django's test client with a real access token, with
 CaptureQueriesContext on every database alias (primary and replicas), once per given user
 (users with different amounts of history show whether the count is constant). The SQL
-FitHub sent for the diary list and the day summary is then EXPLAINed on the primary for
-each user, each statement of a round trip on its own, so 1 and 10 years of history can be
+FitHub sent for the diary list, the day summary and the recent and frequent foods is then
+EXPLAINed on the primary for each user, each statement of a round trip on its own, so 1 and 10 years of history can be
 compared plan for plan (node types, rows, buffers, and the median execution time of a few
 runs); food search, which reads no user's history, for the last user only.
 """
@@ -46,6 +46,8 @@ def endpoints() -> dict[str, str]:
         "day_summary": f"/api/v1/diary/summary/?start={today}&end={today}",
         "week_summary": f"/api/v1/diary/summary/?start={week}&end={today}",
         "food_search": "/api/v1/foods/?search=chicken",
+        "recent_foods": "/api/v1/foods/recent/",
+        "frequent_foods": "/api/v1/foods/frequent/",
         "measurements": "/api/v1/measurements/",
         "goals": "/api/v1/goals/",
         "me": "/api/v1/users/me/",
@@ -128,6 +130,8 @@ def main() -> None:
         "diary_list": ("nutrition_diaryentry", list(per_user_sql)),
         "day_summary": ("FROM", list(per_user_sql)),
         "food_search": ('FROM "nutrition_food"', list(per_user_sql)[-1:]),
+        "recent_foods": ('FROM "nutrition_food"', list(per_user_sql)),
+        "frequent_foods": ('FROM "nutrition_food"', list(per_user_sql)),
     }
     for name, (table, emails) in explained.items():
         result["explain"][name] = [

@@ -114,6 +114,31 @@ def markdown_direct(results: dict) -> list[str]:
                 f"p50 {labelled['p50_ms']:.1f} ms, p95 {labelled['p95_ms']:.1f} ms, p99 {labelled['p99_ms']:.1f} ms, "
                 f"worker CPU {fmt(labelled.get('cpu_ms_per_request'), 2)} ms/req.",
             ]
+    logged = results.get("logged_foods")
+    if logged:
+        lines += [
+            "",
+            f"Recent and frequent foods, one client (`wrk -t1 -c1 -d{wrk['duration']}s`; the generated users log "
+            "foods across the whole USDA table, so the long users have thousands of distinct foods: the worst "
+            "case; target: p95 under 20 ms):",
+            "",
+            "| endpoint | history | req/s | p50 ms | p95 ms | p99 ms | worker CPU ms/req | non-2xx | load avg |",
+            "|---|---|" + "---:|" * 7,
+        ]
+        for name, by_years in logged.items():
+            for years, r in by_years.items():
+                lines.append(
+                    f"| {name} | {years} | {r['rps']} | {r['p50_ms']:.1f} | {r['p95_ms']:.1f} | {r['p99_ms']:.1f} "
+                    f"| {fmt(r.get('cpu_ms_per_request'), 2)} | {r['non_2xx']} | {r.get('loadavg_1m_after', '')} |"
+                )
+        plans = [(name, plan) for name in logged for plan in _plans(results, name)]
+        if plans:
+            lines += ["", "Their statement alone (EXPLAIN ANALYZE, the median of 5 runs on the primary):", ""]
+            lines += [
+                f"- {name}, {plan['diary_entries']} diary entries: {plan['execution_ms']} ms, "
+                f"{plan['shared_hit_blocks'] + plan['shared_read_blocks']} buffers"
+                for name, plan in plans
+            ]
     return [*lines, ""]
 
 

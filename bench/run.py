@@ -224,6 +224,7 @@ def direct_phase(args: argparse.Namespace, env: dict, work: Path, runner: Runner
         labelled = [f"/api/v1/foods/?search={quote(label.query)}" for label in load_labels()]
         alone["labelled"] = runner.load(fithub, servers["fithub"][1], labelled, tokens[1], threads=1, connections=1)
         log("  " + summary_line(alone["labelled"]))
+        logged = logged_foods_alone(args, runner, servers["fithub"], tokens)
 
         lists = None
         if args.list_rounds:
@@ -254,7 +255,29 @@ def direct_phase(args: argparse.Namespace, env: dict, work: Path, runner: Runner
         stop_all(processes)
     return {
         "load": load, "rated": rated, "search_alone": alone, "lists": lists, "history": history, "recycle": recycle,
+        "logged_foods": logged,
     }  # fmt: skip
+
+
+LOGGED_FOODS = {"recent_foods": "/api/v1/foods/recent/", "frequent_foods": "/api/v1/foods/frequent/"}
+
+
+def logged_foods_alone(args, runner: Runner, server: tuple, tokens: dict) -> dict:
+    """Recent and frequent foods, one client each (a latency target, like food search: p95
+    under 20 ms), for the users with 1 year of history and those with --long-years. The
+    generator's users log a food picked across the whole USDA table, so a 10-year user has
+    thousands of distinct foods: far more than anyone eats, the worst case of these lists."""
+    base, master = server
+    out = {}
+    for name, path in LOGGED_FOODS.items():
+        warm_up(runner.wrk_binary, base + path)
+        out[name] = {}
+        for years, token_file in tokens.items():
+            log(f"wrk {name} on fithub, one client, {years}y of history")
+            result = runner.load(base, master, [path], token_file, threads=1, connections=1)
+            out[name][f"{years}y"] = result
+            log("  " + summary_line(result))
+    return out
 
 
 def list_rounds(args, runner: Runner, server: tuple, diary: list[str], others: dict, tokens: Path) -> dict:
@@ -559,6 +582,7 @@ def main() -> None:
         "load": direct["load"] if direct else None,
         "direct": {"rated": direct["rated"]} if direct else None,
         "search_alone": direct["search_alone"] if direct else None,
+        "logged_foods": direct["logged_foods"] if direct else None,
         "lists": direct["lists"] if direct else None,
         "history": direct["history"] if direct else None,
         "recycle": direct["recycle"] if direct else None,

@@ -33,6 +33,9 @@ _FIRST_ZONE = timezone(timedelta(hours=14))
 
 HEIGHT_CM = (Decimal(30), Decimal(300))
 WEIGHT_KG = (Decimal(20), Decimal(500))
+# One drink, from a sip to a 5-litre jug logged at once; a day's water target up to 20 litres.
+WATER_ML = (Decimal("1"), Decimal("5000"))
+WATER_TARGET_ML = (Decimal("1"), Decimal("20000"))
 
 
 def latest_time() -> datetime:

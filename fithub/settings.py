@@ -334,7 +334,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_SETTINGS": {"persistAuthorization": True, "displayRequestDuration": True},
     "ENUM_NAME_OVERRIDES": {
         **{name: f"drf_standardized_errors.openapi_serializers.{name}.choices" for name in _ERROR_ENUMS},
-        "ErrorCode401Enum": "fithub.api.schema.ErrorCode401Enum.choices",
+        **{
+            f"ErrorCode{status}Enum": f"fithub.api.schema.ErrorCode{status}Enum.choices"
+            for status in (401, 409, 410, 413, 414, 422, 503)
+        },
     },
     "POSTPROCESSING_HOOKS": ["drf_standardized_errors.openapi_hooks.postprocess_schema_enums"],
 }
@@ -356,15 +359,17 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
         "MealSlotEnum": "apps.nutrition.models.MealSlot",
         "WeekdayEnum": "apps.nutrition.models.WEEKDAYS",
         "GoalDirectionEnum": "apps.goals.api.serializers.Direction",
+        "WaterUnitEnum": "apps.nutrition.models.WATER_UNIT_NAMES",
     }
 )
 SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] += [
-    "fithub.api.schema_hooks.list_index_attrs",
     "fithub.api.schema_hooks.create_replays_are_200",
     "fithub.api.schema_hooks.response_headers",
     "fithub.api.schema_hooks.create_links",
     "fithub.api.schema_hooks.anonymous_security",
     "fithub.api.schema_hooks.nullable_refs_as_one_of",
+    # Last: the error responses that operations share, as they are once every hook has run.
+    "fithub.api.schema_hooks.shared_error_responses",
 ]
 
 # --- HTTP, CORS, proxies ---------------------------------------------------------------

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install the servers the integration tests run for real (Debian packages), when missing:
-# nginx, prometheus (which ships promtool), openssl and redis-server. Idempotent; only apt-get.
+# nginx, prometheus (which ships promtool), openssl, redis-server and chromium. Idempotent; only apt-get.
 set -euo pipefail
 
 as_root() {
@@ -17,6 +17,10 @@ command -v shellcheck >/dev/null 2>&1 || missing+=(shellcheck)
 command -v ss >/dev/null 2>&1 || missing+=(iproute2)
 # The throttle tests count in a throwaway Redis, as production does.
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+# Swagger UI and ReDoc are loaded in headless Chromium (tests/integration/test_docs_browser.py,
+# bench/swagger.py), driven by Playwright from PyPI: Debian's build, never a downloaded one
+# (CHROMIUM names another binary, e.g. on a runner that has Chrome and no Debian package).
+[[ -x ${CHROMIUM:-/usr/bin/chromium} ]] || missing+=(chromium)
 
 if ((${#missing[@]})); then
     echo "ensure-tools: installing ${missing[*]} with apt-get" >&2

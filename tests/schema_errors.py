@@ -1,5 +1,6 @@
-"""What an operation's documented 400 says about `attr` and `code`: the schema's attr enums
-(null for an error about the body as a whole) and patterns (`items.N.field`)."""
+"""What an operation's documented 400 says about `attr` and `code`: its `x-error-codes`
+(fithub.api.schema), attrs (null for an error about the body as a whole) and patterns
+(`items.N.field`) with their codes."""
 
 import functools
 import re
@@ -12,38 +13,25 @@ def schema() -> dict:
     return SchemaGenerator().get_schema(request=None, public=True)
 
 
-def resolve(node: dict) -> dict:
+def response(path: str, method: str, status: str) -> dict:
+    """The operation's response, a shared one (components/responses) resolved."""
+    node = schema()["paths"][path][method]["responses"][status]
     while "$ref" in node:
-        node = schema()["components"]["schemas"][node["$ref"].rsplit("/", 1)[-1]]
+        node = schema()["components"]["responses"][node["$ref"].rsplit("/", 1)[-1]]
     return node
 
 
-def enum(node: dict) -> list:
-    node = resolve(node)
-    values = list(node.get("enum", []))
-    for part in [*node.get("allOf", []), *node.get("oneOf", []), *node.get("anyOf", [])]:
-        values += enum(part)
-    return values
-
-
 def documented_400(path: str, method: str) -> list[tuple[str | None, str | None, frozenset[str]]]:
-    """Each documented error of the operation's 400 validation error: (attr or None, attr
-    pattern or None, codes). An attr of None with no pattern is the documented null."""
-    response = schema()["paths"][path][method]["responses"]["400"]
-    body = resolve(response["content"]["application/json"]["schema"])
+    """Each documented error of the operation's 400 validation error, from its `x-error-codes`:
+    (attr or None, attr pattern or None, codes). An attr of None with no pattern is the
+    documented null."""
     documented = []
-    for variant in body["oneOf"]:
-        if "validation_error" not in enum(resolve(variant)["properties"]["type"]):
-            continue  # the parse error (malformed JSON), attr null too
-        errors = resolve(resolve(variant)["properties"]["errors"]["items"])
-        for component in errors.get("oneOf", [errors]):
-            properties = resolve(component)["properties"]
-            codes = frozenset(enum(properties["code"]))
-            attr = resolve(properties["attr"])
-            if "pattern" in attr:
-                documented.append((None, attr["pattern"], codes))
-            else:
-                documented.extend((value, None, codes) for value in enum(attr) or [None])
+    for entry in response(path, method, "400").get("x-error-codes", []):
+        codes = frozenset(entry["codes"])
+        if "pattern" in entry:
+            documented.append((None, entry["pattern"], codes))
+        else:
+            documented.append((entry["attr"], None, codes))
     return documented
 
 

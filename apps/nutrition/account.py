@@ -5,14 +5,27 @@ from django.db.models import Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from apps.nutrition.demo import seed_demo_diary
-from apps.nutrition.models import DiaryEntry, Food, FoodPortion, FoodPreference, Meal, MealItem, NutritionTarget
+from apps.nutrition.demo import seed_demo_diary, seed_demo_water
+from apps.nutrition.models import (
+    DiaryEntry,
+    Food,
+    FoodPortion,
+    FoodPreference,
+    Meal,
+    MealItem,
+    NutritionTarget,
+    WaterEntry,
+)
 from apps.users import registry
 from fithub.db.deletion import delete_rows, referenced
 
 
 def _seed_demo(*, user, days: int) -> str:
     return f"{seed_demo_diary(user=user, days=days)} diary entries added"
+
+
+def _seed_demo_water(*, user, days: int) -> str:
+    return f"{seed_demo_water(user=user, days=days)} water entries added"
 
 
 def delete_account_rows(*, user) -> None:
@@ -37,6 +50,7 @@ def delete_account_rows(*, user) -> None:
     delete_rows(FoodPortion.objects.filter(food__user_id=user.pk))
     delete_rows(foods)
     delete_rows(NutritionTarget.objects.filter(user_id=user.pk))
+    delete_rows(WaterEntry.objects.filter(user_id=user.pk))
 
 
 def register() -> None:
@@ -71,10 +85,17 @@ def register() -> None:
         model=DiaryEntry,
     )
     registry.add_export_section(
+        "water_entries",
+        lambda user: WaterEntry.objects.filter(user=user).order_by("consumed_at", "id"),
+        position=65,
+        model=WaterEntry,
+    )
+    registry.add_export_section(
         "nutrition_targets",
         lambda user: NutritionTarget.objects.filter(user=user).order_by("effective_from"),
         position=100,
         model=NutritionTarget,
     )
     registry.add_demo_seeder(_seed_demo)
+    registry.add_demo_seeder(_seed_demo_water)
     registry.add_account_deleter(delete_account_rows)

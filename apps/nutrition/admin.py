@@ -1,7 +1,16 @@
 from django.contrib import admin, messages
 
 from apps.nutrition import selectors, services
-from apps.nutrition.models import DiaryEntry, Food, FoodPortion, FoodPreference, Meal, MealItem, NutritionTarget
+from apps.nutrition.models import (
+    DiaryEntry,
+    Food,
+    FoodPortion,
+    FoodPreference,
+    Meal,
+    MealItem,
+    NutritionTarget,
+    WaterEntry,
+)
 
 
 class FoodPortionInline(admin.TabularInline):
@@ -98,3 +107,13 @@ class NutritionTargetAdmin(admin.ModelAdmin):
     list_display = ["user", "effective_from", "energy_kcal", "protein_g", "fat_g", "carbohydrate_g"]
     list_select_related = ["user"]
     raw_id_fields = ["user"]
+
+
+@admin.register(WaterEntry)
+class WaterEntryAdmin(admin.ModelAdmin):
+    list_display = ["local_date", "ml", "entered_value", "entered_unit", "user"]
+    search_fields = ["user__email"]
+    date_hierarchy = "local_date"
+    raw_id_fields = ["user"]
+    list_select_related = ["user"]
+    readonly_fields = ["created_at", "updated_at"]

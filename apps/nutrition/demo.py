@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, time, timedelta
+from decimal import Decimal
 
 from django.db import transaction
 
 from apps.nutrition import services
-from apps.nutrition.models import DiaryEntry, Food, FoodPreference, Meal
+from apps.nutrition.models import DiaryEntry, Food, FoodPreference, Meal, WaterEntry
 
 # USDA NDB numbers of everyday foods, and what a day of the demo diary holds.
 DEMO_FOODS = {
@@ -28,6 +29,13 @@ DAY_PLAN = [
     ("dinner", time(19, 30), [("egg", 100), ("rice", 150), ("broccoli", 150)]),
 ]
 NAMESPACE = uuid.UUID("5b0c1d4e-8f3a-4c2b-9d7e-6a1f0e2d3c4b")
+# A day's water: glasses in ml, and a mug entered in US fluid ounces.
+WATER_PLAN = [
+    (time(8, 0), "250", "ml"),
+    (time(11, 0), "330", "ml"),
+    (time(15, 0), "250", "ml"),
+    (time(18, 0), "8", "fl_oz"),
+]
 
 
 @transaction.atomic
@@ -83,4 +91,25 @@ def seed_demo_diary(*, user, days: int) -> int:
         )
     if DEMO_FOODS["oats"] in foods:
         FoodPreference.objects.get_or_create(user=user, food=foods[DEMO_FOODS["oats"]], defaults={"favorite": True})
+    return created
+
+
+@transaction.atomic
+def seed_demo_water(*, user, days: int) -> int:
+    """Water on the last `days` local days (today included); returns entries created.
+    Idempotent as the diary is (ids derived from the user, day and time)."""
+    today = user.local_today()
+    wanted = {
+        uuid.uuid5(NAMESPACE, f"{user.pk}/{day.isoformat()}/water/{at.isoformat()}"): (day, at, value, unit)
+        for day in (today - timedelta(days=offset) for offset in range(days))
+        for at, value, unit in WATER_PLAN
+    }
+    existing = set(WaterEntry.objects.filter(pk__in=wanted).values_list("pk", flat=True))
+    created = 0
+    for entry_id, (day, at, value, unit) in wanted.items():
+        if entry_id in existing:
+            continue
+        consumed_at = datetime.combine(day, at, tzinfo=user.zone)
+        services.log_water(user=user, id=entry_id, consumed_at=consumed_at, value=Decimal(value), unit=unit)
+        created += 1
     return created

@@ -2,6 +2,7 @@
 and daily targets."""
 
 from datetime import datetime
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
@@ -212,6 +213,8 @@ class Food(TimeStampedModel):
         indexes = [
             models.Index(fields=["barcode"], name="food_barcode_idx", condition=~Q(barcode="")),
             models.Index(fields=["user", "name"], name="food_user_name_idx"),
+            # The few archived foods, which recent and frequent foods leave out.
+            models.Index(fields=["id"], name="food_archived_idx", condition=Q(archived_at__isnull=False)),
         ]
 
     def __str__(self) -> str:
@@ -389,14 +392,58 @@ class DiaryEntry(OwnedModel):
         indexes = [
             models.Index(fields=["user", "local_date", "meal"], name="diary_user_day_meal_idx"),
             models.Index(fields=["user", "-consumed_at"], name="diary_user_consumed_idx"),
+            # Recent and frequent foods: a user's entries of each food, newest first.
+            models.Index(
+                fields=["user", "food", "-consumed_at"],
+                name="diary_user_food_time_idx",
+                condition=Q(food__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.local_date} {self.meal}: {self.label}"
 
 
+# The units water may be entered in, with the factor to ml (a US fluid ounce).
+WATER_UNITS: dict[str, Decimal] = {"ml": Decimal(1), "fl_oz": Decimal("29.5735")}
+WATER_UNIT_NAMES = tuple(WATER_UNITS)  # one enum in the schema (WaterUnitEnum)
+WATER_DIGITS = 8
+WATER_PLACES = 2
+
+
+class WaterEntry(OwnedModel):
+    """A drink of water. `ml` is what was drunk in millilitres; `entered_value` and
+    `entered_unit` keep what the client sent (8 fl_oz) so it can show it back unchanged.
+    `local_date` is the day of `consumed_at` in the user's time zone at the time of writing,
+    as for diary entries."""
+
+    ml = models.DecimalField(max_digits=WATER_DIGITS, decimal_places=WATER_PLACES)
+    entered_value = models.DecimalField(max_digits=WATER_DIGITS, decimal_places=WATER_PLACES)
+    entered_unit = models.CharField(max_length=8, choices=[(unit, unit) for unit in WATER_UNIT_NAMES])
+    consumed_at = models.DateTimeField(validators=[bounds.validate_recorded_time])
+    local_date = models.DateField()
+
+    class Meta:
+        ordering = ["-consumed_at", "-id"]
+        verbose_name_plural = "water entries"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ml__gte=bounds.WATER_ML[0], ml__lte=bounds.WATER_ML[1]), name="water_ml_range"
+            ),
+            models.CheckConstraint(condition=Q(entered_value__gt=0), name="water_entered_value_positive"),
+            models.CheckConstraint(condition=Q(entered_unit__in=list(WATER_UNITS)), name="water_entered_unit_known"),
+        ]
+        indexes = [
+            models.Index(fields=["user", "-consumed_at"], name="water_user_consumed_idx"),
+            models.Index(fields=["user", "local_date"], name="water_user_day_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.local_date}: {self.ml} ml"
+
+
 class NutritionTarget(OwnedModel):
-    """Daily energy and macro targets from `effective_from` on, until the next target's
+    """Daily energy and macro targets (and optionally water) from `effective_from` on, until the next target's
     date. History is kept: a change is a new row, so past days keep the target that was in
     force then. One target per user per date."""
 
@@ -404,6 +451,9 @@ class NutritionTarget(OwnedModel):
     protein_g = models.DecimalField(max_digits=6, decimal_places=1, null=True, blank=True)
     fat_g = models.DecimalField(max_digits=6, decimal_places=1, null=True, blank=True)
     carbohydrate_g = models.DecimalField(max_digits=6, decimal_places=1, null=True, blank=True)
+    water_ml = models.DecimalField(
+        max_digits=7, decimal_places=1, null=True, blank=True, help_text="Water to drink a day, in ml (optional)."
+    )
     effective_from = models.DateField(help_text="The first local day this target applies to.")
 
     class Meta:
@@ -427,6 +477,12 @@ class NutritionTarget(OwnedModel):
                 & (models.Q(carbohydrate_g__isnull=True) | models.Q(carbohydrate_g__gte=0, carbohydrate_g__lte=2000)),
                 name="nutritiontarget_macro_range",
                 violation_error_message="Macro targets must be between 0 and 2000 g.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(water_ml__isnull=True)
+                | models.Q(water_ml__gte=bounds.WATER_TARGET_ML[0], water_ml__lte=bounds.WATER_TARGET_ML[1]),
+                name="nutritiontarget_water_range",
+                violation_error_message="water_ml must be between 1 and 20000 ml.",
             ),
         ]
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, NamedTuple
 
@@ -22,6 +22,7 @@ from django.db.models import (
     F,
     FloatField,
     IntegerField,
+    Max,
     OuterRef,
     Prefetch,
     Q,
@@ -35,6 +36,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, JSONObject, Length, Rank
 from django.db.models.lookups import LessThanOrEqual
+from django.utils import timezone
 
 from apps.nutrition.models import (
     MACRO_FIELDS,
@@ -49,6 +51,7 @@ from apps.nutrition.models import (
     MealItem,
     MealSlot,
     NutritionTarget,
+    WaterEntry,
 )
 from apps.users.models import User
 from fithub.api.pagination import TOTAL
@@ -458,6 +461,34 @@ def daily_sums(*, user, start: date, end: date) -> Statement:
     return _DAILY_SUMS.bind(None, {"user": user.pk, "start": start, "end": end})
 
 
+def _daily_water(shape: None, values: dict) -> QuerySet:
+    """Per local day: the water drunk, in ml."""
+    return (
+        WaterEntry.objects.filter(
+            user_id=_user_id_param(values["user"]),
+            local_date__gte=Param("start", values["start"], output_field=DateField()),
+            local_date__lte=Param("end", values["end"], output_field=DateField()),
+        )
+        .order_by()
+        .values_list("local_date")
+        .annotate(Sum("ml"))
+    )
+
+
+_DAILY_WATER = CachedQuery(WaterEntry, _daily_water)
+
+
+def daily_water(*, user, start: date, end: date) -> Statement:
+    """The water drunk per local day of the user's (the (user, local_date) index), to fetch
+    with others (fithub.db.statements)."""
+    return _DAILY_WATER.bind(None, {"user": user.pk, "start": start, "end": end})
+
+
+def water_by_day(rows: list[tuple]) -> dict[date, float]:
+    """{day: ml} from the rows of `daily_water` (days with no water are absent: 0)."""
+    return {day: round(float(ml), 2) for day, ml in rows}
+
+
 def summarize_days(rows: list[tuple], *, start: date, end: date) -> list[dict]:
     """`daily_summary`'s rows from the rows of `daily_sums`."""
     by_day: dict[date, dict[str, tuple]] = {}
@@ -584,6 +615,8 @@ class AdherenceDay:
     target: NutritionTarget | None
     energy_kcal: float
     within_target: bool | None
+    water_ml: float
+    water_met: bool | None
 
 
 @dataclass(frozen=True)
@@ -598,25 +631,37 @@ class Adherence:
 def adherence(*, user: User, start: date, end: date) -> Adherence:
     """Per local day from start to end: the target in force, the energy eaten and whether it
     is within ADHERENCE_TOLERANCE of the target's energy_kcal (null without a target, and
-    for days after today: not eaten yet). Two queries: the targets and the daily totals.
+    for days after today: not eaten yet), and the water drunk and whether it reached the
+    target's water_ml (null also when the target sets none). Three queries in one round
+    trip: the targets, the daily totals and the daily water.
 
     `streak`: consecutive days within target, counted back from the latest day of the range
     (not after today) that has a target. Today still in progress does not break it: when
     today is not (yet) within target the count starts from yesterday."""
     today = user.local_today()
-    target_rows, sums = fetch_together(
-        targets_for_range(user=user, start=start, end=end), daily_sums(user=user, start=start, end=end)
+    target_rows, sums, water_rows = fetch_together(
+        targets_for_range(user=user, start=start, end=end),
+        daily_sums(user=user, start=start, end=end),
+        daily_water(user=user, start=start, end=end),
     )  # one round trip
     targets = targets_on_days(target_rows, start=start, end=end)
     totals = totals_by_day(sums, start=start, end=end)
+    water = water_by_day(water_rows)
     days = []
     for day, target in targets.items():
         eaten = totals.get(day, {}).get("energy_kcal", 0.0)
-        within = None
+        drunk = water.get(day, 0.0)
+        within = water_met = None
         if target is not None and day <= today:
             allowed = target.energy_kcal * ADHERENCE_TOLERANCE
             within = abs(Decimal(str(eaten)) - target.energy_kcal) <= allowed
-        days.append(AdherenceDay(date=day, target=target, energy_kcal=eaten, within_target=within))
+            if target.water_ml is not None:
+                water_met = Decimal(str(drunk)) >= target.water_ml
+        days.append(
+            AdherenceDay(
+                date=day, target=target, energy_kcal=eaten, within_target=within, water_ml=drunk, water_met=water_met
+            )
+        )
     counted = [d for d in days if d.date <= today]
     while counted and counted[-1].target is None:
         counted.pop()
@@ -634,3 +679,96 @@ def adherence(*, user: User, start: date, end: date) -> Adherence:
         days=days,
         streak=streak,
     )
+
+
+# --- Recent and frequent foods -----------------------------------------------------------
+
+FREQUENT_FOODS_DAYS = 90
+
+
+def _logged_foods(shape: tuple, values: dict[str, Any]) -> QuerySet[Food]:
+    """A page of the foods the user's diary entries refer to, ranked by `shape`'s kind
+    (`recent`: the latest entry first; `frequent`: the most entries since `since` first), as
+    one statement: the page's food ids come from one grouped pass over the user's entries
+    (an index-only scan of the (user, food, consumed_at) index, no join), then each of those
+    foods gets its latest entry's time and amount, its count and the number of foods in all
+    from subqueries the page's rows alone evaluate. Archived foods (which nothing new may
+    use) are left out.
+
+    Only foods the user can see are shown: an entry of someone else's custom food (only the
+    admin links those) is left out of the page, which is then one food short."""
+    kind, offset, size = shape
+    user_id = _user_id_param(values["user"])
+    entries = _logged_entries(kind, user_id, values)
+    groups = entries.order_by().values("food_id").annotate(last=Max("consumed_at"), entries=Count("food_id"))
+    ranking = ["-last", "-food_id"] if kind == "recent" else ["-entries", "-last", "-food_id"]
+    page_ids = groups.order_by(*ranking).values("food_id")[offset : offset + size]
+    # The number of groups, read off the first one (a COUNT(DISTINCT) sorts every entry again).
+    total = groups.annotate(foods=Window(Count("*"))).order_by().values("foods")[:1]
+
+    # The page's foods are the user's loggable ones already: their entries need no join.
+    of_food = DiaryEntry.objects.filter(user_id=user_id, food_id=OuterRef("pk"))
+    if kind == "frequent":
+        of_food = of_food.filter(consumed_at__gte=Param("since", values["since"]))
+    latest = of_food.order_by("-consumed_at", "-id")
+    usable_portion = Case(
+        When(portion__archived_at__isnull=True, then=F("portion_id")), default=None, output_field=IntegerField()
+    )
+    foods = _with_preferences(_visible_foods(user_id).filter(pk__in=Subquery(page_ids)), user_id).annotate(
+        last_logged_at=Subquery(latest.values("consumed_at")[:1]),
+        last_grams=Subquery(latest.values("grams")[:1]),
+        last_portion=Subquery(latest.values(usable=usable_portion)[:1]),
+        last_quantity=Subquery(
+            latest.values(
+                usable=Case(
+                    When(portion__archived_at__isnull=True, then=F("quantity")), default=None, output_field=FloatField()
+                )
+            )[:1]
+        ),
+        **{TOTAL: Subquery(total, output_field=IntegerField())},
+    )
+    if kind == "frequent":
+        count = of_food.order_by().values("food_id").annotate(n=Count("id")).values("n")
+        foods = foods.annotate(logged_count=Subquery(count, output_field=IntegerField()))
+        return with_portions(foods.order_by("-logged_count", "-last_logged_at", "-id"), archived=False)
+    return with_portions(foods.order_by("-last_logged_at", "-id"), archived=False)
+
+
+_LOGGED_FOODS = CachedQuery(Food, _logged_foods)
+
+
+def _logged_entries(kind: str, user_id: Param, values: dict[str, Any]) -> QuerySet[DiaryEntry]:
+    """The user's entries of foods that are not archived (`frequent`: since `since`). The
+    archived foods are a short list (their partial index) that each entry's food id is looked
+    up in: joining every entry to its food cost more than the rest of the query."""
+    archived = Food.objects.filter(archived_at__isnull=False, pk=OuterRef("food_id"))
+    entries = DiaryEntry.objects.filter(~Exists(archived), user_id=user_id, food__isnull=False)
+    if kind == "frequent":
+        entries = entries.filter(consumed_at__gte=Param("since", values["since"]))
+    return entries
+
+
+def _since(now: datetime | None) -> datetime:
+    return (now or timezone.now()) - timedelta(days=FREQUENT_FOODS_DAYS)
+
+
+def logged_foods_count(*, user: User, kind: str, now: datetime | None = None) -> int:
+    """How many foods `recent_foods` (kind `recent`) or `frequent_foods` (`frequent`) list in
+    all (for `page=last`)."""
+    values = {"user": user.pk, "since": _since(now)}
+    return _logged_entries(kind, _user_id_param(user.pk), values).values("food_id").distinct().count()
+
+
+def recent_foods(*, user: User, offset: int, size: int) -> list[Food]:
+    """Foods `offset` to `offset + size` of those the user logged, the latest logged first:
+    each with `last_logged_at` and the amount of that latest entry (`last_grams`, and
+    `last_portion` + `last_quantity` when it was a portion still offered), and the number of
+    such foods (`pagination_total`). One query."""
+    return _LOGGED_FOODS.results(("recent", offset, size), {"user": user.pk})
+
+
+def frequent_foods(*, user: User, offset: int, size: int, now: datetime | None = None) -> list[Food]:
+    """Foods `offset` to `offset + size` of those the user logged in the last
+    FREQUENT_FOODS_DAYS days, the most logged first (then the latest logged): each with
+    `logged_count` (entries in those days) and what `recent_foods` gives. One query."""
+    return _LOGGED_FOODS.results(("frequent", offset, size), {"user": user.pk, "since": _since(now)})

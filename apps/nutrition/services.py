@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -14,6 +14,8 @@ from django.utils import timezone
 from apps.nutrition import selectors
 from apps.nutrition.models import (
     NUTRIENT_FIELDS,
+    WATER_PLACES,
+    WATER_UNITS,
     WEEKDAYS,
     DiaryEntry,
     Food,
@@ -22,6 +24,7 @@ from apps.nutrition.models import (
     Meal,
     MealItem,
     NutritionTarget,
+    WaterEntry,
 )
 from apps.users.models import User
 from fithub import bounds
@@ -539,6 +542,7 @@ def set_nutrition_target(
     protein_g: Decimal | None = None,
     fat_g: Decimal | None = None,
     carbohydrate_g: Decimal | None = None,
+    water_ml: Decimal | None = None,
     id: uuid.UUID | None = None,
 ) -> NutritionTarget:
     """A new target from `effective_from` on; earlier targets stay as history."""
@@ -548,6 +552,7 @@ def set_nutrition_target(
         protein_g=protein_g,
         fat_g=fat_g,
         carbohydrate_g=carbohydrate_g,
+        water_ml=water_ml,
         effective_from=effective_from,
     )
     if id is not None:
@@ -555,3 +560,81 @@ def set_nutrition_target(
     target.full_clean()
     save_or_conflict(target, constraints=ONE_TARGET_PER_DATE, force_insert=True)
     return target
+
+
+# --- Water ------------------------------------------------------------------------------
+
+
+def water_in_ml(value: Decimal, unit: str) -> Decimal:
+    """`value` entered in `unit` (ml or fl_oz, a US fluid ounce) in ml, rounded half-even
+    to the stored places."""
+    if unit not in WATER_UNITS:
+        message = f"Water is entered in {' or '.join(WATER_UNITS)}, not {unit!r}."
+        raise ValidationError({"unit": ValidationError(message, code="invalid_choice")})
+    return (value * WATER_UNITS[unit]).quantize(Decimal(1).scaleb(-WATER_PLACES), rounding=ROUND_HALF_EVEN)
+
+
+def _set_water_amount(entry: WaterEntry, *, ml: Decimal | None, value: Decimal | None, unit: str | None) -> None:
+    """`ml`, or `value` in `unit` (ml by default): stored in ml, the entered value and unit
+    kept. The amount must be a drink (fithub.bounds.WATER_ML), checked in ml and named by the
+    field it was sent in."""
+    if ml is not None and (value is not None or unit):
+        message = "Give ml, or value and unit, not both."
+        raise ValidationError({"ml": ValidationError(message, code="invalid")})
+    if ml is not None:
+        value, unit, field_name = ml, "ml", "ml"
+    else:
+        unit, field_name = unit or "ml", "value"
+    amount = water_in_ml(value, unit)
+    low, high = bounds.WATER_ML
+    if not low <= amount <= high:
+        message = f"A drink is {low} to {high} ml ({amount.normalize():f} ml given)."
+        raise ValidationError({field_name: ValidationError(message, code="out_of_range")})
+    entry.ml, entry.entered_value, entry.entered_unit = amount, value, unit
+
+
+def _set_water_time(entry: WaterEntry, *, user: User, consumed_at: datetime) -> None:
+    error = bounds.time_error(consumed_at)
+    if error is not None:
+        raise ValidationError({"consumed_at": error})
+    entry.consumed_at = consumed_at
+    entry.local_date = local_date_for(user=user, moment=consumed_at)
+
+
+@transaction.atomic(savepoint=False)
+def log_water(
+    *,
+    user: User,
+    consumed_at: datetime,
+    ml: Decimal | None = None,
+    value: Decimal | None = None,
+    unit: str | None = None,
+    id: uuid.UUID | None = None,
+) -> WaterEntry:
+    """Record a drink of water: `ml`, or `value` in `unit`. Its local day is that of
+    `consumed_at` in the user's time zone, as for diary entries."""
+    if ml is None and value is None:
+        raise ValidationError({"ml": ValidationError("Give ml, or value and unit.", code="required")})
+    entry = WaterEntry(user=user)
+    if id is not None:
+        entry.id = id
+    _set_water_amount(entry, ml=ml, value=value, unit=unit)
+    _set_water_time(entry, user=user, consumed_at=consumed_at)
+    entry.save(force_insert=True)
+    return entry
+
+
+@transaction.atomic
+def update_water(*, entry: WaterEntry, data: dict) -> WaterEntry:
+    """Change the amount (`ml`, or `value` and/or `unit`: a unit alone says the entered value
+    was in that unit) or the time (the local day follows it)."""
+    if "ml" in data or "value" in data or "unit" in data:
+        ml, value, unit = data.get("ml"), data.get("value"), data.get("unit")
+        if ml is None:
+            value = value if value is not None else entry.entered_value
+            unit = unit or entry.entered_unit
+        _set_water_amount(entry, ml=ml, value=value, unit=unit)
+    if "consumed_at" in data:
+        _set_water_time(entry, user=entry.user, consumed_at=data["consumed_at"])
+    entry.save()
+    return entry

@@ -1,5 +1,12 @@
 """OpenAPI generation: drf-spectacular plus drf-standardized-errors' error responses.
 
+Error bodies are shared components: one `ErrorResponse{status}` per status (with its code
+enum), one `ValidationErrorResponse` for every 400 (oneOf with `ParseErrorResponse` as
+`ErrorResponse400`). Which `attr` can answer which codes is documented per operation on its
+400 response: `x-error-codes` (a list of {attr, pattern?, codes}) and a Markdown table in
+its description. fithub.api.schema_hooks.shared_error_responses then moves the error
+responses every operation shares into `components/responses`.
+
 The error codes that only some operations can produce are added where they can happen:
 413 where there is a request body, 409 where a client may choose the id of a new row, 410
 and 422 where Idempotency-Key is honoured (a replay of rows since deleted, a key reused),
@@ -7,19 +14,27 @@ and 422 where Idempotency-Key is honoured (a replay of rows since deleted, a key
 Retry-After) everywhere: any operation can meet an unreachable primary.
 """
 
+import http
 import re
 
 from django.db import models
 from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from drf_spectacular.plumbing import build_media_type_object, force_instance
-from drf_spectacular.utils import OpenApiParameter
+from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer
 from drf_standardized_errors.openapi import AutoSchema as StandardizedErrorsAutoSchema
-from drf_standardized_errors.openapi_serializers import ClientErrorEnum, ServerErrorEnum
+from drf_standardized_errors.openapi_serializers import (
+    ClientErrorEnum,
+    ParseErrorResponseSerializer,
+    ServerErrorEnum,
+    ValidationErrorEnum,
+)
 from drf_standardized_errors.openapi_utils import get_flat_serializer_fields, get_serializer_fields_with_error_codes
 from rest_framework import serializers
 from rest_framework.settings import api_settings as drf_settings
 
 from fithub.api.handlers import body_attr
+
+INDEX = "INDEX"  # drf-standardized-errors' LIST_INDEX_IN_API_SCHEMA placeholder
 
 
 class ErrorCode401Enum(models.TextChoices):
@@ -83,7 +98,7 @@ def _body_attr(name: str) -> str:
     """The attr the server answers for an error drf-standardized-errors documents on `name`:
     a nested `NAME.non_field_errors` is answered on `NAME` (fithub.api.handlers.body_attr).
     The body's own `non_field_errors` keeps its name here and is documented as null by
-    fithub.api.schema_hooks.list_index_attrs."""
+    error_codes_table."""
     return body_attr(name) if name != drf_settings.NON_FIELD_ERRORS_KEY else name
 
 
@@ -110,6 +125,105 @@ _EXTRA_ERRORS = {
     "422": _error_response("422", ErrorCode422Enum),
     "503": _error_response("503", ErrorCode503Enum, kind=ServerErrorEnum),
 }
+
+
+class ValidationErrorSerializer(serializers.Serializer):
+    """One problem with the request. Which `attr` can answer which `code` is listed per
+    operation, in its 400 response (`x-error-codes` and the description's table)."""
+
+    code = serializers.CharField(help_text="What is wrong, e.g. `required`, `invalid`, `max_length`.")
+    detail = serializers.CharField(help_text="The same in English, for people.")
+    attr = serializers.CharField(
+        allow_null=True,
+        help_text="The path in the body (or the query parameter, or header) of what the error is about: "
+        "`name`, `items.3.value` for a field of an item of a list, `items.3` for the item itself; "
+        "null for the body as a whole.",
+    )
+
+
+class ValidationErrorResponseSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=ValidationErrorEnum.choices)
+    errors = ValidationErrorSerializer(many=True)
+
+
+# The 400 of an operation that validates input: a validation error, or a body that does not
+# parse (malformed JSON). One component for every operation.
+ERROR_RESPONSE_400 = PolymorphicProxySerializer(
+    component_name="ErrorResponse400",
+    serializers={
+        ValidationErrorEnum.VALIDATION_ERROR.value: ValidationErrorResponseSerializer,
+        ClientErrorEnum.CLIENT_ERROR.value: ParseErrorResponseSerializer,
+    },
+    resource_type_field_name="type",
+)
+
+# The description of each shared error response (components/responses).
+ERROR_DESCRIPTIONS = {
+    "401": "Not authenticated: no token, a token that is invalid or expired, or a session that was ended "
+    "(log in again). Login and refresh answer it for wrong credentials.",
+    "403": "Not allowed: e.g. a change to a row you may read but not change (a public food, a built-in type).",
+    "404": "Not found: no such row among yours, or a page that does not exist.",
+    "405": "The method is not allowed on this path.",
+    "406": "The Accept header asks for a media type the API does not send (it sends JSON).",
+    "409": "The `id` sent is taken: by a row of yours that differs from the body, or by another user's "
+    "(choose another id).",
+    "410": "A replay (same Idempotency-Key) of a request whose created rows were deleted since.",
+    "413": "The request body is larger than the API accepts.",
+    "414": "The request line (path and query) is too long.",
+    "415": "The request body's Content-Type is not supported: send `application/json`.",
+    "422": "The Idempotency-Key was used before with a different request.",
+    "429": "Too many requests: wait `Retry-After` seconds (see RateLimit and RateLimit-Policy).",
+    "500": "A server error: quote X-Request-ID when reporting it.",
+    "503": "The service is unavailable for now (e.g. the database cannot be reached): retry after "
+    "`Retry-After` seconds.",
+}
+
+
+def error_response_name(status: str) -> str:
+    """The name of the shared response of an error status in components/responses: its HTTP
+    reason phrase, e.g. `NotFound`, `TooManyRequests`."""
+    return re.sub(r"[^A-Za-z0-9]", "", http.HTTPStatus(int(status)).phrase.title())
+
+
+def _indexed_attr(name: str) -> tuple[str, str | None]:
+    """drf-standardized-errors' `items.INDEX.value` -> (`items.N.value`, a pattern matching
+    `items.0.value`, `items.12.value`, ...); a plain attr has no pattern."""
+    parts = name.split(".")
+    if INDEX not in parts:
+        return name, None
+    shown = ".".join("N" if part == INDEX else part for part in parts)
+    pattern = r"\.".join(r"[0-9]+" if part == INDEX else re.escape(part) for part in parts)
+    return shown, f"^{pattern}$"
+
+
+def error_codes_table(codes_by_attr: dict[str, set[str]]) -> list[dict]:
+    """The `x-error-codes` of a 400: [{attr, pattern (indexed attrs only), codes}], the body's
+    own errors (`non_field_errors` in DRF) first with attr null."""
+    documented = []
+    for name, codes in codes_by_attr.items():
+        if not codes:
+            continue
+        if name == drf_settings.NON_FIELD_ERRORS_KEY:
+            documented.insert(0, {"attr": None, "codes": sorted(codes)})
+            continue
+        attr, pattern = _indexed_attr(name)
+        documented.append({"attr": attr, **({"pattern": pattern} if pattern else {}), "codes": sorted(codes)})
+    return documented
+
+
+def error_codes_markdown(documented: list[dict]) -> str:
+    rows = ["| attr | codes |", "| --- | --- |"]
+    for entry in documented:
+        attr = "null (the body as a whole)" if entry["attr"] is None else f"`{entry['attr']}`"
+        rows.append(f"| {attr} | {', '.join(f'`{code}`' for code in entry['codes'])} |")
+    return "\n".join(rows)
+
+
+VALIDATION_400 = (
+    "Invalid input: `type` `validation_error`, one error per problem, with the `attr` and `code` below "
+    "(`N` is an item's index in a list); or `client_error` with `parse_error` for a body that does not parse."
+)
+PARSE_400 = "The body does not parse: `type` `client_error`, code `parse_error`."
 
 
 class AutoSchema(StandardizedErrorsAutoSchema):
@@ -242,6 +356,28 @@ class AutoSchema(StandardizedErrorsAutoSchema):
 
     def _get_error_response_serializer(self, status_code: str):
         return _EXTRA_ERRORS.get(status_code) or super()._get_error_response_serializer(status_code)
+
+    def _get_http400_serializer(self):
+        # Shared components instead of drf-standardized-errors' per-operation ones: the codes
+        # per attr go on the response (_get_response_for_code).
+        if self._should_add_validation_error_response():
+            return ERROR_RESPONSE_400
+        return ParseErrorResponseSerializer
+
+    def _get_response_for_code(self, serializer, status_code, media_types=None, direction="response"):
+        response = super()._get_response_for_code(serializer, status_code, media_types, direction)
+        if direction != "response":
+            return response
+        if serializer is ERROR_RESPONSE_400:
+            fields = self._determine_fields_with_error_codes()
+            documented = error_codes_table(self._get_validation_error_codes_by_field(fields))
+            response["description"] = f"{VALIDATION_400}\n\n{error_codes_markdown(documented)}"
+            response["x-error-codes"] = documented
+        elif serializer is ParseErrorResponseSerializer and status_code == "400":
+            response["description"] = PARSE_400
+        elif status_code in ERROR_DESCRIPTIONS and serializer is self._get_error_response_serializer(status_code):
+            response["description"] = ERROR_DESCRIPTIONS[status_code]
+        return response
 
 
 class FitHubJWTScheme(SimpleJWTScheme):

@@ -3,42 +3,11 @@
 Listed in SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] after drf-standardized-errors' own.
 """
 
+import json
 import re
+from collections import Counter
 
-INDEX = "INDEX"  # drf-standardized-errors' LIST_INDEX_IN_API_SCHEMA placeholder
-NON_FIELD = "non_field_errors"  # the body's own errors, answered with attr null
-
-
-def _attr_pattern(attr: str) -> str:
-    """`items.INDEX.value` -> a pattern matching `items.0.value`, `items.12.value`, ..."""
-    parts = [r"[0-9]+" if part == INDEX else re.escape(part) for part in attr.split(".")]
-    return "^" + r"\.".join(parts) + "$"
-
-
-def _undiscriminated(key: str) -> bool:
-    return key == NON_FIELD or INDEX in key.split(".")
-
-
-def list_index_attrs(result, generator, request, public):
-    """Errors in list items are answered with the row's index in `attr` (`items.3.value`),
-    while drf-standardized-errors documents them with a placeholder (`items.INDEX.value`)
-    in an enum and in the discriminator mapping of the operation's error union. Document
-    them as patterns instead. Errors about the body as a whole (`non_field_errors` in the
-    schema) are answered with attr null: document that. Drop the discriminator of the
-    unions that have such attrs (the attr values stay distinct, so `oneOf` still picks one)."""
-    schemas = result.get("components", {}).get("schemas", {})
-    for schema in schemas.values():
-        attr = schema.get("properties", {}).get("attr")
-        if attr and attr.get("enum") == [NON_FIELD]:
-            schema["properties"]["attr"] = {"type": "string", "nullable": True, "enum": [None]}
-        elif attr and any(INDEX in str(value).split(".") for value in attr.get("enum", [])):
-            [value] = attr["enum"]
-            schema["properties"]["attr"] = {"type": "string", "pattern": _attr_pattern(value)}
-        discriminator = schema.get("discriminator") or {}
-        mapping = discriminator.get("mapping", {}) if discriminator.get("propertyName") == "attr" else {}
-        if any(_undiscriminated(key) for key in mapping):
-            del schema["discriminator"]
-    return result
+from fithub.api.schema import error_response_name
 
 
 def create_replays_are_200(result, generator, request, public):
@@ -189,6 +158,41 @@ def create_links(result, generator, request, public):
         }
         if links:
             created.setdefault("links", {}).update(links)
+    return result
+
+
+def _is_shared_error(status: str, response: dict) -> bool:
+    """An error response whose body is the status's shared component (ErrorResponse404...)."""
+    schema = response.get("content", {}).get("application/json", {}).get("schema", {})
+    return status != "400" and schema.get("$ref") == f"#/components/schemas/ErrorResponse{status}"
+
+
+def shared_error_responses(result, generator, request, public):
+    """Move the error responses (401 and up) that operations share into components/responses,
+    one per status (`NotFound`, `TooManyRequests`, ...: headers, examples and description
+    included), and refer to it from each operation. A response that differs from its
+    status's most common one (another description, other headers) stays inline. Runs after
+    response_headers, so the shared ones carry the documented headers. The 400s stay inline:
+    each documents its own attrs and codes."""
+    operations = [
+        operation
+        for item in result.get("paths", {}).values()
+        for method, operation in item.items()
+        if isinstance(operation, dict) and "responses" in operation
+    ]
+    variants: dict[str, Counter] = {}
+    for operation in operations:
+        for status, response in operation.get("responses", {}).items():
+            if "$ref" not in response and _is_shared_error(status, response):
+                variants.setdefault(status, Counter())[json.dumps(response, sort_keys=True)] += 1
+    shared = {status: counter.most_common(1)[0][0] for status, counter in variants.items()}
+    responses = result.setdefault("components", {}).setdefault("responses", {})
+    for status in sorted(shared):
+        responses[error_response_name(status)] = json.loads(shared[status])
+    for operation in operations:
+        for status, response in operation.get("responses", {}).items():
+            if status in shared and "$ref" not in response and json.dumps(response, sort_keys=True) == shared[status]:
+                operation["responses"][status] = {"$ref": f"#/components/responses/{error_response_name(status)}"}
     return result
 
 

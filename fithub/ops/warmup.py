@@ -7,7 +7,8 @@ took connections on its bound port while its workers were still importing (13.6 
 queued requests when an instance was killed and came back). So the work is split:
 
 - `warm_code()` builds what every worker shares (imports, the resolver, DRF's settings,
-  serializers' fields, a 401 through DRF's dispatch) and opens no connection. gunicorn's
+  serializers' fields, a 401 through DRF's dispatch, the OpenAPI schema in each format:
+  fithub.api.schema_view) and opens no connection. gunicorn's
   master runs it once (preload_app, on_starting), before it binds the port: the port opens
   on a warm instance, and every worker forked from it, recycled or replacing a killed one,
   starts warm.
@@ -29,6 +30,8 @@ from django.db import DatabaseError, connections
 from django.test import RequestFactory
 from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.settings import api_settings
+
+from fithub.api import schema_view
 
 logger = logging.getLogger(__name__)
 
@@ -79,6 +82,7 @@ def warm_code() -> dict:
     for path in WARM_PATHS:
         match = resolver.resolve(path)
         match.func(factory.get(path, HTTP_AUTHORIZATION=_BAD_TOKEN), *match.args, **match.kwargs).render()
+    done["schema_bytes"] = schema_view.warm()  # built once, in the master: every fork serves it
     return done
 
 

@@ -195,12 +195,19 @@ def _operations(schema):
     return [(path, method, op) for path, item in schema["paths"].items() for method, op in item.items()]
 
 
+def _response(schema, response: dict) -> dict:
+    """A response, a shared one (`$ref` to components/responses) resolved."""
+    while "$ref" in response:
+        response = schema["components"]["responses"][response["$ref"].rsplit("/", 1)[-1]]
+    return response
+
+
 def test_every_response_of_every_operation_documents_the_rate_limit_and_request_id_headers(schema):
     operations = _operations(schema)
     assert len(operations) >= 50
     for path, method, operation in operations:
         for status, response in operation["responses"].items():
-            headers = response.get("headers", {})
+            headers = _response(schema, response).get("headers", {})
             for name in ("RateLimit-Policy", "RateLimit", "X-Request-ID"):
                 assert headers.get(name) == {"$ref": f"#/components/headers/{name}"}, (method, path, status, name)
     components = schema["components"]["headers"]
@@ -215,7 +222,7 @@ def test_retry_after_is_a_required_header_of_every_429_and_503(schema):
         for status in ("429", "503"):
             if status in operation["responses"]:
                 seen += 1
-                header = operation["responses"][status]["headers"]["Retry-After"]
+                header = _response(schema, operation["responses"][status])["headers"]["Retry-After"]
                 assert header["required"] is True, (method, path, status)
                 assert header["schema"]["type"] == "integer"
     assert seen >= 100

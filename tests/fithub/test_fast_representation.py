@@ -35,7 +35,7 @@ from apps.nutrition.api.serializers import (
     NutritionTargetSerializer,
     TargetInForceSerializer,
 )
-from apps.nutrition.models import DiaryEntry, Food, FoodPortion, FoodPreference, NutritionTarget
+from apps.nutrition.models import DiaryEntry, Food, FoodPortion, FoodPreference, NutritionTarget, WaterEntry
 from apps.nutrition.selectors import targets_for_range, targets_on_days
 from fithub.api.serializers import FastRepresentation, _datetime_converter, _Zone
 from fithub.db.statements import fetch_together
@@ -136,8 +136,12 @@ def world(builtin_types):
     )  # fmt: skip
     NutritionTarget.objects.create(
         user=user, energy_kcal=Decimal("2150.2"), protein_g=Decimal("120.05"), fat_g=70, carbohydrate_g=250.4,
-        effective_from=dt.date(2026, 11, 1),
+        effective_from=dt.date(2026, 11, 1), water_ml=Decimal("2000.5"),
     )  # fmt: skip
+    services.log_water(user=user, consumed_at=dt.datetime(2026, 11, 21, 23, 45, 10, tzinfo=dt.UTC), ml=Decimal("330"))
+    services.log_water(
+        user=user, consumed_at=dt.datetime(2026, 11, 22, 4, tzinfo=dt.UTC), value=Decimal("8.5"), unit="fl_oz"
+    )
     NutritionTarget.objects.create(user=user, energy_kcal=1800, effective_from=dt.date(2026, 11, 21))
     CustomFoodFactory(name="Someone else's apple")
     return user
@@ -200,17 +204,37 @@ def _targets(user) -> list:
 
 def _days(user) -> list[dict]:
     """The summary's days, each with the target in force (none before the first target)."""
-    sums, rows = fetch_together(
+    sums, rows, water_rows = fetch_together(
         selectors.daily_sums(user=user, start=SUMMARY_START, end=SUMMARY_END),
         targets_for_range(user=user, start=SUMMARY_START, end=SUMMARY_END),
+        selectors.daily_water(user=user, start=SUMMARY_START, end=SUMMARY_END),
     )
     days = selectors.summarize_days(sums, start=SUMMARY_START, end=SUMMARY_END)
     targets = targets_on_days(rows, start=SUMMARY_START, end=SUMMARY_END)
+    water = selectors.water_by_day(water_rows)
     for day in days:
+        day["water_ml"] = water.get(day["date"], 0.0)
         day["target"] = targets.get(day["date"])
+    assert any(day["water_ml"] for day in days)
     assert {day["target"] is None for day in days} == {True, False}
     assert any(day["entry_count"] for day in days)
     return days
+
+
+def _water(user) -> list:
+    return list(WaterEntry.objects.filter(user=user))
+
+
+def _logged_foods(kind: str):
+    def samples(user) -> list:
+        if kind == "recent":
+            foods = selectors.recent_foods(user=user, offset=0, size=20)
+        else:
+            foods = selectors.frequent_foods(user=user, offset=0, size=20, now=dt.datetime(2026, 11, 23, tzinfo=dt.UTC))
+        assert {food.last_portion for food in foods} > {None}  # one logged by a portion, one in grams
+        return foods
+
+    return samples
 
 
 def _meals(user) -> list:
@@ -240,6 +264,9 @@ CASES: dict[str, Case] = {
             *FoodPreference.objects.filter(user=user),
         ]
     ),
+    "RecentFoodSerializer": Case(_logged_foods("recent")),
+    "FrequentFoodSerializer": Case(_logged_foods("frequent")),
+    "WaterEntrySerializer": Case(_water),
     "MealSerializer": Case(_meals),
     "MealWriteSerializer": Case(_meals, shows_as=MealSerializer),
     "PlannedMealSerializer": Case(_planned),
@@ -304,6 +331,7 @@ ROWS_SERVE = {
     "FoodPortionSerializer",
     "FoodPreferenceSerializer",
     "MeasurementSerializer",
+    "WaterEntrySerializer",
     "NutritionTargetSerializer",
     "TargetInForceSerializer",
     "NutrientTotalsSerializer",  # dicts of their fields

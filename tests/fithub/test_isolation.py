@@ -12,7 +12,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from apps.goals.models import Goal
 from apps.measurements.models import Measurement, MeasurementType
-from apps.nutrition.models import DiaryEntry, Food, FoodPreference, Meal, NutritionTarget
+from apps.nutrition.models import DiaryEntry, Food, FoodPreference, Meal, NutritionTarget, WaterEntry
 from fithub.api.viewsets import OwnedViewSetMixin
 from fithub.models import Session
 from tests.conftest import client_for
@@ -23,6 +23,7 @@ from tests.nutrition.factories import (
     FoodPreferenceFactory,
     MealFactory,
     QuickAddEntryFactory,
+    WaterEntryFactory,
 )
 from tests.users.factories import SessionFactory, UserFactory
 
@@ -41,6 +42,7 @@ OWNED_ROWS = {
         user=user, energy_kcal=2000, effective_from=dt.date(2026, 1, 1)
     ),
     Session: lambda user: SessionFactory(user=user),
+    WaterEntry: lambda user: WaterEntryFactory(user=user),
 }
 
 

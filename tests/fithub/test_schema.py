@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
@@ -24,12 +26,24 @@ def test_swagger_ui_is_served_without_a_cdn(client):
     assert "swagger-ui-bundle.js" in html
     assert "cdn" not in html.lower()
     assert "/static/drf_spectacular_sidecar/" in html
+    assert "swagger-ui-standalone-preset" not in html  # unused by the BaseLayout: not loaded
 
 
 def test_redoc_is_served(client):
     response = client.get(reverse("redoc"))
     assert response.status_code == 200
-    assert "/static/drf_spectacular_sidecar/redoc" in response.content.decode()
+    assert "/static/drf_spectacular_sidecar/redoc/bundles/redoc.standalone.js" in response.content.decode()
+
+
+@pytest.mark.parametrize("name", ["swagger-ui", "redoc"])
+def test_the_docs_pages_reference_no_other_host(client, name):
+    """No CDN, no web fonts: every URL in the page is a path on this server (or data:)."""
+    html = client.get(reverse(name)).content.decode()
+    assert not re.findall(r"(?i)\b(?:https?:)?//[a-z0-9.-]+\.[a-z]{2,}", html)
+    for url in re.findall(r"""(?:src|href)\s*=\s*["']([^"']+)["']""", html):
+        assert url.startswith("/"), url
+        assert not url.startswith("//"), url
+    assert "fonts.googleapis.com" not in html
 
 
 def test_replays_of_deleted_rows_and_differing_ids_are_documented(client):
@@ -75,3 +89,69 @@ def test_every_operation_tag_is_declared_and_described_once(client):
     assert all(tag["description"] for tag in schema["tags"])
     used = {tag for item in schema["paths"].values() for operation in item.values() for tag in operation["tags"]}
     assert used == set(declared)
+
+
+# --- shared error components ---------------------------------------------------------------
+
+
+@pytest.fixture
+def served(client):
+    return client.get(reverse("schema"), HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+
+
+def test_error_bodies_are_shared_components_not_one_set_per_operation(served):
+    schemas = served["components"]["schemas"]
+    assert len(schemas) < 150, len(schemas)
+    per_operation = [name for name in schemas if name.endswith("ErrorComponent") or name.endswith("ValidationError")]
+    assert per_operation == ["ValidationError"]
+    for status in ("401", "403", "404", "405", "406", "409", "410", "413", "414", "415", "422", "429", "500", "503"):
+        body = schemas[f"ErrorResponse{status}"]
+        code = schemas[body["properties"]["errors"]["items"]["$ref"].rsplit("/", 1)[-1]]["properties"]["code"]
+        assert code["$ref"] == f"#/components/schemas/ErrorCode{status}Enum", status
+    assert schemas["ValidationError"]["properties"]["attr"]["nullable"] is True
+
+
+def test_every_error_response_but_the_400_is_a_shared_response(served):
+    shared = served["components"]["responses"]
+    used = set()
+    operations = [op for item in served["paths"].values() for op in item.values()]
+    for operation in operations:
+        for status, response in operation["responses"].items():
+            if status.startswith(("4", "5")) and status != "400":
+                name = response["$ref"].rsplit("/", 1)[-1]
+                body = shared[name]["content"]["application/json"]["schema"]
+                assert body == {"$ref": f"#/components/schemas/ErrorResponse{status}"}
+                assert shared[name]["description"]
+                used.add(name)
+    assert used == set(shared)
+    assert shared["TooManyRequests"]["headers"]["Retry-After"]["required"] is True
+    assert shared["NotFound"]["headers"]["X-Request-ID"] == {"$ref": "#/components/headers/X-Request-ID"}
+
+
+def test_each_400_documents_its_attrs_and_codes_as_an_extension_and_a_table(served):
+    checked = 0
+    for item in served["paths"].values():
+        for operation in item.values():
+            response = operation["responses"].get("400")
+            if response is None:
+                continue
+            body = response["content"]["application/json"]["schema"]["$ref"]
+            documented = response.get("x-error-codes")
+            if documented is None:
+                assert body == "#/components/schemas/ParseErrorResponse"
+                continue
+            assert body == "#/components/schemas/ErrorResponse400"
+            table = response["description"].split("\n\n", 1)[1].splitlines()[2:]
+            assert len(table) == len(documented)
+            for row, entry in zip(table, documented, strict=True):
+                attr, codes = (cell.strip() for cell in row.strip("|").split("|"))
+                assert attr == ("null (the body as a whole)" if entry["attr"] is None else f"`{entry['attr']}`")
+                assert codes == ", ".join(f"`{code}`" for code in entry["codes"])
+                assert entry["codes"] == sorted(set(entry["codes"]))
+                if "pattern" in entry:
+                    assert re.fullmatch(entry["pattern"], entry["attr"].replace("N", "7"))
+                    assert not re.fullmatch(entry["pattern"], entry["attr"])
+                else:
+                    assert entry["attr"] is None or ".N" not in entry["attr"]
+            checked += 1
+    assert checked >= 30

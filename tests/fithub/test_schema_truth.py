@@ -40,8 +40,11 @@ def _generous_throttles(throttle_rates):
     throttle_rates(anon="10000/min", user="10000/min", ip="10000/min", register="1000/min", login_ip="1000/min")
 
 
-def _response_schema(operation: dict, status: int) -> dict | None:
+def _response_schema(operation: dict, status: int, schema: dict) -> dict | None:
+    """The body schema of the operation's response, a shared one (components/responses) resolved."""
     response = operation["responses"].get(str(status))
+    while response is not None and "$ref" in response:
+        response = schema["components"]["responses"][response["$ref"].rsplit("/", 1)[-1]]
     if response is None:
         return None
     return response.get("content", {}).get("application/json", {}).get("schema")
@@ -135,7 +138,7 @@ def test_account_deletion_with_the_documented_body(schema, api_client):
     assert client.delete(reverse("users-me"), {}, format="json").status_code == 400
     wrong = client.delete(reverse("users-me"), {"password": "not it"}, format="json")
     assert wrong.status_code == 400
-    assert not validator.errors(wrong.json(), _response_schema(operation, 400))
+    assert not validator.errors(wrong.json(), _response_schema(operation, 400, schema))
     right = {"password": PASSWORD}
     assert not validator.errors(right, body_schema)
     deleted = client.delete(reverse("users-me"), right, format="json")
@@ -153,7 +156,7 @@ def test_a_write_on_a_public_food_is_a_documented_403(schema, auth_client, metho
     assert "403" in operation["responses"]
     response = getattr(auth_client, method)(reverse("foods-detail", args=[food.pk]), {"name": "Mine"}, format="json")
     assert response.status_code == 403
-    assert not SchemaValidator(schema).errors(response.json(), _response_schema(operation, 403))
+    assert not SchemaValidator(schema).errors(response.json(), _response_schema(operation, 403, schema))
 
 
 @pytest.mark.parametrize("method", ["patch", "delete"])
@@ -163,7 +166,7 @@ def test_a_write_on_a_built_in_measurement_type_is_a_documented_403(schema, auth
     url = reverse("measurement-type-detail", args=[builtin_types["weight"].pk])
     response = getattr(auth_client, method)(url, {"name": "Mine"}, format="json")
     assert response.status_code == 403
-    assert not SchemaValidator(schema).errors(response.json(), _response_schema(operation, 403))
+    assert not SchemaValidator(schema).errors(response.json(), _response_schema(operation, 403, schema))
 
 
 def test_every_detail_operation_answers_a_documented_404_for_an_unknown_id(schema, auth_client):
@@ -175,7 +178,7 @@ def test_every_detail_operation_answers_a_documented_404_for_an_unknown_id(schem
         response = getattr(auth_client, method)(_url(path, {}), {} if method == "get" else None, format="json")
         assert response.status_code == 404, (method, path, response.status_code)
         assert "404" in operation["responses"], (method, path)
-        assert not validator.errors(response.json(), _response_schema(operation, 404)), (method, path)
+        assert not validator.errors(response.json(), _response_schema(operation, 404, schema)), (method, path)
         checked += 1
     assert checked >= 20
 
@@ -235,11 +238,13 @@ def test_the_validator_catches_a_wrong_example(schema):
     # The checks above can fail: the mistakes issue 16 found are caught.
     validator = SchemaValidator(schema)
     log = schema["paths"]["/api/v1/meals/{id}/log/"]["post"]
-    assert validator.errors({"consumed_at": "2026-11-21T08:00:00Z", "meal": "breakfast"}, _response_schema(log, 201))
-    page = _response_schema(schema["paths"]["/api/v1/diary/"]["get"], 200)
+    assert validator.errors(
+        {"consumed_at": "2026-11-21T08:00:00Z", "meal": "breakfast"}, _response_schema(log, 201, schema)
+    )
+    page = _response_schema(schema["paths"]["/api/v1/diary/"]["get"], 200, schema)
     assert validator.errors({"next": None, "previous": None, "results": [{"id": "x"}]}, page)
     assert validator.errors({"next": 'https://x.example/?cursor=cD00ODY%3D"', "previous": None, "results": []}, page)
-    latest = _response_schema(schema["paths"]["/api/v1/measurements/latest/"]["get"], 200)
+    latest = _response_schema(schema["paths"]["/api/v1/measurements/latest/"]["get"], 200, schema)
     assert validator.errors([{"latest": {"latest": {}}}], latest)
 
 
@@ -313,6 +318,10 @@ def _journey(client: APIClient, builtin_types) -> tuple[list, dict[str, str], di
     call("post", "/api/v1/meals/{id}/log/", {"servings": 1.5, "meal": "dinner"}, status=201)
     yesterday = (today - dt.timedelta(days=1)).isoformat()
     call("post", "/api/v1/diary/copy/", {"from_date": today.isoformat(), "to_date": yesterday}, status=201)
+    water = call("post", "/api/v1/water/", {"value": 8, "unit": "fl_oz", "consumed_at": now.isoformat()}, status=201)
+    ids["/api/v1/water/{id}/"] = water["id"]
+    call("post", "/api/v1/water/", {"ml": 500, "consumed_at": now.isoformat()}, status=201)
+    call("patch", "/api/v1/water/{id}/", {"value": 12}, status=200)
     kind = call("post", "/api/v1/measurement-types/", {"name": "Grip", "unit": "kg"}, status=201)
     ids["/api/v1/measurement-types/{id}/"] = kind["id"]
     weights = [
@@ -338,9 +347,10 @@ def _journey(client: APIClient, builtin_types) -> tuple[list, dict[str, str], di
     target = call(
         "post",
         "/api/v1/nutrition-targets/",
-        {"energy_kcal": 2000, "protein_g": 120, "effective_from": (today - dt.timedelta(days=7)).isoformat()},
+        {"energy_kcal": 2000, "protein_g": 120, "water_ml": 2000,
+         "effective_from": (today - dt.timedelta(days=7)).isoformat()},
         status=201,
-    )
+    )  # fmt: skip
     ids["/api/v1/nutrition-targets/{id}/"] = target["id"]
     call("patch", "/api/v1/goals/{id}/", {"target_value": 71}, status=200)
     call("patch", "/api/v1/users/me/", {"display_name": "Ada"}, status=200)
@@ -413,7 +423,7 @@ def test_real_responses_are_instances_with_every_required_key_and_no_other(schem
     met: dict[str, int] = {}
     for method, path, status, body in seen:
         operation = schema["paths"][path][method]
-        node = _response_schema(operation, status)
+        node = _response_schema(operation, status, schema)
         assert node is not None, (method, path, status)
         assert validator.errors(body, node) == [], (method, path, status)
         for name, value in instances(schema, node, body):

@@ -30,6 +30,7 @@ def test_warm_builds_the_resolver_drf_settings_serializers_and_connections():
     assert connections["default"].connection is not None
     assert done["views"] > 50
     assert done["serializers"] > 5
+    assert done["schema_bytes"]["application/vnd.oai.openapi+json"] > 100_000  # built before the fork
     assert set(done["databases"].values()) == {"ok"}
     # Its requests go round the middleware: the metrics count clients' requests only.
     assert REGISTRY.get_sample_value(REQUESTS) == counted

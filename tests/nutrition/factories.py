@@ -1,8 +1,9 @@
 import datetime as dt
+from decimal import Decimal
 
 import factory
 
-from apps.nutrition.models import DiaryEntry, Food, FoodPortion, FoodPreference, Meal, MealItem
+from apps.nutrition.models import DiaryEntry, Food, FoodPortion, FoodPreference, Meal, MealItem, WaterEntry
 from tests.users.factories import UserFactory
 
 
@@ -83,3 +84,17 @@ class QuickAddEntryFactory(factory.django.DjangoModelFactory):
     protein_g = 20.0
     fat_g = 10.0
     carbohydrate_g = 60.0
+
+
+class WaterEntryFactory(factory.django.DjangoModelFactory):
+    """A water entry written directly (tests of reads); writes go through the services."""
+
+    class Meta:
+        model = WaterEntry
+
+    user = factory.SubFactory(UserFactory)
+    ml = Decimal("250.00")
+    entered_value = factory.SelfAttribute("ml")
+    entered_unit = "ml"
+    consumed_at = factory.LazyFunction(lambda: dt.datetime(2026, 11, 20, 10, 0, tzinfo=dt.UTC))
+    local_date = factory.LazyAttribute(lambda entry: entry.consumed_at.date())

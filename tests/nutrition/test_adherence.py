@@ -50,6 +50,7 @@ def test_summary_days_carry_the_target_in_force_after_a_change(auth_client, diar
         "protein_g": None,
         "fat_g": None,
         "carbohydrate_g": None,
+        "water_ml": None,
         "effective_from": day(4).isoformat(),
     }
     assert targets[diary["today"].isoformat()]["id"] == str(diary["second"].pk)

@@ -12,7 +12,16 @@ from django.urls import reverse
 
 from apps.goals.models import Goal
 from apps.measurements.models import Measurement, MeasurementType
-from apps.nutrition.models import DiaryEntry, Food, FoodPortion, FoodPreference, Meal, MealItem, NutritionTarget
+from apps.nutrition.models import (
+    DiaryEntry,
+    Food,
+    FoodPortion,
+    FoodPreference,
+    Meal,
+    MealItem,
+    NutritionTarget,
+    WaterEntry,
+)
 from apps.users import registry, services
 from apps.users.models import SecurityEvent, User
 from fithub.models import IdempotencyRecord, Session
@@ -27,6 +36,7 @@ from tests.nutrition.factories import (
     MealItemFactory,
     PublicFoodFactory,
     QuickAddEntryFactory,
+    WaterEntryFactory,
 )
 from tests.users.factories import PASSWORD, UserFactory
 
@@ -34,7 +44,7 @@ pytestmark = pytest.mark.django_db
 
 ME = reverse("users-me")
 OWNED = [DiaryEntry, Food, FoodPortion, FoodPreference, Meal, MealItem, NutritionTarget, Measurement, MeasurementType]
-OWNED += [Goal, Session, IdempotencyRecord]
+OWNED += [Goal, Session, IdempotencyRecord, WaterEntry]
 
 
 def check_foreign_keys() -> None:
@@ -72,6 +82,7 @@ def fill(owner, public: Food, *, entries: int = 1) -> dict:
         QuickAddEntryFactory(user=owner, food=food, portion=portion, quantity=2, grams=480, label=food.name)
         QuickAddEntryFactory(user=owner, food=food, grams=50, label=food.name, saved_meal=meal)
         MealItemFactory(meal=meal, food=food)
+        WaterEntryFactory(user=owner)
     NutritionTarget.objects.create(user=owner, energy_kcal=2000, effective_from="2026-11-01")
     calf = MeasurementTypeFactory(user=owner, name="Calf")
     for index in range(entries):

@@ -4,7 +4,13 @@ from django.urls import reverse
 from tests.conftest import client_for
 from tests.goals.factories import GoalFactory
 from tests.measurements.factories import MeasurementFactory
-from tests.nutrition.factories import CustomFoodFactory, FoodPreferenceFactory, MealFactory, QuickAddEntryFactory
+from tests.nutrition.factories import (
+    CustomFoodFactory,
+    FoodPreferenceFactory,
+    MealFactory,
+    QuickAddEntryFactory,
+    WaterEntryFactory,
+)
 from tests.users.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -21,6 +27,7 @@ def _fill(user, n=1):
             MealFactory(user=user),
             QuickAddEntryFactory(user=user),
             MeasurementFactory(user=user),
+            WaterEntryFactory(user=user),
         ]
     rows.append(GoalFactory(user=user))
     return rows
@@ -55,7 +62,7 @@ def test_the_export_costs_the_same_queries_whatever_the_data(django_assert_max_n
         counts.append(len(queries))
     assert counts[0] == counts[1]
     client = client_for(large)  # minting its token is a write of its own
-    with django_assert_max_num_queries(12):  # auth, ten tables, body metrics
+    with django_assert_max_num_queries(13):  # auth, eleven tables, body metrics
         client.get(EXPORT)
 
 
@@ -72,6 +79,7 @@ def test_the_export_keeps_its_keys_in_one_order():
         "meals",
         "meal_items",
         "diary_entries",
+        "water_entries",
         "measurement_types",
         "measurements",
         "goals",

@@ -73,6 +73,24 @@ CREATE_CUSTOM_FOOD = OpenApiExample(
 )
 RENAME_FOOD = OpenApiExample("Rename", value={"name": "Granola"}, request_only=True)
 
+# Logged last as two portions of 1 oz (56.7 g), three times in the last 90 days.
+LAST_LOGGED = {
+    "last_logged_at": "2026-11-21T12:30:00+01:00",
+    "grams": 56.7,
+    "portion": PORTION_ID,
+    "quantity": 2.0,
+}
+RECENT_FOOD_EXAMPLE = OpenApiExample(
+    "Logged last as two portions",
+    value={**FOOD_EXAMPLE.value, "archived_at": None, "is_disliked": False, **LAST_LOGGED},
+    response_only=True,
+)
+FREQUENT_FOOD_EXAMPLE = OpenApiExample(
+    "Logged three times",
+    value={**FOOD_EXAMPLE.value, "archived_at": None, "is_disliked": False, **LAST_LOGGED, "count": 3},
+    response_only=True,
+)
+
 # --- Food preferences -------------------------------------------------------------------
 
 SET_ALLERGY = OpenApiExample(
@@ -233,6 +251,7 @@ SUMMARY_EXAMPLE = OpenApiExample(
                     "dinner": CHICKEN_150_G_MACROS,
                     "snack": ZERO_MACROS,
                 },
+                "water_ml": 1750.0,
                 "target": None,
             }
         ],
@@ -244,7 +263,13 @@ SUMMARY_EXAMPLE = OpenApiExample(
 
 # One target throughout: the one listed, and the one in force on the adherence days.
 TARGET_ID = "01936b2e-9a00-7c3d-9e21-5a7b8c9d0e1f"
-TARGET_MACROS = {"energy_kcal": 2000.0, "protein_g": 130.0, "fat_g": 70.0, "carbohydrate_g": 210.0}
+TARGET_MACROS = {
+    "energy_kcal": 2000.0,
+    "protein_g": 130.0,
+    "fat_g": 70.0,
+    "carbohydrate_g": 210.0,
+    "water_ml": 2000.0,
+}
 TARGET_IN_FORCE = {"id": TARGET_ID, **TARGET_MACROS, "effective_from": "2026-11-20"}
 
 TARGET_EXAMPLE = OpenApiExample(
@@ -260,7 +285,7 @@ TARGET_EXAMPLE = OpenApiExample(
 )
 SET_TARGET_FROM_MONDAY = OpenApiExample(
     "From Monday",
-    value={"energy_kcal": 2000, "protein_g": 130, "effective_from": "2026-11-23"},
+    value={"energy_kcal": 2000, "protein_g": 130, "water_ml": 2000, "effective_from": "2026-11-23"},
     request_only=True,
 )
 ADHERENCE_EXAMPLE = OpenApiExample(
@@ -271,10 +296,57 @@ ADHERENCE_EXAMPLE = OpenApiExample(
         "tolerance_percent": 10,
         "streak": 2,
         "days": [
-            {"date": "2026-11-19", "target": None, "energy_kcal": 2450.0, "within_target": None},
-            {"date": "2026-11-20", "target": TARGET_IN_FORCE, "energy_kcal": 2104.5, "within_target": True},
-            {"date": "2026-11-21", "target": TARGET_IN_FORCE, "energy_kcal": 1890.0, "within_target": True},
+            {
+                "date": "2026-11-19",
+                "target": None,
+                "energy_kcal": 2450.0,
+                "within_target": None,
+                "water_ml": 1500.0,
+                "water_met": None,
+            },
+            {
+                "date": "2026-11-20",
+                "target": TARGET_IN_FORCE,
+                "energy_kcal": 2104.5,
+                "within_target": True,
+                "water_ml": 2250.0,
+                "water_met": True,
+            },
+            {
+                "date": "2026-11-21",
+                "target": TARGET_IN_FORCE,
+                "energy_kcal": 1890.0,
+                "within_target": True,
+                "water_ml": 1250.0,
+                "water_met": False,
+            },
         ],
     },
     response_only=True,
 )
+
+# --- Water ------------------------------------------------------------------------------
+
+WATER_EXAMPLE = OpenApiExample(
+    "A glass entered in fl oz",
+    value={
+        "id": "0193a1c5-3333-7a3b-8c4d-2e1f0a9b8c7d",
+        "ml": 236.59,
+        "entered_value": 8.0,
+        "entered_unit": "fl_oz",
+        "consumed_at": "2026-11-21T10:15:00-08:00",
+        "local_date": "2026-11-21",
+        "created_at": "2026-11-21T18:15:02Z",
+        "updated_at": "2026-11-21T18:15:02Z",
+    },
+    response_only=True,
+)
+LOG_WATER_ML = OpenApiExample(
+    "A glass in ml", value={"ml": 250, "consumed_at": "2026-11-21T10:15:00+01:00"}, request_only=True
+)
+LOG_WATER_FL_OZ = OpenApiExample(
+    "8 fl oz",
+    value={"value": 8, "unit": "fl_oz", "consumed_at": "2026-11-21T10:15:00-08:00"},
+    request_only=True,
+)
+CHANGE_WATER = OpenApiExample("A bigger glass", value={"ml": 330}, request_only=True)

@@ -1,5 +1,6 @@
 import math
 from collections.abc import Mapping
+from decimal import Decimal
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -7,6 +8,9 @@ from rest_framework.exceptions import ErrorDetail
 
 from apps.nutrition.models import (
     NUTRIENT_FIELDS,
+    WATER_DIGITS,
+    WATER_PLACES,
+    WATER_UNITS,
     WEEKDAYS,
     DiaryEntry,
     Food,
@@ -16,8 +20,10 @@ from apps.nutrition.models import (
     MealItem,
     MealSlot,
     NutritionTarget,
+    WaterEntry,
 )
 from apps.nutrition.selectors import MAX_ADHERENCE_DAYS, MAX_SUMMARY_DAYS
+from fithub import bounds
 from fithub.api.fields import DayField, OwnedPrimaryKeyRelatedField, RecordedTimeField, RoundedDecimalField
 from fithub.api.serializers import FastRepresentation, OwnedModelSerializer, StrictJSONTypes
 
@@ -158,6 +164,44 @@ class FoodSerializer(FastRepresentation, serializers.ModelSerializer):
 
     def get_is_allergen(self, food) -> bool:
         return bool(getattr(food, "is_allergen", False))
+
+
+class RecentFoodSerializer(FoodSerializer):
+    """A food you logged, with your latest entry of it: when (`last_logged_at`) and how much
+    (`grams`; `portion` and `quantity` too when it was a portion the food still offers), so
+    that logging it again takes one tap."""
+
+    last_logged_at = serializers.DateTimeField(read_only=True, help_text="When your latest entry of it was eaten.")
+    grams = serializers.FloatField(source="last_grams", read_only=True, help_text="The latest entry's amount in grams.")
+    portion = serializers.IntegerField(
+        source="last_portion",
+        read_only=True,
+        allow_null=True,
+        help_text="The latest entry's portion (one of `portions`); null when it was logged in grams.",
+    )
+    quantity = serializers.FloatField(
+        source="last_quantity",
+        read_only=True,
+        allow_null=True,
+        help_text="How many of `portion` the latest entry was; null when it was logged in grams.",
+    )
+
+    class Meta(FoodSerializer.Meta):
+        fields = [*FoodSerializer.Meta.fields, "last_logged_at", "grams", "portion", "quantity"]
+        read_only_fields = fields
+
+
+class FrequentFoodSerializer(RecentFoodSerializer):
+    """A food you logged in the last 90 days, with how many times (`count`) and your latest
+    entry of it."""
+
+    count = serializers.IntegerField(
+        source="logged_count", read_only=True, help_text="Your diary entries of it in the last 90 days."
+    )
+
+    class Meta(RecentFoodSerializer.Meta):
+        fields = [*RecentFoodSerializer.Meta.fields, "count"]
+        read_only_fields = fields
 
 
 class FoodSearchQuerySerializer(serializers.Serializer):
@@ -410,6 +454,15 @@ class NutritionTargetSerializer(OwnedModelSerializer):
     protein_g = _macro_grams()
     fat_g = _macro_grams()
     carbohydrate_g = _macro_grams()
+    water_ml = RoundedDecimalField(
+        max_digits=7,
+        decimal_places=1,
+        min_value=bounds.WATER_TARGET_ML[0],
+        max_value=bounds.WATER_TARGET_ML[1],
+        required=False,
+        allow_null=True,
+        help_text="Water to drink a day, in ml; none by default.",
+    )
 
     class Meta:
         model = NutritionTarget
@@ -419,6 +472,7 @@ class NutritionTargetSerializer(OwnedModelSerializer):
             "protein_g",
             "fat_g",
             "carbohydrate_g",
+            "water_ml",
             "effective_from",
             "created_at",
             "updated_at",
@@ -433,10 +487,11 @@ class TargetInForceSerializer(FastRepresentation, serializers.ModelSerializer):
     protein_g = serializers.DecimalField(max_digits=6, decimal_places=1, coerce_to_string=False, allow_null=True)
     fat_g = serializers.DecimalField(max_digits=6, decimal_places=1, coerce_to_string=False, allow_null=True)
     carbohydrate_g = serializers.DecimalField(max_digits=6, decimal_places=1, coerce_to_string=False, allow_null=True)
+    water_ml = serializers.DecimalField(max_digits=7, decimal_places=1, coerce_to_string=False, allow_null=True)
 
     class Meta:
         model = NutritionTarget
-        fields = ["id", "energy_kcal", "protein_g", "fat_g", "carbohydrate_g", "effective_from"]
+        fields = ["id", "energy_kcal", "protein_g", "fat_g", "carbohydrate_g", "water_ml", "effective_from"]
         read_only_fields = fields
 
 
@@ -451,6 +506,11 @@ class AdherenceDaySerializer(serializers.Serializer):
     within_target = serializers.BooleanField(
         allow_null=True,
         help_text="Energy within the tolerance of the target's energy_kcal; null without a target or after today.",
+    )
+    water_ml = serializers.FloatField(help_text="Water drunk that day, in ml (water entries).")
+    water_met = serializers.BooleanField(
+        allow_null=True,
+        help_text="At least the target's water_ml drunk; null without a target, when it sets no water, or after today.",
     )
 
 
@@ -573,6 +633,7 @@ class DailySummarySerializer(FastRepresentation, serializers.Serializer):
     entry_count = serializers.IntegerField()
     totals = NutrientTotalsSerializer()
     by_meal = MealSplitSerializer()
+    water_ml = serializers.FloatField(help_text="Water drunk that day, in ml (water entries).")
     target = TargetInForceSerializer(allow_null=True, help_text="The nutrition target in force that day; null if none.")
 
 
@@ -580,3 +641,70 @@ class DiarySummarySerializer(FastRepresentation, serializers.Serializer):
     start = serializers.DateField()
     end = serializers.DateField()
     days = DailySummarySerializer(many=True)
+
+
+# --- Water ------------------------------------------------------------------------------
+
+
+def _water_field(**kwargs) -> RoundedDecimalField:
+    return RoundedDecimalField(max_digits=WATER_DIGITS, decimal_places=WATER_PLACES, **kwargs)
+
+
+class WaterEntrySerializer(OwnedModelSerializer):
+    """A drink of water. Send `ml`, or `value` with `unit` (`ml` or `fl_oz`, a US fluid ounce
+    of 29.5735 ml); it is stored in `ml`, and `entered_value` and `entered_unit` keep what was
+    sent (8 fl_oz) so it can be shown back unchanged. `local_date` is the day of
+    `consumed_at` in your profile's time zone when it was written."""
+
+    ml = _water_field(
+        required=False,
+        min_value=bounds.WATER_ML[0],
+        max_value=bounds.WATER_ML[1],
+        help_text=f"On input: the amount in ml (or send value and unit). On output: the amount in ml, "
+        f"{bounds.WATER_ML[0]} to {bounds.WATER_ML[1]}.",
+    )
+    value = _water_field(
+        required=False,
+        write_only=True,
+        min_value=Decimal("0.01"),
+        max_value=bounds.WATER_ML[1],
+        help_text="The amount in `unit`, instead of `ml`; in ml it must fall within ml's range.",
+    )
+    unit = serializers.ChoiceField(
+        choices=list(WATER_UNITS),
+        required=False,
+        write_only=True,
+        help_text="The unit of `value`: `ml` (the default) or `fl_oz` (US, 29.5735 ml).",
+    )
+    entered_value = _water_field(read_only=True, help_text="The amount as it was sent, in `entered_unit`.")
+    entered_unit = serializers.CharField(read_only=True, help_text="`ml` or `fl_oz`: the unit it was sent in.")
+    consumed_at = RecordedTimeField(help_text="When it was drunk.")
+
+    class Meta:
+        model = WaterEntry
+        fields = [
+            "id",
+            "ml",
+            "value",
+            "unit",
+            "entered_value",
+            "entered_unit",
+            "consumed_at",
+            "local_date",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["local_date", "created_at", "updated_at"]
+
+    def sent_for_comparison(self) -> dict:
+        """The amount as entered: `ml` is a value in ml, `value` is in `unit` (ml by default)."""
+        sent = super().sent_for_comparison()
+        if "ml" in sent and "value" not in sent and not sent.get("unit"):
+            sent["value"], sent["unit"] = sent.pop("ml"), "ml"
+        elif "value" in sent or "unit" in sent:
+            sent["unit"] = sent.get("unit") or "ml"
+        return sent
+
+    def shown_for_comparison(self, instance) -> dict:
+        shown = super().shown_for_comparison(instance)
+        return {**shown, "value": shown["entered_value"], "unit": shown["entered_unit"]}

@@ -8,5 +8,6 @@ router.register("food-preferences", views.FoodPreferenceViewSet, basename="food-
 router.register("meals", views.MealViewSet, basename="meals")
 router.register("diary", views.DiaryEntryViewSet, basename="diary")
 router.register("nutrition-targets", views.NutritionTargetViewSet, basename="nutrition-target")
+router.register("water", views.WaterEntryViewSet, basename="water")
 
 urlpatterns = router.urls

@@ -13,22 +13,27 @@ from apps.nutrition import selectors, services
 from apps.nutrition.api.examples import (
     ADHERENCE_EXAMPLE,
     CHANGE_ENTRY_GRAMS,
+    CHANGE_WATER,
     COPIED_ENTRIES,
     COPY_YESTERDAYS_BREAKFAST,
     CREATE_CUSTOM_FOOD,
     ENTRY_EXAMPLE,
     FOOD_EXAMPLE,
+    FREQUENT_FOOD_EXAMPLE,
     LOG_COOKED_GRAMS,
     LOG_FOOD_BY_GRAMS,
     LOG_FOOD_BY_PORTION,
     LOG_MEAL_FOR_DINNER,
     LOG_QUICK_ADD,
     LOG_SERVINGS,
+    LOG_WATER_FL_OZ,
+    LOG_WATER_ML,
     MARK_FAVORITE,
     MEAL_EXAMPLE,
     MEAL_LOGGED,
     PLAN_MEAL,
     PLANNED_DAY_EXAMPLE,
+    RECENT_FOOD_EXAMPLE,
     RENAME_FOOD,
     SAVE_MEAL,
     SAVE_RECIPE,
@@ -36,6 +41,7 @@ from apps.nutrition.api.examples import (
     SET_TARGET_FROM_MONDAY,
     SUMMARY_EXAMPLE,
     TARGET_EXAMPLE,
+    WATER_EXAMPLE,
 )
 from apps.nutrition.api.serializers import (
     AdherenceQuerySerializer,
@@ -49,16 +55,27 @@ from apps.nutrition.api.serializers import (
     FoodSearchQuerySerializer,
     FoodSerializer,
     FoodWriteSerializer,
+    FrequentFoodSerializer,
     MealLogSerializer,
     MealSerializer,
     MealWriteSerializer,
     NutritionTargetSerializer,
     PlannedDayQuerySerializer,
     PlannedDaySerializer,
+    RecentFoodSerializer,
     WarningSerializer,
+    WaterEntrySerializer,
 )
-from apps.nutrition.filters import DiaryEntryFilter
-from apps.nutrition.models import NUTRIENT_FIELDS, DiaryEntry, Food, FoodPreference, Meal, NutritionTarget
+from apps.nutrition.filters import DiaryEntryFilter, WaterEntryFilter
+from apps.nutrition.models import (
+    NUTRIENT_FIELDS,
+    DiaryEntry,
+    Food,
+    FoodPreference,
+    Meal,
+    NutritionTarget,
+    WaterEntry,
+)
 from fithub.api.idempotency import idempotent
 from fithub.api.pagination import PageNumberPagination, TimeCursorPagination
 from fithub.api.viewsets import OwnedModelViewSet
@@ -207,6 +224,39 @@ class FoodViewSet(OwnedModelViewSet):
         )
         food = get_object_or_404(visible, pk=self._pk()) if self._pk() else get_object_or_404(Food.objects.none())
         return Response(FoodSerializer(food, context=self.get_serializer_context()).data)
+
+    @extend_schema(
+        summary="Foods you logged, the latest logged first",
+        description="Each distinct food of your diary once, with your latest entry of it: `last_logged_at` "
+        "and its amount (`grams`; `portion` and `quantity` too when it was a portion the food still offers), "
+        "to log it again in one tap. Quick-adds and deleted (archived) foods are left out. One query.",
+        responses={200: RecentFoodSerializer(many=True)},
+        examples=[RECENT_FOOD_EXAMPLE],
+    )
+    @action(detail=False, methods=["get"])
+    def recent(self, request):
+        return self._logged_foods(request, "recent", selectors.recent_foods, RecentFoodSerializer)
+
+    @extend_schema(
+        summary="Foods you logged most in the last 90 days",
+        description=f"The foods of your diary entries eaten in the last {selectors.FREQUENT_FOODS_DAYS} days, "
+        "the most logged first (then the latest logged), each with `count` and your latest entry of it as in "
+        "`recent`. One query.",
+        responses={200: FrequentFoodSerializer(many=True)},
+        examples=[FREQUENT_FOOD_EXAMPLE],
+    )
+    @action(detail=False, methods=["get"])
+    def frequent(self, request):
+        return self._logged_foods(request, "frequent", selectors.frequent_foods, FrequentFoodSerializer)
+
+    def _logged_foods(self, request, kind, select, serializer_class):
+        paginator = self.paginator
+        (_, offset, size), _ = paginator.plan(
+            request, count=lambda: selectors.logged_foods_count(user=request.user, kind=kind)
+        )
+        page = paginator.page_of(select(user=request.user, offset=offset, size=size))
+        data = serializer_class(page, many=True, context=self.get_serializer_context()).data
+        return paginator.get_paginated_response(data)
 
     def perform_create(self, serializer):
         serializer.instance = services.create_food(user=self.request.user, **serializer.validated_data)
@@ -474,14 +524,17 @@ class DiaryEntryViewSet(OwnedModelViewSet):
         params = DiarySummaryQuerySerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         start, end = params.validated_data["start"], params.validated_data["end"]
-        # The day sums and the targets in force: two queries, one round trip.
-        sums, target_rows = fetch_together(
+        # The day sums, the targets in force and the water: three queries, one round trip.
+        sums, target_rows, water_rows = fetch_together(
             selectors.daily_sums(user=request.user, start=start, end=end),
             selectors.targets_for_range(user=request.user, start=start, end=end),
+            selectors.daily_water(user=request.user, start=start, end=end),
         )
         days = selectors.summarize_days(sums, start=start, end=end)
         targets = selectors.targets_on_days(target_rows, start=start, end=end)
+        water = selectors.water_by_day(water_rows)
         for day in days:
+            day["water_ml"] = water.get(day["date"], 0.0)
             day["target"] = targets.get(day["date"])
         summary = {"start": start, "end": end, "days": days}
         return Response(DiarySummarySerializer(summary, context=self.get_serializer_context()).data)
@@ -521,12 +574,56 @@ class NutritionTargetViewSet(OwnedModelViewSet):
     def adherence(self, request):
         """Per local day from `start` to `end` (at most 366 days): the target in force (null
         if none), the energy eaten, and `within_target`: the energy is within 10% of the
-        target's energy_kcal (null without a target, or for a day after today). `streak` is
+        target's energy_kcal (null without a target, or for a day after today); the water
+        drunk (`water_ml`) and `water_met`: at least the target's water_ml (null also when
+        the target sets no water). `streak` is
         the number of consecutive days within target counted back from the latest day of the
         range (not after today) that has a target; today, still in progress, does not break
-        it. Two queries whatever the range."""
+        it. Three queries in one round trip whatever the range."""
         params = AdherenceQuerySerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         result = selectors.adherence(user=request.user, **params.validated_data)
         body = {**result.__dict__, "days": [day.__dict__ for day in result.days]}
         return Response(AdherenceSerializer(body, context=self.get_serializer_context()).data)
+
+
+# --- Water ------------------------------------------------------------------------------
+
+
+class WaterPagination(TimeCursorPagination):
+    ordering = ("-consumed_at", "-id")
+
+
+# The service checks the amount in ml (a drink of 1 to 5000 ml, whichever the unit) and that
+# `ml` comes without `value` and `unit`.
+# (One decorator per field and action: a later one for the same pair replaces the earlier.)
+@extend_validation_errors(["invalid", "required"], field_name="ml", actions=["create"])
+@extend_validation_errors(["invalid"], field_name="ml", actions=["partial_update"])
+@extend_validation_errors(["out_of_range"], field_name="value", actions=["create", "partial_update"])
+@extend_schema(tags=["water"])
+@extend_schema_view(
+    list=extend_schema(summary="Your water entries, newest first", examples=[WATER_EXAMPLE]),
+    retrieve=extend_schema(summary="Read a water entry", examples=[WATER_EXAMPLE]),
+    create=extend_schema(
+        summary="Log a drink of water (ml, or a value in ml or fl_oz)",
+        responses={201: WaterEntrySerializer, 200: WaterEntrySerializer},
+        examples=[LOG_WATER_ML, LOG_WATER_FL_OZ, WATER_EXAMPLE],
+    ),
+    partial_update=extend_schema(summary="Change a water entry", examples=[CHANGE_WATER, WATER_EXAMPLE]),
+    destroy=extend_schema(summary="Delete a water entry"),
+)
+class WaterEntryViewSet(OwnedModelViewSet):
+    """Water you drank, in ml; entered in ml or US fluid ounces (the unit is kept). Each
+    entry's local day is in your profile's time zone (as it was when written); the day
+    summary adds them up as `water_ml`."""
+
+    queryset = WaterEntry.objects.all()
+    serializer_class = WaterEntrySerializer
+    filterset_class = WaterEntryFilter
+    pagination_class = WaterPagination
+
+    def perform_create(self, serializer):
+        serializer.instance = services.log_water(user=self.request.user, **serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = services.update_water(entry=serializer.instance, data=dict(serializer.validated_data))
