@@ -309,6 +309,7 @@ _SCHEMA_TAGS = {
     "users": "Your profile, password, data export and account deletion.",
     "foods": "Food search over the public foods and your own, your custom foods, and the foods you rate.",
     "diary": "What you ate: diary entries, quick-adds, copies of a day and daily summaries.",
+    "water": "What you drank: water entries, counted in the daily summaries and targets.",
     "meals": "Saved meals and recipes, logged in one go, and the days they are planned on.",
     "measurements": "Weights and body measurements, their types, the latest values and trends.",
     "goals": "Goals for a measurement and their progress; daily nutrition targets and adherence.",
