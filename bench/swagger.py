@@ -32,7 +32,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from harness.servers import ROOT, free_port, request, start, wait_until
+from harness.servers import ROOT, free_port, production_env, request, start, wait_until
 
 CHROMIUM = os.environ.get("CHROMIUM") or "/usr/bin/chromium"  # Debian's package (harness/ensure-tools.sh)
 RESULTS = ROOT / "bench" / "results"
@@ -75,19 +75,14 @@ def operations(base: str) -> tuple[list[str], list[str]]:
 
 
 def django_env(app_dir: Path) -> dict:
-    env = dict(os.environ)
-    env.update(
-        DJANGO_SETTINGS_MODULE="fithub.settings",
-        DEBUG="0",
-        SECRET_KEY=env.get("SECRET_KEY") or "bench-only-secret-key-of-at-least-32-bytes",
+    return production_env(
+        fallback_key="bench-only-secret-key-of-at-least-32-bytes",
         ALLOWED_HOSTS="127.0.0.1,localhost",
         LOG_LEVEL="WARNING",
         GUNICORN_LOG_LEVEL="warning",
         PYTHONPATH=str(app_dir),
         **{f"THROTTLE_{name}": "100000/min" for name in ("ANON", "USER", "IP")},
     )
-    env.pop("PYTEST_CURRENT_TEST", None)
-    return env
 
 
 @contextmanager

@@ -57,7 +57,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from harness import servers
-from harness.servers import PostgresServer, Stack, gunicorn_workers, request, wait_until
+from harness.servers import PostgresServer, Stack, gunicorn_workers, production_env, request, wait_until
 
 RECOVERY_BOUND = 10.0  # seconds from the repair until requests succeed again
 # How long a phase waits for recovery before it gives up: past the bound, so that a slow
@@ -788,11 +788,10 @@ def check_durable() -> None:
 
 
 def app_env(cache_url: str) -> dict:
-    env = dict(os.environ)
-    env.update(
-        DJANGO_SETTINGS_MODULE="fithub.settings",
-        DEBUG="0",
-        SECRET_KEY=env.get("CHAOS_SECRET_KEY") or "chaos-only-secret-key-of-at-least-32-bytes",
+    secret = os.environ.get("CHAOS_SECRET_KEY") or "chaos-only-secret-key-of-at-least-32-bytes"
+    return production_env(
+        fallback_key=secret,
+        SECRET_KEY=secret,  # the chaos key, whatever SECRET_KEY the caller has
         ALLOWED_HOSTS="127.0.0.1,localhost",
         LOG_FORMAT="json",
         LOG_LEVEL="WARNING",
@@ -801,8 +800,6 @@ def app_env(cache_url: str) -> dict:
         CACHE_URL=cache_url,
         **{f"THROTTLE_{name}": HIGH for name in ("ANON", "USER", "IP", "LOGIN_IP", "LOGIN_ACCOUNT", "REGISTER")},
     )
-    env.pop("PYTEST_CURRENT_TEST", None)
-    return env
 
 
 def make_users(stack: Stack, count: int) -> list[dict]:

@@ -36,7 +36,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.servers import ROOT, free_port, manage, redis_server, request, start_gunicorn
+from harness.servers import ROOT, free_port, manage, production_env, redis_server, request, start_gunicorn
 
 CONTRACT = ROOT / "tests" / "contract"
 BUILD = ROOT / "build" / "contract"
@@ -102,11 +102,7 @@ def npm_ci() -> str:
 
 def contract_env(base_env: dict) -> dict:
     """Production settings (DEBUG off, the real throttles) on the harness's database."""
-    env = {**base_env, "DEBUG": "0", "DJANGO_SETTINGS_MODULE": "fithub.settings"}
-    env.setdefault("SECRET_KEY", "contract-only-secret-key-of-32-bytes-or-more")
-    env.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost")
-    env.pop("PYTEST_CURRENT_TEST", None)
-    return env
+    return production_env(base_env, fallback_key="contract-only-secret-key-of-32-bytes-or-more")
 
 
 def fetch_schema(base: str, path: Path) -> str:

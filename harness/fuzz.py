@@ -22,7 +22,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from harness.servers import ROOT, free_port, manage, request, start_gunicorn
+from harness.servers import ROOT, free_port, manage, production_env, request, start_gunicorn
 
 # not_a_server_error is the point; the conformance checks hold the schema to what is answered,
 # negative_data_rejection makes the server refuse what the schema forbids, and the stateful
@@ -97,12 +97,8 @@ def run_all(base: str, *, max_examples: int, report: Path | None, passthrough: l
 
 def fuzz_env(base_env: dict) -> dict:
     """What the fuzzed instance runs with: production settings, throttles out of the way."""
-    secret = base_env.get("SECRET_KEY", "fuzz-only-secret-key-of-32-bytes-or-more")
-    env = {**base_env, "DEBUG": "0", "SECRET_KEY": secret, "DJANGO_SETTINGS_MODULE": "fithub.settings"}
-    env.update({key: value for key, value in RAISED_THROTTLES.items() if key not in base_env})
-    env.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost")
-    env.pop("PYTEST_CURRENT_TEST", None)
-    return env
+    raised = {key: value for key, value in RAISED_THROTTLES.items() if key not in base_env}
+    return production_env(base_env, fallback_key="fuzz-only-secret-key-of-32-bytes-or-more", **raised)
 
 
 def fuzz(work: Path, env: dict, *, max_examples: int, workers: int = 2, report: Path | None = None,

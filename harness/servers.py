@@ -42,6 +42,19 @@ ENSURE_TOOLS = ROOT / "harness" / "ensure-tools.sh"
 GUNICORN_CONF = "fithub/ops/gunicorn_conf.py"
 
 
+def production_env(base: dict | None = None, *, fallback_key: str, **overrides: str) -> dict:
+    """The environment of an app server with production settings (fithub.settings, DEBUG off)
+    over `base` (default: this process's): base's SECRET_KEY, else `fallback_key`; base's
+    ALLOWED_HOSTS, else loopback; pytest's marker dropped (the app must not think it is under
+    test); then `overrides`, which win."""
+    env = dict(os.environ if base is None else base)
+    env.update(DJANGO_SETTINGS_MODULE="fithub.settings", DEBUG="0", SECRET_KEY=env.get("SECRET_KEY") or fallback_key)
+    env.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost")
+    env.pop("PYTEST_CURRENT_TEST", None)
+    env.update(overrides)
+    return env
+
+
 def free_port(taken: set[int] | None = None) -> int:
     """A free loopback port in 20000-32000, not one of `taken`, which it is added to."""
     taken = taken if taken is not None else set()
