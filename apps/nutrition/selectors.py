@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -347,7 +349,30 @@ def _search_page(shape: tuple[_Search, int, int], values: dict[str, Any]) -> Que
     return _ranked_foods(search, values).annotate(**{TOTAL: Window(Count("pk"))})[offset : offset + size]
 
 
-_SEARCH_PAGE = CachedQuery(Food, _search_page)
+SEARCH_PAGE_SIZE = 20  # the food list's default page (api.views.FoodPagination)
+# Typed first pages, one per shape a search box sends most (the words only make the shape):
+# one to three whole words, or a last word of one or two letters still being typed.
+_COMMON_SEARCHES = ("apple", "peanut butter", "whole wheat bread", "chicken b")
+
+
+class _Caller(NamedTuple):
+    pk: uuid.UUID
+    is_authenticated: bool = True
+
+
+def _common_search_pages() -> Iterator[tuple[tuple[_Search, int, int], dict[str, Any]]]:
+    """The first pages of `_COMMON_SEARCHES`, anonymous and signed in, as typed and typo-tolerant:
+    compiled by each worker before it accepts (fithub.db.statements.warm_statements), since
+    a shape costs 10-20 ms to compile and a typo search needs two."""
+    for user in (None, _Caller(uuid.UUID(int=1))):
+        for query in _COMMON_SEARCHES:
+            for typos in (False, True):
+                search, values = _search(user=user, query=query, barcode="", typos=typos, reads=SEARCH_PAGE_SIZE)
+                if search.typos == typos:  # no typo shape where typos do not apply (SQLite)
+                    yield (search, 0, SEARCH_PAGE_SIZE), values
+
+
+_SEARCH_PAGE = CachedQuery(Food, _search_page, warm=_common_search_pages)
 
 
 def tolerates_typos(query: str) -> bool:

@@ -10,6 +10,11 @@ alias and thread; each run only binds the values and turns the rows into what th
 queryset itself gives (model instances with their select_related rows and annotations,
 `values()` dicts or `values_list()` tuples), prefetches included.
 
+Compiling a shape costs a worker 10-20 ms of CPU (food search's ranked query), so a
+`CachedQuery` may name the shapes nearly every worker meets (`warm=`): `warm_statements()`
+compiles them in gunicorn's master before it forks the workers (fithub/ops/warmup.py), and
+their first clients do not pay for them.
+
 Compiling builds the queryset a second time with other values of the same kinds and
 refuses it (ValueError) unless the SQL comes out the same, every parameter that is not a
 Param is the same, and every value is used: a value that reached the SQL some other way
@@ -24,7 +29,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import uuid
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -93,9 +98,18 @@ class CachedQuery:
     once per shape, database and thread (at most `max_shapes` kept); `bind()` gives a
     Statement to run with others in one round trip (`fetch_together`)."""
 
-    def __init__(self, model: type[Model], build: Callable[[Hashable, dict], QuerySet], *, max_shapes: int = 256):
-        self.model, self.build, self.max_shapes = model, build, max_shapes
+    def __init__(
+        self,
+        model: type[Model],
+        build: Callable[[Hashable, dict], QuerySet],
+        *,
+        max_shapes: int = 256,
+        warm: Callable[[], Iterable[tuple[Hashable, dict[str, Any]]]] | None = None,
+    ):
+        self.model, self.build, self.max_shapes, self.warm = model, build, max_shapes, warm
         self._local = threading.local()
+        if warm is not None:
+            _WARMED.append(self)
 
     def results(self, shape: Hashable, values: dict[str, Any]) -> list:
         return fetch_together(self.bind(shape, values))[0]
@@ -129,6 +143,20 @@ class CachedQuery:
         if unused:
             raise ValueError(f"values {sorted(unused)} never reach the SQL")
         return _Compiled(sql, list(params), _results_of(queryset, compiler, alias))
+
+
+_WARMED: list[CachedQuery] = []
+
+
+def warm_statements(alias: str) -> int:
+    """Compile the shapes every `CachedQuery(..., warm=...)` names on database `alias`, in this
+    thread (a forked process inherits them): how many. Compiling asks the server's version."""
+    compiled = 0
+    for query in _WARMED:
+        for shape, values in query.warm():
+            query.compiled(shape, alias, values)
+            compiled += 1
+    return compiled
 
 
 def _results_of(queryset: QuerySet, compiler, alias: str) -> Callable[[list], list]:

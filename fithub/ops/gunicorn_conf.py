@@ -52,8 +52,10 @@ max_requests_jitter = _int("GUNICORN_MAX_REQUESTS_JITTER", max_requests // 2)
 warm_up = os.environ.get("GUNICORN_WARM_UP", "1") != "0"
 # The master loads and warms the app before it binds the port (on_starting): a restarted
 # instance opens its port only when it can serve, and its workers (the first ones, recycled
-# ones, those replacing a killed one) fork warm. The master opens no connection: each worker
-# opens its own (post_worker_init). GUNICORN_PRELOAD=0: each worker loads the app itself.
+# ones, those replacing a killed one) fork warm, with the hot reads' statements compiled. The
+# master closes the connections compiling opened (each needs its server's version) before it
+# forks: each worker opens its own (post_worker_init). GUNICORN_PRELOAD=0: each worker loads
+# the app itself.
 preload_app = os.environ.get("GUNICORN_PRELOAD", "1") != "0"
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
 errorlog = os.environ.get("GUNICORN_ERROR_LOG", "-")
@@ -123,19 +125,21 @@ def on_starting(server):
     if _django_app(server.app):  # preloaded: warm it here, before the port is bound
         from django.conf import settings
 
-        from fithub.ops.warmup import close_connections, warm_code
+        from fithub.ops.warmup import close_connections, freeze_heap, warm_code, warm_statements
 
         settings.INSTANCE_WORKERS = server.cfg.workers  # read before this hook set it
         started = time.monotonic()
         try:
             done = warm_code()
+            done["statements"] = warm_statements()
         except Exception:  # the workers serve anyway, lazily
             server.log.exception("master: warm-up failed")
-        else:
-            elapsed_ms = 1000 * (time.monotonic() - started)
-            server.log.info("master warmed in %.0f ms: %s", elapsed_ms, json.dumps(done))
+            return
         finally:
             close_connections()
+        done["frozen_objects"] = freeze_heap()  # before the fork (fithub/ops/warmup.py)
+        elapsed_ms = 1000 * (time.monotonic() - started)
+        server.log.info("master warmed in %.0f ms: %s", elapsed_ms, json.dumps(done))
 
 
 def _django_app(app) -> bool:
@@ -154,9 +158,10 @@ def post_worker_init(worker):
         return  # not Django (the bench's floor app), or asked to stay lazy
     started = time.monotonic()
     try:
-        from fithub.ops.warmup import warm, warm_connections
+        from fithub.ops.warmup import freeze_heap, warm, warm_connections
 
         done = warm_connections() if worker.cfg.preload_app else warm()
+        done["frozen_objects"] = freeze_heap()
     except Exception:  # a worker that could not warm still serves, lazily
         worker.log.exception("worker %s: warm-up failed", os.getpid())
         return

@@ -121,6 +121,7 @@ def test_a_recycled_worker_warms_up_before_its_first_request(tools, stack, work_
         warmed_at, done = warmed[pid]
         assert warmed_at < served_at
         assert set(done["databases"].values()) == {"ok"}, done
+        assert done["frozen_objects"] > 50_000, done  # the master's heap and its own, out of the GC's walks
     # The code was warmed once, in the master, before the workers were forked from it.
     (master,) = [
         json.loads(record["message"].split(": ", 1)[1])
@@ -129,6 +130,9 @@ def test_a_recycled_worker_warms_up_before_its_first_request(tools, stack, work_
     ]
     assert master["views"] > 50
     assert master["serializers"] > 5
+    # The hot reads' common shapes, compiled on each database before the fork, and the heap frozen.
+    assert master["statements"] and all(count > 10 for count in master["statements"].values()), master
+    assert master["frozen_objects"] > 50_000
 
 
 def _first_answer_after_the_port_opens(port: int, path: str, deadline: float) -> tuple[float, int]:

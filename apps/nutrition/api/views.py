@@ -120,7 +120,7 @@ class FoodPagination(PageNumberPagination):
     """20 foods a page by default (`page_size` up to 200): a search box shows the best few,
     and each food carries its portions."""
 
-    page_size = 20
+    page_size = selectors.SEARCH_PAGE_SIZE
 
 
 @extend_schema(tags=["foods"])
