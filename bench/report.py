@@ -3,6 +3,8 @@ writes as JSON beside it. Every figure comes from the run: nothing here is a mea
 
 from __future__ import annotations
 
+from urllib.parse import unquote_plus
+
 from bench.stats import ratio
 
 CPU_NOTE = (
@@ -113,6 +115,7 @@ def markdown_direct(results: dict) -> list[str]:
                 f"{labelled['rps']} req/s, "
                 f"p50 {labelled['p50_ms']:.1f} ms, p95 {labelled['p95_ms']:.1f} ms, p99 {labelled['p99_ms']:.1f} ms, "
                 f"worker CPU {fmt(labelled.get('cpu_ms_per_request'), 2)} ms/req.",
+                *markdown_by_query(labelled.get("by_query")),
             ]
     logged = results.get("logged_foods")
     if logged:
@@ -144,6 +147,25 @@ def markdown_direct(results: dict) -> list[str]:
 
 def _plans(results: dict, name: str) -> list[dict]:
     return (results.get("queries") or {}).get("explain", {}).get(name, [])
+
+
+def markdown_by_query(by_query: dict | None) -> list[str]:
+    """Which labelled queries make the tail, by gunicorn's own time for each request."""
+    if not by_query:
+        return []
+    slowest = ", ".join(
+        f"{unquote_plus(row['query'].removeprefix('search='))} {fmt(row['p50_ms'])}/{fmt(row['max_ms'])}"
+        for row in by_query["slowest"]
+    )
+    above = ", ".join(
+        f"{unquote_plus(query.removeprefix('search='))} x{count}" for query, count in by_query["above_p95"].items()
+    )
+    return [
+        "",
+        f"Server time of those requests (gunicorn's access log, {by_query['requests']} requests): "
+        f"p50 {fmt(by_query['p50_ms'])} ms, p95 {fmt(by_query['p95_ms'])} ms, p99 {fmt(by_query['p99_ms'])} ms. "
+        f"Slowest queries (median/max ms): {slowest}. Requests slower than that p95, by query: {above or 'none'}.",
+    ]
 
 
 def markdown_history(results: dict) -> list[str]:

@@ -222,8 +222,14 @@ def direct_phase(args: argparse.Namespace, env: dict, work: Path, runner: Runner
         log("  " + summary_line(alone))
         log("wrk food_search on fithub, one client, the labelled queries (tests/nutrition/data)")
         labelled = [f"/api/v1/foods/?search={quote(label.query)}" for label in load_labels()]
+        access = work / "fithub-access.log"
+        offset = access.stat().st_size if access.exists() else 0
         alone["labelled"] = runner.load(fithub, servers["fithub"][1], labelled, tokens[1], threads=1, connections=1)
         log("  " + summary_line(alone["labelled"]))
+        time.sleep(0.5)  # the last access line is written just after its response
+        alone["labelled"]["by_query"] = stats.by_query(
+            [row for row in json_lines(access, offset) if row["path"] == "/api/v1/foods/"]
+        )
         logged = logged_foods_alone(args, runner, servers["fithub"], tokens)
 
         lists = None

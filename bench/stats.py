@@ -92,3 +92,34 @@ def paired_ratios(tops: list[dict], bottoms: list[dict], key: str) -> dict:
     the machine's drift cancels out), and their median."""
     per_round = [ratio(top.get(key), bottom.get(key)) for top, bottom in zip(tops, bottoms, strict=True)]
     return {"median": median(per_round), "rounds": per_round}
+
+
+def by_query(rows: list[dict], *, top: int = 10) -> dict:
+    """Which queries make the tail of a run: gunicorn's access-log rows (`query`, `duration_ms`:
+    the server's time, from the request parsed to the response written), grouped by query
+    string. Gives the run's p50/p95/p99 of that server time, the `top` queries by their
+    slowest request (with their median), and how many of each query's requests were slower
+    than the run's p95."""
+    times: dict[str, list[float]] = defaultdict(list)
+    for row in rows:
+        times[row.get("query") or ""].append(float(row["duration_ms"]))
+    everything = sorted(value for values in times.values() for value in values)
+    if not everything:
+        return {}
+    p95 = percentile(everything, 95)
+    slowest = sorted(times.items(), key=lambda item: -max(item[1]))[:top]
+    above = Counter({query: sum(value > p95 for value in values) for query, values in times.items()})
+    return {
+        "requests": len(everything),
+        **{f"p{pct}_ms": round(percentile(everything, pct), 2) for pct in (50, 95, 99)},
+        "slowest": [
+            {
+                "query": query,
+                "requests": len(values),
+                "p50_ms": round(statistics.median(values), 2),
+                "max_ms": round(max(values), 2),
+            }
+            for query, values in slowest
+        ],
+        "above_p95": dict(item for item in above.most_common(top) if item[1]),
+    }

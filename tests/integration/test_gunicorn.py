@@ -131,7 +131,8 @@ def test_a_recycled_worker_warms_up_before_its_first_request(tools, stack, work_
     assert master["views"] > 50
     assert master["serializers"] > 5
     # The hot reads' common shapes, compiled on each database before the fork, and the heap frozen.
-    assert master["statements"] and all(count > 10 for count in master["statements"].values()), master
+    assert master["statements"], master
+    assert all(count > 10 for count in master["statements"].values()), master
     assert master["frozen_objects"] > 50_000
 
 
