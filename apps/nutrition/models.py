@@ -74,13 +74,15 @@ PREPARED_GROUPS = (
     "American Indian/Alaska Native Foods",
 )
 # Words of a name that mark a processed form, a preserved one, or the generic entry SR28 gives
-# as its default (besides "raw"). A hyphen after a word joins it to the next ("whole-wheat").
+# as its default (besides "raw"). A hyphen after a word joins it to the next ("whole-wheat"),
+# and so does a space for whole wheat and whole grain: a flour, not the whole food ("Milk,
+# whole"), however SR28 spells it ("Bread, whole-wheat", "Bread, naan, whole wheat").
 _WORD = "(^|[^a-z0-9]){}([^a-z0-9-]|$)"
 PROCESSED_WORDS = _WORD.format("(breaded|batter|imitation|substitute|meatless|babyfood|flavou?r|flavored|mix)")
 PRESERVED_WORDS = _WORD.format("(canned|frozen|dried|dry|dehydrated|powder|powdered|concentrate|instant)")
 DEFAULT_FORM_WORDS = _WORD.format(
-    "(whole|plain|all commercial varieties|all types|all varieties|all classes|all areas|mixed species"
-    "|year round average)"
+    "(whole(?! (wheat|grain))|plain|all commercial varieties|all types|all varieties|all classes|all areas"
+    "|mixed species|year round average)"
 )
 
 

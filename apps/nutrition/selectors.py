@@ -23,6 +23,7 @@ from django.db.models import (
     Exists,
     F,
     FloatField,
+    Func,
     IntegerField,
     Max,
     OuterRef,
@@ -36,7 +37,7 @@ from django.db.models import (
     When,
     Window,
 )
-from django.db.models.functions import Coalesce, JSONObject, Length, Rank
+from django.db.models.functions import Coalesce, Greatest, JSONObject, Left, Length, NullIf, Rank, Replace, StrIndex
 from django.db.models.lookups import LessThanOrEqual
 from django.utils import timezone
 
@@ -255,8 +256,10 @@ def search_page(*, user, query: str = "", barcode: str = "", typos: bool = False
     return _SEARCH_PAGE.results((search, offset, size), values)
 
 
-# The order of a search, after the match itself; search_processed and search_form are stored
+# The rank classes of a search, the match first; search_processed and search_form are stored
 # with each food (models.SearchProcessed, models.SearchForm): they do not depend on the query.
+# Within a class: part_rank, then the trigram closeness, both computed only for the classes
+# a page can reach (_within_first).
 _RANKS = ("-is_favorite", "is_disliked", "match_rank", "search_processed", "noun_rank", "head_rank", "search_form")
 
 
@@ -283,8 +286,10 @@ def _ranked_foods(search: _Search, values: dict[str, Any]) -> QuerySet[Food]:
     # Whole words and word starts are LIKE patterns on `search_words` (models.search_words).
     all_words, whole_words, word_starts, head, noun = Q(), Q(), Q(), Q(), Q()
     plain: list[Q] = []
+    parts = []
     for index, (stem, long) in enumerate(zip(stems, search.long_words, strict=True)):
         word_start = Q(search_words__contains=param(f"start{index}"))
+        parts.append(_part_of(param(f"start{index}")))
         # A word of one or two letters ("a", "ch", typed first) names a word start, not any
         # letters inside a word, and would otherwise match most of the table.
         plain.append(Q(search_name__contains=stem) if long else word_start)
@@ -302,6 +307,7 @@ def _ranked_foods(search: _Search, values: dict[str, Any]) -> QuerySet[Food]:
         noun |= Q(search_words__contains=param(f"noun{number}"))
         noun |= Q(search_words__endswith=param(f"noun_end{number}"))
     closeness = TrigramSimilarity("search_name", phrase) if postgres else Value(0.0, output_field=FloatField())
+    classes = [F(name[1:]).desc() if name.startswith("-") else F(name) for name in _RANKS]
     matches = all_words
     if search.typos:
         matches, closeness = _fuzzy_matches(stems, plain, search.long_words, closeness)
@@ -318,14 +324,12 @@ def _ranked_foods(search: _Search, values: dict[str, Any]) -> QuerySet[Food]:
             ),
             noun_rank=_points(~noun, 1),
             head_rank=_points(~head, 1),
-            closeness=_within_first(
-                search.reads,
-                closeness,
-                by=[F(name[1:]).desc() if name.startswith("-") else F(name) for name in _RANKS],
-            ),
+            part_rank=_within_first(search.reads, Greatest(*parts) if count > 1 else parts[0], by=classes),
+            closeness=_within_first(search.reads, closeness, by=classes),
         )
         .order_by(
             *_RANKS,
+            "part_rank",
             "-closeness",
             Length("name"),
             "name",
@@ -335,13 +339,21 @@ def _ranked_foods(search: _Search, values: dict[str, Any]) -> QuerySet[Food]:
     )
 
 
+def _part_of(start: Param) -> Func:
+    """Which part of the name (0 for the first) holds the first word starting as `start` does
+    (" chick"): how many " |" come before it in `search_words`; 0 where no word starts so (a
+    letter run inside a word, or a typo): 99."""
+    before = Left("search_words", NullIf(StrIndex("search_words", start), Value(0)))
+    return Coalesce(Length(before) - Length(Replace(before, Value("|"), Value(""))), Value(99))
+
+
 def _within_first(reads: int | None, value, *, by: list):
     """`value` for rows ranked within the first `reads` by the `by` ordering (ties share a
     rank), 0 for the rest: PostgreSQL's CASE evaluates `value` only where the rank allows."""
     if reads is None or connection.vendor != "postgresql":
         return value
     rank = Window(Rank(), order_by=by)
-    return Case(When(LessThanOrEqual(rank, reads), then=value), default=Value(0.0), output_field=FloatField())
+    return Case(When(LessThanOrEqual(rank, reads), then=value), default=Value(0), output_field=value.output_field)
 
 
 def _search_page(shape: tuple[_Search, int, int], values: dict[str, Any]) -> QuerySet[Food]:

@@ -50,6 +50,23 @@ def test_exact_and_prefix_matches_come_first(api_client, usda):
     assert all(name.lower().startswith("broccoli") for name in prefix[:5])
 
 
+@pytest.mark.parametrize(
+    ("query", "first", "later"),
+    [
+        # The food is named in the first parts of an SR28 name; a later part qualifies it.
+        ("coffee", "Beverages, coffee, brewed, prepared with tap water", "Cake, liqueur, coffee"),
+        ("white bread", "Bread, white, commercially prepared, toasted", "Bread, pita, white"),
+        ("bread white", "Bread, white, commercially prepared, toasted", "Bread, pita, white"),
+    ],
+)
+def test_the_words_in_the_earliest_parts_of_a_name_rank_first(api_client, query, first, later):
+    """Matching as well otherwise, the name whose parts hold every word soonest comes first,
+    even when the other is shorter and closer as trigrams go."""
+    PublicFoodFactory(name=later)
+    PublicFoodFactory(name=first)
+    assert names(api_client.get(FOODS, {"search": query})) == [first, later]
+
+
 def test_accents_are_ignored(api_client):
     PublicFoodFactory(name="Crème fraîche")
     assert names(api_client.get(FOODS, {"search": "creme fraiche"})) == ["Crème fraîche"]

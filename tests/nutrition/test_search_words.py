@@ -49,6 +49,9 @@ def test_the_stored_search_columns_follow_the_name():
         ("Egg, whole, raw, fresh", -2),
         ("Beans, snap, green, canned", 1),
         ("Bread, whole-wheat, commercially prepared", 0),
+        ("Bread, naan, whole wheat, commercially prepared, refrigerated", 0),  # a flour, as with the hyphen
+        ("Cereals ready-to-eat, whole grain", 0),
+        ("Yogurt, plain, whole milk", -1),
         ("Oranges, raw, all commercial varieties", -2),
     ]:
         assert Food.objects.get(pk=PublicFoodFactory(name=name).pk).search_form == form, name
