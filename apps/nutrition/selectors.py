@@ -209,6 +209,10 @@ def _search(*, user, query: str, barcode: str, typos: bool, reads: int | None) -
         values["user"] = user.pk
     typos = typos and connection.vendor == "postgresql" and bool(words)
     long_words = tuple(len(values[f"w{index}"]) >= 3 for index in range(len(words)))
+    if typos:  # the typo tolerance compares a long word as typed and in its other number
+        for index, word in enumerate(words):
+            if long_words[index]:
+                values[f"typo{index}_0"], values[f"typo{index}_1"] = _padded_forms(word)[:2]
     return _Search(long_words, "user" in values, "barcode" in values, typos, reads), values
 
 
@@ -311,7 +315,11 @@ def _ranked_foods(search: _Search, values: dict[str, Any]) -> QuerySet[Food]:
     classes = [F(name[1:]).desc() if name.startswith("-") else F(name) for name in _RANKS]
     matches = all_words
     if search.typos:
-        matches, closeness = _fuzzy_matches(stems, plain, search.long_words, closeness)
+        forms = [
+            tuple(param(f"typo{index}_{n}") for n in range(2)) if long else ()
+            for index, long in enumerate(search.long_words)
+        ]
+        matches, closeness = _fuzzy_matches(stems, forms, plain, closeness)
     return with_portions(
         queryset.filter(matches)
         .annotate(
@@ -393,27 +401,29 @@ def tolerates_typos(query: str) -> bool:
     return connection.vendor == "postgresql" and bool(_words(query))
 
 
-def _fuzzy_matches(stems: list[Param], plain: list[Q], long_words: tuple[bool, ...], closeness):
+def _fuzzy_matches(stems: list[Param], forms: list[tuple[Param, ...]], plain: list[Q], closeness):
     """Every word matched as typed (`plain`), or (3 letters or more) within trigram word
-    similarity of the name.
+    similarity of the name, as typed or in its other number (`forms`: "avacado" and
+    "avacados", as plain matching finds "berry" and "berries" alike; USDA names fruits in the
+    plural, and "avacado" is within 0.45 of "Oil, avocado" but not of "Avocados, raw").
 
     `search_name %> word` is word_similarity(word, search_name) >= the session's
     pg_trgm.word_similarity_threshold, which the trigram index can answer (a scan of every
     name with the word_similarity() function costs ~50 times more). Every connection gets
     the threshold when it opens (settings.FOOD_SEARCH_TYPO_SIMILARITY, 0.45): no statement
-    per search, and a read that moves to another server keeps it. One form per word: with
-    the plural's `%>` too, the planner estimated more rows and scanned the whole table (130 ms).
+    per search, and a read that moves to another server keeps it.
 
-    The word reaches `%>` as `(SELECT word)`, a value the planner does not see: pg_trgm
+    Each word reaches `%>` as `(SELECT word)`, a value the planner does not see: pg_trgm
     estimates `search_name %> 'word'` by computing the word similarity of every name in the
     column's statistics, 0.75 ms of planning a word here (more than scanning the matches),
     and the plan it then chose was the one it chooses with its default estimate (the trigram
-    index), row for row the same results.
+    index), row for row the same results. Seeing the words, it had also estimated so many
+    rows for a second `%>` a word that it scanned the whole table (130 ms).
     """
     matches = Q()
-    for stem, word_matches, long in zip(stems, plain, long_words, strict=True):
-        if long:
-            unseen = Func(stem, template="(SELECT %(expressions)s)", output_field=CharField())
+    for word_matches, typed in zip(plain, forms, strict=True):
+        for form in typed:
+            unseen = Func(form, template="(SELECT %(expressions)s)", output_field=CharField())
             word_matches |= Q(search_name__trigram_word_similar=unseen)
         matches &= word_matches
     similarities = [TrigramWordSimilarity(stem, "search_name") for stem in stems]

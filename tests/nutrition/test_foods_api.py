@@ -67,6 +67,17 @@ def test_the_words_in_the_earliest_parts_of_a_name_rank_first(api_client, query,
     assert names(api_client.get(FOODS, {"search": query})) == [first, later]
 
 
+def test_a_typo_finds_the_name_in_the_other_number(api_client):
+    """ "avacado" is within the typo similarity of "avocados" only as "avacados": the typo
+    tolerance compares both numbers, as plain matching does."""
+    PublicFoodFactory(name="Avocados, raw, all commercial varieties")
+    PublicFoodFactory(name="Oil, avocado")
+    assert names(api_client.get(FOODS, {"search": "avacado"})) == [
+        "Avocados, raw, all commercial varieties",
+        "Oil, avocado",
+    ]
+
+
 def test_accents_are_ignored(api_client):
     PublicFoodFactory(name="Crème fraîche")
     assert names(api_client.get(FOODS, {"search": "creme fraiche"})) == ["Crème fraîche"]
