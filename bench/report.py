@@ -404,10 +404,12 @@ def markdown_queries(queries: dict) -> list[str]:
 
 def markdown_search(search: dict) -> list[str]:
     relevance, latency = search["relevance"], search["latency"]
+    floors = relevance.get("floors") or {"hit_at_3": 0.9, "mrr": 0.8}  # the floors of runs before they were recorded
     lines = ["## Food search: relevance and latency in process (bench/search.py)", ""]
     lines += [
         f"{relevance['queries']} labelled queries over {search['foods']} foods: hit@3 {relevance['hit_at_3']}, "
-        f"MRR {relevance['mrr']} (the relevance test holds hit@3 >= 0.9, MRR >= 0.8). Below the top 3: "
+        f"MRR {relevance['mrr']} (the relevance test holds hit@3 >= {floors['hit_at_3']}, MRR >= {floors['mrr']}). "
+        "Below the top 3: "
         + (", ".join(f"{query} ({rank or 'none'})" for query, rank in relevance["below_top_3"].items()) or "none")
         + ".",
         "",

@@ -45,7 +45,7 @@ from apps.nutrition.models import Food, FoodPreference  # noqa: E402
 from apps.users.models import User  # noqa: E402
 from apps.users.services import start_session  # noqa: E402
 from bench.stats import percentile  # noqa: E402
-from tests.nutrition.relevance import DEPTH, evaluate, load_labels  # noqa: E402
+from tests.nutrition.relevance import DEPTH, HIT_AT_3_FLOOR, MRR_FLOOR, evaluate, load_labels  # noqa: E402
 
 FOODS = "/api/v1/foods/"
 EMAIL = "search-bench@bench.example"
@@ -160,6 +160,7 @@ def main() -> None:
             "hit_at_3": round(report.hit_at_3, 3),
             "mrr": round(report.mrr, 3),
             "below_top_3": report.misses(),
+            "floors": {"hit_at_3": HIT_AT_3_FLOOR, "mrr": MRR_FLOOR},
         },
         "latency": {
             "queries": len(typed),

@@ -9,12 +9,10 @@ from django.urls import reverse
 
 from apps.nutrition.models import Food
 from tests.nutrition.factories import FoodPreferenceFactory
-from tests.nutrition.relevance import DEPTH, evaluate, load_labels
+from tests.nutrition.relevance import DEPTH, HIT_AT_3_FLOOR, MRR_FLOOR, evaluate, load_labels
 
 pytestmark = pytest.mark.django_db
 FOODS = reverse("foods-list")
-HIT_AT_3_FLOOR = 0.96
-MRR_FLOOR = 0.87
 RAW_CHICKEN_BREAST = {"05057", "05062", "05314"}
 
 
