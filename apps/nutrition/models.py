@@ -406,6 +406,36 @@ class DiaryEntry(OwnedModel):
         return f"{self.local_date} {self.meal}: {self.label}"
 
 
+class RecentFood(models.Model):
+    """A user's latest diary entry of one food: what `GET /foods/recent/` lists, one row a food,
+    read newest first off the (user, last_logged_at) index so that a page costs its size
+    rather than the whole history.
+
+    Derived from the diary entries and kept by database triggers on them (migration 0016,
+    named `nutrition_recent_food_*`), so every path that writes entries keeps it (services,
+    the admin, `QuerySet.update`/`delete`, `bulk_create`, raw SQL): after a change to an
+    entry's user, food or time, each (user, food) it touched points again at its latest
+    entry (`consumed_at`, then `id`), or loses its row when none is left. Quick-adds (no
+    food) have none. The amount shown is read from the entry itself, so amount changes need
+    no upkeep. Not an API resource and not in the export: a cache of the diary.
+    """
+
+    pk = models.CompositePrimaryKey("user", "food")
+    # The primary key's index leads with the user: no index of its own.
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False)
+    # The triggers keep these in step with the entries (a deleted entry's row moves on or
+    # goes in the same statement); Django's deletion has nothing to do for them.
+    food = models.ForeignKey(Food, on_delete=models.DO_NOTHING, related_name="recent_uses")
+    entry = models.OneToOneField("DiaryEntry", on_delete=models.DO_NOTHING, related_name="+")
+    last_logged_at = models.DateTimeField(help_text="The latest entry's consumed_at.")
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "-last_logged_at", "-food"], name="recent_food_user_time_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} / {self.food_id} at {self.last_logged_at}"
+
+
 # The units water may be entered in, with the factor to ml (a US fluid ounce).
 WATER_UNITS: dict[str, Decimal] = {"ml": Decimal(1), "fl_oz": Decimal("29.5735")}
 WATER_UNIT_NAMES = tuple(WATER_UNITS)  # one enum in the schema (WaterUnitEnum)

@@ -55,6 +55,7 @@ from apps.nutrition.models import (
     MealItem,
     MealSlot,
     NutritionTarget,
+    RecentFood,
     WaterEntry,
 )
 from apps.users.models import User
@@ -741,66 +742,103 @@ def adherence(*, user: User, start: date, end: date) -> Adherence:
 FREQUENT_FOODS_DAYS = 90
 
 
-def _logged_foods(shape: tuple, values: dict[str, Any]) -> QuerySet[Food]:
-    """A page of the foods the user's diary entries refer to, ranked by `shape`'s kind
-    (`recent`: the latest entry first; `frequent`: the most entries since `since` first), as
-    one statement: the page's food ids come from one grouped pass over the user's entries
-    (an index-only scan of the (user, food, consumed_at) index, no join), then each of those
-    foods gets its latest entry's time and amount, its count and the number of foods in all
-    from subqueries the page's rows alone evaluate. Archived foods (which nothing new may
+def _last_amount(path: str) -> dict[str, Any]:
+    """The amount of the entry at `path`: grams, and its portion and quantity while the portion
+    is still offered (an archived portion cannot be logged again: grams only)."""
+
+    def usable(field: str, output_field) -> Case:
+        return Case(
+            When(**{f"{path}portion__archived_at__isnull": True}, then=F(f"{path}{field}")),
+            default=None,
+            output_field=output_field,
+        )
+
+    return {
+        "last_grams": F(f"{path}grams"),
+        "last_portion": usable("portion_id", IntegerField()),
+        "last_quantity": usable("quantity", FloatField()),
+    }
+
+
+def _recent_foods(shape: tuple[int, int], values: dict[str, Any]) -> QuerySet[Food]:
+    """A page of the user's `RecentFood` rows, newest first, joined to their foods and to the
+    entries they point at (the amount): a walk down the (user, last_logged_at DESC, food DESC)
+    index that stops at the page's end, whatever the history. Archived foods are skipped on the
+    way; the total counts the user's rows (an index-only scan) less the archived foods' (their
+    partial index).
+
+    Only foods the user can see are shown; an entry of someone else's custom food (only the
+    admin links those) is counted in the total but left out of the pages."""
+    offset, size = shape
+    user_id = _user_id_param(values["user"])
+    archived = Food.objects.filter(archived_at__isnull=False, pk=OuterRef("food_id"))
+    total = (
+        RecentFood.objects.filter(~Exists(archived), user_id=user_id)
+        .order_by()
+        .values("user_id")
+        .annotate(foods=Count("*"))
+        .values("foods")
+    )
+    foods = (
+        _visible_foods(user_id)
+        .filter(archived_at__isnull=True, recent_uses__user_id=user_id)
+        .annotate(
+            last_logged_at=F("recent_uses__last_logged_at"),
+            **_last_amount("recent_uses__entry__"),
+            **{TOTAL: Coalesce(Subquery(total, output_field=IntegerField()), 0)},
+        )
+        .order_by("-last_logged_at", "-id")
+    )
+    return with_portions(_with_preferences(foods, user_id), archived=False)[offset : offset + size]
+
+
+_RECENT_FOODS = CachedQuery(Food, _recent_foods)
+
+
+def _frequent_foods(shape: tuple[int, int], values: dict[str, Any]) -> QuerySet[Food]:
+    """A page of the foods the user logged since `since`, the most entries first, as one
+    statement: the page's food ids come from one grouped pass over the user's entries of those
+    days (an index-only scan of the (user, food, consumed_at) index, no join), then each of
+    those foods gets its latest entry's time and amount, its count and the number of foods in
+    all from subqueries the page's rows alone evaluate. Archived foods (which nothing new may
     use) are left out.
 
     Only foods the user can see are shown: an entry of someone else's custom food (only the
     admin links those) is left out of the page, which is then one food short."""
-    kind, offset, size = shape
+    offset, size = shape
     user_id = _user_id_param(values["user"])
-    entries = _logged_entries(kind, user_id, values)
+    entries = _frequent_entries(user_id, values)
     groups = entries.order_by().values("food_id").annotate(last=Max("consumed_at"), entries=Count("food_id"))
-    ranking = ["-last", "-food_id"] if kind == "recent" else ["-entries", "-last", "-food_id"]
-    page_ids = groups.order_by(*ranking).values("food_id")[offset : offset + size]
+    page_ids = groups.order_by("-entries", "-last", "-food_id").values("food_id")[offset : offset + size]
     # The number of groups, read off the first one (a COUNT(DISTINCT) sorts every entry again).
     total = groups.annotate(foods=Window(Count("*"))).order_by().values("foods")[:1]
 
     # The page's foods are the user's loggable ones already: their entries need no join.
-    of_food = DiaryEntry.objects.filter(user_id=user_id, food_id=OuterRef("pk"))
-    if kind == "frequent":
-        of_food = of_food.filter(consumed_at__gte=Param("since", values["since"]))
-    latest = of_food.order_by("-consumed_at", "-id")
-    usable_portion = Case(
-        When(portion__archived_at__isnull=True, then=F("portion_id")), default=None, output_field=IntegerField()
+    of_food = DiaryEntry.objects.filter(
+        user_id=user_id, food_id=OuterRef("pk"), consumed_at__gte=Param("since", values["since"])
     )
+    latest = of_food.order_by("-consumed_at", "-id")
+    count = of_food.order_by().values("food_id").annotate(n=Count("id")).values("n")
     foods = _with_preferences(_visible_foods(user_id).filter(pk__in=Subquery(page_ids)), user_id).annotate(
         last_logged_at=Subquery(latest.values("consumed_at")[:1]),
-        last_grams=Subquery(latest.values("grams")[:1]),
-        last_portion=Subquery(latest.values(usable=usable_portion)[:1]),
-        last_quantity=Subquery(
-            latest.values(
-                usable=Case(
-                    When(portion__archived_at__isnull=True, then=F("quantity")), default=None, output_field=FloatField()
-                )
-            )[:1]
-        ),
+        **{name: Subquery(latest.values(amount=amount)[:1]) for name, amount in _last_amount("").items()},
+        logged_count=Subquery(count, output_field=IntegerField()),
         **{TOTAL: Subquery(total, output_field=IntegerField())},
     )
-    if kind == "frequent":
-        count = of_food.order_by().values("food_id").annotate(n=Count("id")).values("n")
-        foods = foods.annotate(logged_count=Subquery(count, output_field=IntegerField()))
-        return with_portions(foods.order_by("-logged_count", "-last_logged_at", "-id"), archived=False)
-    return with_portions(foods.order_by("-last_logged_at", "-id"), archived=False)
+    return with_portions(foods.order_by("-logged_count", "-last_logged_at", "-id"), archived=False)
 
 
-_LOGGED_FOODS = CachedQuery(Food, _logged_foods)
+_FREQUENT_FOODS = CachedQuery(Food, _frequent_foods)
 
 
-def _logged_entries(kind: str, user_id: Param, values: dict[str, Any]) -> QuerySet[DiaryEntry]:
-    """The user's entries of foods that are not archived (`frequent`: since `since`). The
-    archived foods are a short list (their partial index) that each entry's food id is looked
-    up in: joining every entry to its food cost more than the rest of the query."""
+def _frequent_entries(user_id: Param, values: dict[str, Any]) -> QuerySet[DiaryEntry]:
+    """The user's entries since `since` of foods that are not archived. The archived foods are
+    a short list (their partial index) that each entry's food id is looked up in: joining every
+    entry to its food cost more than the rest of the query."""
     archived = Food.objects.filter(archived_at__isnull=False, pk=OuterRef("food_id"))
-    entries = DiaryEntry.objects.filter(~Exists(archived), user_id=user_id, food__isnull=False)
-    if kind == "frequent":
-        entries = entries.filter(consumed_at__gte=Param("since", values["since"]))
-    return entries
+    return DiaryEntry.objects.filter(
+        ~Exists(archived), user_id=user_id, food__isnull=False, consumed_at__gte=Param("since", values["since"])
+    )
 
 
 def _since(now: datetime | None) -> datetime:
@@ -810,20 +848,25 @@ def _since(now: datetime | None) -> datetime:
 def logged_foods_count(*, user: User, kind: str, now: datetime | None = None) -> int:
     """How many foods `recent_foods` (kind `recent`) or `frequent_foods` (`frequent`) list in
     all (for `page=last`)."""
-    values = {"user": user.pk, "since": _since(now)}
-    return _logged_entries(kind, _user_id_param(user.pk), values).values("food_id").distinct().count()
+    user_id = _user_id_param(user.pk)
+    if kind == "recent":
+        archived = Food.objects.filter(archived_at__isnull=False, pk=OuterRef("food_id"))
+        return RecentFood.objects.filter(~Exists(archived), user_id=user_id).count()
+    entries = _frequent_entries(user_id, {"since": _since(now)})
+    return entries.values("food_id").distinct().count()
 
 
 def recent_foods(*, user: User, offset: int, size: int) -> list[Food]:
     """Foods `offset` to `offset + size` of those the user logged, the latest logged first:
     each with `last_logged_at` and the amount of that latest entry (`last_grams`, and
     `last_portion` + `last_quantity` when it was a portion still offered), and the number of
-    such foods (`pagination_total`). One query."""
-    return _LOGGED_FOODS.results(("recent", offset, size), {"user": user.pk})
+    such foods (`pagination_total`). One query, off the `RecentFood` rows the diary's
+    triggers keep (apps/nutrition/triggers.py): its cost is the page's, not the history's."""
+    return _RECENT_FOODS.results((offset, size), {"user": user.pk})
 
 
 def frequent_foods(*, user: User, offset: int, size: int, now: datetime | None = None) -> list[Food]:
     """Foods `offset` to `offset + size` of those the user logged in the last
     FREQUENT_FOODS_DAYS days, the most logged first (then the latest logged): each with
     `logged_count` (entries in those days) and what `recent_foods` gives. One query."""
-    return _LOGGED_FOODS.results(("frequent", offset, size), {"user": user.pk, "since": _since(now)})
+    return _FREQUENT_FOODS.results((offset, size), {"user": user.pk, "since": _since(now)})
