@@ -408,8 +408,9 @@ class DiaryEntry(OwnedModel):
 
 class RecentFood(models.Model):
     """A user's latest diary entry of one food: what `GET /foods/recent/` lists, one row a food,
-    read newest first off the (user, last_logged_at) index so that a page costs its size
-    rather than the whole history.
+    read newest first off the (user, last_logged_at, entry) index so that a page costs its
+    size rather than the whole history (foods whose latest entries share a time: the later
+    entry's, by its time-ordered id, first).
 
     Derived from the diary entries and kept by database triggers on them (migration 0016,
     named `nutrition_recent_food_*`), so every path that writes entries keeps it (services,
@@ -430,7 +431,12 @@ class RecentFood(models.Model):
     last_logged_at = models.DateTimeField(help_text="The latest entry's consumed_at.")
 
     class Meta:
-        indexes = [models.Index(fields=["user", "-last_logged_at", "-food"], name="recent_food_user_time_idx")]
+        # The recent list's order, the food in it for an index-only walk to a page's ids.
+        indexes = [
+            models.Index(
+                fields=["user", "-last_logged_at", "-entry"], include=["food"], name="recent_food_user_time_idx"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.user_id} / {self.food_id} at {self.last_logged_at}"

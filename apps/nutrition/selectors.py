@@ -761,35 +761,32 @@ def _last_amount(path: str) -> dict[str, Any]:
 
 
 def _recent_foods(shape: tuple[int, int], values: dict[str, Any]) -> QuerySet[Food]:
-    """A page of the user's `RecentFood` rows, newest first, joined to their foods and to the
-    entries they point at (the amount): a walk down the (user, last_logged_at DESC, food DESC)
-    index that stops at the page's end, whatever the history. Archived foods are skipped on the
-    way; the total counts the user's rows (an index-only scan) less the archived foods' (their
-    partial index).
+    """A page of the user's `RecentFood` rows, newest first, with their foods and the amounts
+    of the entries they point at. The page's food ids come from a walk down the (user,
+    last_logged_at DESC, entry DESC) index that skips archived foods (their partial index) and
+    stops at the page's end: an index-only scan of offset + size rows, whatever the history.
+    Only those foods are then read, with their entries, portions and preference flags; the
+    total counts the user's rows (an index-only scan) less the archived foods'.
 
-    Only foods the user can see are shown; an entry of someone else's custom food (only the
-    admin links those) is counted in the total but left out of the pages."""
+    Only foods the user can see are shown: an entry of someone else's custom food (only the
+    admin links those) is counted but left out of its page, which is then one food short."""
     offset, size = shape
     user_id = _user_id_param(values["user"])
     archived = Food.objects.filter(archived_at__isnull=False, pk=OuterRef("food_id"))
-    total = (
-        RecentFood.objects.filter(~Exists(archived), user_id=user_id)
-        .order_by()
-        .values("user_id")
-        .annotate(foods=Count("*"))
-        .values("foods")
-    )
+    rows = RecentFood.objects.filter(~Exists(archived), user_id=user_id)
+    page_ids = rows.order_by("-last_logged_at", "-entry_id").values("food_id")[offset : offset + size]
+    total = rows.order_by().values("user_id").annotate(foods=Count("*")).values("foods")
     foods = (
         _visible_foods(user_id)
-        .filter(archived_at__isnull=True, recent_uses__user_id=user_id)
+        .filter(pk__in=Subquery(page_ids), recent_uses__user_id=user_id)
         .annotate(
             last_logged_at=F("recent_uses__last_logged_at"),
             **_last_amount("recent_uses__entry__"),
             **{TOTAL: Coalesce(Subquery(total, output_field=IntegerField()), 0)},
         )
-        .order_by("-last_logged_at", "-id")
+        .order_by("-last_logged_at", "-recent_uses__entry_id")
     )
-    return with_portions(_with_preferences(foods, user_id), archived=False)[offset : offset + size]
+    return with_portions(_with_preferences(foods, user_id), archived=False)
 
 
 _RECENT_FOODS = CachedQuery(Food, _recent_foods)

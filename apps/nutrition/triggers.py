@@ -42,30 +42,25 @@ LANGUAGE plpgsql AS $body$
 DECLARE
     owner uuid;
 BEGIN
-    -- One transaction at a time recomputes a user's pairs (until it commits): the statement
-    -- below, with a snapshot taken after the lock, sees every other writer's entries.
+    -- One transaction at a time recomputes a user's pairs (until it commits): the statements
+    -- below, with snapshots taken after the lock, see every other writer's entries.
     FOR owner IN SELECT DISTINCT u FROM unnest(users) AS u ORDER BY 1 LOOP
         PERFORM pg_advisory_xact_lock(hashtext('nutrition_recent_food'), hashtext(owner::text));
     END LOOP;
-    WITH pairs AS (
+    -- The pairs' rows go, then each pair with an entry left gets its latest again: an entry
+    -- that moved to another pair is never pointed at twice, even for a moment.
+    DELETE FROM nutrition_recentfood AS r USING unnest(users, foods) AS p (user_id, food_id)
+    WHERE r.user_id = p.user_id AND r.food_id = p.food_id;
+    INSERT INTO nutrition_recentfood (user_id, food_id, entry_id, last_logged_at)
+    SELECT pairs.user_id, pairs.food_id, e.id, e.consumed_at
+    FROM (
         SELECT DISTINCT p.user_id, p.food_id FROM unnest(users, foods) AS p (user_id, food_id)
         WHERE p.food_id IS NOT NULL
-    ), latest AS (
-        SELECT pairs.user_id, pairs.food_id, e.id, e.consumed_at
-        FROM pairs LEFT JOIN LATERAL (
-            SELECT d.id, d.consumed_at FROM nutrition_diaryentry AS d
-            WHERE d.user_id = pairs.user_id AND d.food_id = pairs.food_id
-            ORDER BY d.consumed_at DESC, d.id DESC LIMIT 1
-        ) AS e ON true
-    ), gone AS (
-        DELETE FROM nutrition_recentfood AS r USING latest
-        WHERE latest.id IS NULL AND r.user_id = latest.user_id AND r.food_id = latest.food_id
-    )
-    INSERT INTO nutrition_recentfood AS r (user_id, food_id, entry_id, last_logged_at)
-    SELECT user_id, food_id, id, consumed_at FROM latest WHERE id IS NOT NULL
-    ON CONFLICT (user_id, food_id) DO UPDATE
-        SET entry_id = excluded.entry_id, last_logged_at = excluded.last_logged_at
-        WHERE (r.entry_id, r.last_logged_at) IS DISTINCT FROM (excluded.entry_id, excluded.last_logged_at);
+    ) AS pairs CROSS JOIN LATERAL (
+        SELECT d.id, d.consumed_at FROM nutrition_diaryentry AS d
+        WHERE d.user_id = pairs.user_id AND d.food_id = pairs.food_id
+        ORDER BY d.consumed_at DESC, d.id DESC LIMIT 1
+    ) AS e;
 END
 $body$
 """
@@ -75,7 +70,7 @@ _POSTGRES_PER_STATEMENT = """
 CREATE OR REPLACE FUNCTION nutrition_recent_food_NAME() RETURNS trigger LANGUAGE plpgsql AS $body$
 BEGIN
     PERFORM nutrition_recent_food_refresh(array_agg(user_id), array_agg(food_id))
-    FROM ROWS WHERE food_id IS NOT NULL HAVING count(*) > 0;
+    FROM (SELECT DISTINCT user_id, food_id FROM ROWS WHERE food_id IS NOT NULL) AS pairs HAVING count(*) > 0;
     RETURN NULL;
 END
 $body$
@@ -105,16 +100,13 @@ $body$
     EXECUTE FUNCTION nutrition_recent_food_updated()""",
 ]
 
-# SQLite: the statements that recompute the pair of the row ROW (NEW or OLD).
+# SQLite: the statements that recompute the pair of the row ROW (NEW or OLD), as on PostgreSQL.
 _SQLITE_REFRESH = """
-    DELETE FROM nutrition_recentfood WHERE user_id = ROW.user_id AND food_id = ROW.food_id
-        AND NOT EXISTS (SELECT 1 FROM nutrition_diaryentry WHERE user_id = ROW.user_id AND food_id = ROW.food_id);
+    DELETE FROM nutrition_recentfood WHERE user_id = ROW.user_id AND food_id = ROW.food_id;
     INSERT INTO nutrition_recentfood (user_id, food_id, entry_id, last_logged_at)
     SELECT user_id, food_id, id, consumed_at FROM nutrition_diaryentry
     WHERE user_id = ROW.user_id AND food_id = ROW.food_id
-    ORDER BY consumed_at DESC, id DESC LIMIT 1
-    ON CONFLICT (user_id, food_id) DO UPDATE
-        SET entry_id = excluded.entry_id, last_logged_at = excluded.last_logged_at;
+    ORDER BY consumed_at DESC, id DESC LIMIT 1;
 """
 _NEW = _SQLITE_REFRESH.replace("ROW.", "NEW.")
 _OLD = _SQLITE_REFRESH.replace("ROW.", "OLD.")

@@ -39,7 +39,7 @@ class Migration(migrations.Migration):
                 ('user', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
             ],
             options={
-                'indexes': [models.Index(fields=['user', '-last_logged_at', '-food'], name='recent_food_user_time_idx')],
+                'indexes': [models.Index(fields=['user', '-last_logged_at', '-entry'], include=('food',), name='recent_food_user_time_idx')],
             },
         ),
         migrations.RunPython(install, drop),
