@@ -21,12 +21,15 @@ are serialized anyway).
 Named `nutrition_recent_food_*`. `install` is idempotent (CREATE OR REPLACE, DROP IF
 EXISTS). On SQLite, a migration that makes Django rebuild the diary table (most AddField
 and AlterField operations there copy it to a new table) drops its triggers with the old
-table: such a migration must call `install` again after it
-(`tests/nutrition/test_recent_food_sqlite.py` migrates a fresh SQLite database and fails
-without them).
+table: `ensure_installed`, run after every `migrate` (the app's post_migrate), puts them
+back and rebuilds the rows (tests/nutrition/test_recent_food_migration.py migrates fresh
+databases). Such a migration may also call `install` and `rebuild` itself, so that later
+migrations' writes are kept too.
 """
 
 from __future__ import annotations
+
+from django.db import connections
 
 TRIGGERS = ("nutrition_recent_food_insert", "nutrition_recent_food_update", "nutrition_recent_food_delete")
 _FUNCTIONS = (
@@ -165,3 +168,32 @@ def rebuild(schema_editor) -> None:
         schema_editor.execute("LOCK TABLE nutrition_diaryentry IN SHARE ROW EXCLUSIVE MODE", params=None)
     for statement in _REBUILD:
         schema_editor.execute(statement, params=None)
+
+
+def installed(connection) -> set[str]:
+    """The names of the triggers of ours the diary table has."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT tgname FROM pg_trigger WHERE tgrelid = 'nutrition_diaryentry'::regclass")
+        else:
+            cursor.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'nutrition_diaryentry'"
+            )
+        return {name for (name,) in cursor.fetchall()} & set(TRIGGERS)
+
+
+def ensure_installed(*, using: str) -> bool:
+    """Once the rows' table exists, make sure every trigger does, else install them and
+    rebuild the rows (what a table rebuild on SQLite drops). Whether it had to; two small
+    queries when nothing is missing."""
+    connection = connections[using]
+    if connection.vendor not in ("postgresql", "sqlite"):
+        return False
+    if "nutrition_recentfood" not in connection.introspection.table_names():
+        return False
+    if installed(connection) == set(TRIGGERS):
+        return False
+    with connection.schema_editor() as editor:
+        install(editor)
+        rebuild(editor)
+    return True
