@@ -6,10 +6,12 @@ and deleting an account. GET /foods/recent/ then lists what the entries say."""
 
 import contextlib
 import datetime as dt
+import threading
+import time
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection
+from django.db import connection, connections, transaction
 from django.db.models import F
 from django.test import Client
 from django.urls import reverse
@@ -355,3 +357,59 @@ def test_an_entry_of_someone_elses_custom_food_is_counted_but_not_shown(user, au
     body = auth_client.get(RECENT).json()
     assert [item["id"] for item in body["results"]] == [str(public.pk)]
     assert body["count"] == 2
+
+
+def _wait_for_a_blocked_lock(timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    with connections["default"].cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute("SELECT count(*) FROM pg_locks WHERE NOT granted")
+            if cursor.fetchone()[0]:
+                return
+            time.sleep(0.02)
+    raise AssertionError("the second writer never waited")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_writers_of_one_user_recompute_one_after_the_other():
+    """One transaction deletes the latest entry (its food falls back to the oldest) and, before
+    it commits, another logs an entry between them. The second's recompute waits for the first
+    (the per-user advisory lock) and then sees its delete: the row ends at the new entry. With
+    no lock, the second's insert met the first's new row (a duplicate key)."""
+    user, food = UserFactory(), PublicFoodFactory()
+    _log(user, food, 5)
+    latest = _log(user, food, 1)
+    deleted, go_on, errors = threading.Event(), threading.Event(), []
+
+    def first():
+        try:
+            with transaction.atomic():
+                DiaryEntry.objects.filter(pk=latest.pk).delete()
+                deleted.set()
+                go_on.wait(10)
+        except Exception as exc:  # reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    def second():
+        try:
+            deleted.wait(10)
+            _log(user, food, 3, grams=33)
+        except Exception as exc:  # reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    deleted.wait(10)
+    _wait_for_a_blocked_lock()
+    go_on.set()
+    for thread in threads:
+        thread.join(20)
+    assert errors == []
+    row = RecentFood.objects.get(user=user, food=food)
+    assert (row.entry.grams, row.last_logged_at) == (33, _at(3))
+    assert stored([user.pk]) == recomputed([user.pk])
