@@ -412,7 +412,7 @@ class RecentFood(models.Model):
     size rather than the whole history (foods whose latest entries share a time: the later
     entry's, by its time-ordered id, first).
 
-    Derived from the diary entries and kept by database triggers on them (migration 0016,
+    Derived from the diary entries and kept by database triggers on them (migration 0017,
     named `nutrition_recent_food_*`), so every path that writes entries keeps it (services,
     the admin, `QuerySet.update`/`delete`, `bulk_create`, raw SQL): after a change to an
     entry's user, food or time, each (user, food) it touched points again at its latest

@@ -23,7 +23,7 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.db.migrations.executor import MigrationExecutor  # noqa: E402
 
-BEFORE = ("nutrition", "0015_nutrition_target_water")
+BEFORE = ("nutrition", "0016_food_search_form_whole_wheat")
 TRIGGERS = {"nutrition_recent_food_insert", "nutrition_recent_food_update", "nutrition_recent_food_delete"}
 
 

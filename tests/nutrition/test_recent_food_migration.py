@@ -1,4 +1,4 @@
-"""Migration 0016 backfills the recent foods' rows from an existing diary, and its triggers
+"""Migration 0017 backfills the recent foods' rows from an existing diary, and its triggers
 keep them afterwards, on PostgreSQL and on SQLite (`make run`'s default), each in a fresh
 database of its own migrated from scratch; triggers dropped (as a later migration that
 rebuilds the diary table on SQLite drops them) come back at the next `migrate`."""

@@ -25,7 +25,7 @@ def drop(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('nutrition', '0015_nutrition_target_water'),
+        ('nutrition', '0016_food_search_form_whole_wheat'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
