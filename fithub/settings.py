@@ -70,6 +70,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "fithub.ops.request_id.RequestIdMiddleware",
+    "fithub.ops.shared_cache.RequestScopeMiddleware",
     "fithub.api.middleware.RateLimitHeadersMiddleware",
     "fithub.api.middleware.JsonErrorsMiddleware",
     "django.middleware.security.SecurityMiddleware",

@@ -14,6 +14,10 @@ pin is skipped (reads go to the primary while the cache is down: `available()`).
   CACHE_RETRY_SECONDS are skipped without touching the network; the first call after that
   tries again, and closes the breaker if it works or opens it for another interval. The
   interval is fixed: a Redis that comes back is used again within seconds.
+- And one per request (`RequestScopeMiddleware`): after a failed call, the rest of the
+  request does without the cache even if the process's interval ends meanwhile (a slow
+  request on a loaded machine would otherwise pay the timeout again). A hung Redis costs a
+  request at most one timeout.
 - `fithub_cache_failures_total{purpose}` counts the calls that raised or timed out,
   `fithub_cache_fail_open_total{purpose}` each decision taken without the cache (a failed
   call's, and each call the open breaker skipped).
@@ -26,7 +30,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, TypeVar
 
 import redis
@@ -83,18 +89,55 @@ class Breaker:
 breaker = Breaker()
 
 
+class _Request:
+    __slots__ = ("failed",)
+
+    def __init__(self):
+        self.failed = False
+
+
+# The request being served, if any: outside a request only the process's breaker applies.
+_request: ContextVar[_Request | None] = ContextVar("fithub_shared_cache_request", default=None)
+
+
+@contextmanager
+def request_scope() -> Iterator[None]:
+    """A request: once a call in it has failed, its later calls are skipped."""
+    token = _request.set(_Request())
+    try:
+        yield
+    finally:
+        _request.reset(token)
+
+
+class RequestScopeMiddleware:
+    """Each request in its own `request_scope()`: a hung Redis costs it one timeout at most."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        with request_scope():
+            return self.get_response(request)
+
+
 def available() -> bool:
-    """Whether the cache is to be used (no failure in the last CACHE_RETRY_SECONDS). No I/O."""
-    return breaker.allows()
+    """Whether the cache is to be used (no failure in the last CACHE_RETRY_SECONDS, nor
+    earlier in this request). No I/O."""
+    request = _request.get()
+    return breaker.allows() and not (request is not None and request.failed)
 
 
 def _attempt(purpose: str, operation: Callable[[], T], unavailable: T) -> T:
-    if not breaker.allows():
+    if not available():
         metrics.record_cache_fail_open(purpose)
         return unavailable
     try:
         result = operation()
     except CACHE_ERRORS as exc:
+        request = _request.get()
+        if request is not None:
+            request.failed = True
         if breaker.failed():
             logger.warning(
                 "shared cache unavailable (%s: %r): failing open, next try in %ss",

@@ -123,6 +123,71 @@ def test_after_a_failure_the_breaker_skips_the_cache_for_a_fixed_interval_then_t
     assert (failures("auth"), fail_opens("auth")) == (before[0] + 2, before[1] + 53)
 
 
+class _FailingBackend:
+    """A cache whose every call fails, counting them."""
+
+    def __init__(self):
+        self.calls = 0
+
+    def __getattr__(self, name):
+        def call(*args, **kwargs):
+            self.calls += 1
+            raise redis.TimeoutError("Timeout reading from socket")
+
+        return call
+
+
+def test_after_a_failure_the_rest_of_the_request_does_without_the_cache(monkeypatch, settings):
+    settings.CACHE_RETRY_SECONDS = 2
+    now = [1000.0]
+    backend = _FailingBackend()
+    monkeypatch.setattr(shared_cache, "_backend", lambda: backend)
+    monkeypatch.setattr(shared_cache.breaker, "_clock", lambda: now[0])
+
+    with shared_cache.request_scope():
+        assert shared_cache.get_many(["a"], purpose="auth") is None
+        now[0] += 5  # a slow request outlives the process's interval
+        assert shared_cache.breaker.allows()
+        assert not shared_cache.available()  # but not its own
+        assert shared_cache.count("b", 60, purpose="throttle") is None
+        assert shared_cache.set_value("c", 1, timeout=60, purpose="pin") is False
+        assert backend.calls == 1
+    with shared_cache.request_scope():  # the next request tries again
+        assert shared_cache.available()
+        assert shared_cache.get_many(["a"], purpose="auth") is None
+        assert backend.calls == 2
+    # Outside a request only the process's breaker decides.
+    now[0] += 5
+    assert shared_cache.get_many(["a"], purpose="auth") is None
+    now[0] += 5
+    assert shared_cache.get_many(["a"], purpose="auth") is None
+    assert backend.calls == 4
+
+
+def test_every_request_is_its_own_scope(monkeypatch, settings, user):
+    """Through the middleware, in a request so slow that the breaker's interval is over at
+    each of its calls: the authentication's failed call is its only one (the throttles and
+    the session mark skip the cache), and the next request tries again."""
+    access = log_in(user).json()["access"]
+    settings.CACHE_RETRY_SECONDS = 2
+    now = [1000.0]
+
+    def slow_clock():
+        now[0] += 3
+        return now[0]
+
+    backend = _FailingBackend()
+    monkeypatch.setattr(shared_cache, "_backend", lambda: backend)
+    monkeypatch.setattr(shared_cache.breaker, "_clock", slow_clock)
+    before = fail_opens("throttle")
+
+    assert Client().get(DIARY, **bearer(access)).status_code == 200
+    assert backend.calls == 1
+    assert fail_opens("throttle") > before
+    assert Client().get(DIARY, **bearer(access)).status_code == 200
+    assert backend.calls == 2
+
+
 # --- a stopped Redis -------------------------------------------------------------------------
 
 
