@@ -180,15 +180,22 @@ CACHE_TIMEOUT_SECONDS = float(os.environ.get("CACHE_TIMEOUT_SECONDS", "0.1"))
 CACHE_RETRY_SECONDS = float(os.environ.get("CACHE_RETRY_SECONDS", "2"))
 INSTANCE_WORKERS = max(1, env_int("FITHUB_INSTANCE_WORKERS", 1))
 _cache_url = os.environ.get("CACHE_URL", "locmem://")
-if _cache_url.startswith(("redis://", "rediss://")):
-    CACHES = {
+
+
+def redis_caches(url: str) -> dict:
+    """CACHES on the Redis at `url` (the tests' throwaway servers use it too)."""
+    return {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": _cache_url,
+            "LOCATION": url,
             # redis-py's connection options; no retries (a Connection's default).
             "OPTIONS": {"socket_connect_timeout": CACHE_TIMEOUT_SECONDS, "socket_timeout": CACHE_TIMEOUT_SECONDS},
         }
     }
+
+
+if _cache_url.startswith(("redis://", "rediss://")):
+    CACHES = redis_caches(_cache_url)
 elif _cache_url.startswith("locmem://"):
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "fithub"}}
 elif _cache_url.startswith("dummy://"):
