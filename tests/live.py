@@ -1,5 +1,6 @@
 """Inside Django's test run, the harness's servers (harness/servers.py) on the test databases:
-their URLs, connections straight to one server, waiting for the replica, a gunicorn."""
+their URLs, connections straight to one server, waiting for the replica, restarting the
+primary, a gunicorn."""
 
 from __future__ import annotations
 
@@ -11,9 +12,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from django.conf import settings
-from django.db import connections
+from django.db import DatabaseError, connections
 
-from harness.servers import Process, free_port, request, start_gunicorn
+from harness.servers import PostgresServer, Process, free_port, request, start_gunicorn
 
 
 def database_url(alias: str) -> str:
@@ -68,6 +69,29 @@ def last_queries_on(alias: str) -> list[str]:
             "AND datname = current_database() AND pid <> pg_backend_pid()"
         ).fetchall()
     return [row[0] for row in rows]
+
+
+def drop_connections() -> None:
+    """Close this process's connections: those to a primary that was stopped died with it."""
+    for connection in connections.all(initialized_only=True):
+        with contextlib.suppress(DatabaseError):
+            connection.close()
+
+
+@contextlib.contextmanager
+def primary_stopped(mode: str = "fast") -> Iterator[PostgresServer]:
+    """The primary stopped for the block, then started again; this process's connections are
+    dropped afterwards whatever the block did, so later tests (and this test's teardown) do
+    not inherit connections the restart killed."""
+    primary = PostgresServer.primary()
+    primary.stop(mode)
+    try:
+        yield primary
+    finally:
+        try:
+            primary.start()
+        finally:
+            drop_connections()
 
 
 class Gunicorn:

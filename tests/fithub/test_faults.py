@@ -8,7 +8,7 @@ import threading
 import time
 
 import pytest
-from django.db import DatabaseError, connections, router
+from django.db import connections, router
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -18,7 +18,7 @@ from fithub.ops import metrics
 from harness.servers import PostgresServer
 from tests.conftest import access_token_for
 from tests.fithub.test_routing import wait_until_replicated
-from tests.live import gunicorn, last_queries_on, wait_for_replay
+from tests.live import gunicorn, last_queries_on, primary_stopped, wait_for_replay
 from tests.users.factories import UserFactory
 
 pytestmark = pytest.mark.replica
@@ -202,19 +202,15 @@ def test_reads_return_to_a_restarted_replica_within_seconds_after_every_outage(s
 def test_primary_down_answers_503_fast_and_recovers_by_itself():
     user = UserFactory()
     token = access_token_for(user)
-    primary = PostgresServer.primary()
     with gunicorn(workers=2) as server:
         assert server.request("PATCH", "/api/v1/users/me/", {"display_name": "Up"}, token=token)[0] == 200
-        primary.stop()
-        try:
+        with primary_stopped():
             outage = []
             for _ in range(6):
                 started = time.monotonic()
                 status, headers, body = server.request("PATCH", "/api/v1/users/me/", {"display_name": "X"}, token=token)
                 outage.append((status, time.monotonic() - started, headers.get("Retry-After"), body))
             ready_status = server.request("GET", "/health/ready/")[0]
-        finally:
-            primary.start()
         assert ready_status == 503
         for status, seconds, retry_after, body in outage:
             assert status == 503, body
@@ -227,7 +223,3 @@ def test_primary_down_answers_503_fast_and_recovers_by_itself():
 
         wait_for(recovered, timeout=30, interval=0.2)
         assert server.request("GET", "/health/ready/")[0] == 200
-    # This process's own connections died with the primary too (the test teardown needs them).
-    for connection in connections.all(initialized_only=True):
-        with contextlib.suppress(DatabaseError):
-            connection.close()

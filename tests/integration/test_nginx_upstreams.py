@@ -7,7 +7,8 @@ import uuid
 import pytest
 
 from harness import servers
-from harness.servers import PostgresServer, request, wait_until
+from harness.servers import request, wait_until
+from tests.live import primary_stopped
 
 pytestmark = pytest.mark.integration
 
@@ -33,11 +34,9 @@ def _login(stack, email: str, password: str) -> str:
 def test_the_apps_503s_reach_the_client_as_sent_and_mark_no_instance_down(stack):
     token = _login(stack, f"outage-{uuid.uuid4().hex[:8]}@example.com", "correct horse battery staple")
     auth = {"Authorization": f"Bearer {token}"}
-    primary = PostgresServer.primary()
-    # A clean stop: "immediate" with the harness's fsync off loses commits (make chaos is durable).
-    primary.stop("fast")
     answers = []
-    try:
+    # A clean stop: "immediate" with the harness's fsync off loses commits (make chaos is durable).
+    with primary_stopped("fast"):
         # More requests than both instances' max_fails (3 each), reads and writes, each a new
         # connection: with the 503s counted as failures nginx would answer 502 "no live upstreams".
         for index in range(16):
@@ -52,8 +51,6 @@ def test_the_apps_503s_reach_the_client_as_sent_and_mark_no_instance_down(stack)
                     cafile=stack.cafile,
                 )
             answers.append(response)
-    finally:
-        primary.start()
 
     statuses = [response.status for response in answers]
     assert not {502, 504} & set(statuses), statuses
