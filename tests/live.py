@@ -94,6 +94,14 @@ def primary_stopped(mode: str = "fast") -> Iterator[PostgresServer]:
             drop_connections()
 
 
+def restart_primary_keeping_connections() -> None:
+    """Stop and start the primary; this process's connections to it stay, dead (the caller
+    drops them when done)."""
+    primary = PostgresServer.primary()
+    primary.stop()
+    primary.start()
+
+
 class Gunicorn:
     def __init__(self, process: Process, port: int) -> None:
         self.process, self.base_url = process, f"http://127.0.0.1:{port}"

@@ -1,14 +1,17 @@
 """fithub.db.backends.postgresql: psycopg's own (C) timestamptz loader instead of Django's Python one,
-with the same values."""
+with the same values; a kept connection the server hung up on is replaced before a request uses it."""
 
+import select
+import time
 from datetime import UTC, datetime
 
 import pytest
-from django.db import connection, connections
+from django.db import close_old_connections, connection, connections
 from django.db.backends.postgresql.psycopg_any import register_tzloader
 from psycopg.pq import Format
 
-from fithub.db.backends.postgresql.base import TIMESTAMPTZ_OID, UtcTimestamptzLoader
+from fithub.db.backends.postgresql.base import TIMESTAMPTZ_OID, UtcTimestamptzLoader, server_hung_up
+from tests.live import direct_connection
 
 pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="a PostgreSQL backend")
 
@@ -64,3 +67,51 @@ def test_orm_reads_times_back_as_written(user, builtin_types):  # built-ins: a t
     loaded = Measurement.objects.get(pk=row.pk)
     assert loaded.measured_at == when
     assert loaded.measured_at.tzinfo is UTC
+
+
+def _select_one(alias="default") -> None:
+    with connections[alias].cursor() as cursor:
+        cursor.execute("SELECT 1")
+
+
+@pytest.mark.django_db(transaction=True)  # no test transaction: the connection may be replaced
+def test_a_connection_the_server_ended_is_replaced_before_a_requests_first_statement():
+    """pg_terminate_backend ends the session as a shutdown does: the server says so and
+    closes its end. The next request's first statement runs on a new connection, no error."""
+    primary = connections["default"]
+    _select_one()
+    kept = primary.connection
+    close_old_connections()  # a request starts: a live connection is kept
+    _select_one()
+    assert primary.connection is kept
+    with direct_connection("default") as other:
+        other.execute("SELECT pg_terminate_backend(%s)", [kept.info.backend_pid])
+    deadline = time.monotonic() + 10
+    while not server_hung_up(kept):
+        assert time.monotonic() < deadline, "the ended session was not noticed"
+        time.sleep(0.01)
+
+    close_old_connections()  # the next request
+    _select_one()
+    assert primary.connection is not kept
+    assert kept.closed
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_live_connection_the_server_sent_something_unasked_is_kept():
+    """A notification arrives on an idle connection as a shutdown's error would: it is read,
+    and the connection stays in use."""
+    primary = connections["default"]
+    _select_one()
+    kept = primary.connection
+    kept.execute("LISTEN fithub_backend_test")
+    try:
+        with direct_connection("default") as other:
+            other.execute("NOTIFY fithub_backend_test")
+        assert select.select([kept.fileno()], [], [], 10)[0], "the notification did not arrive"
+        assert not server_hung_up(kept)
+        close_old_connections()
+        _select_one()
+        assert primary.connection is kept
+    finally:
+        kept.execute("UNLISTEN *")

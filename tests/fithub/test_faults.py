@@ -18,7 +18,14 @@ from fithub.ops import metrics
 from harness.servers import PostgresServer
 from tests.conftest import access_token_for
 from tests.fithub.test_routing import wait_until_replicated
-from tests.live import gunicorn, last_queries_on, primary_stopped, wait_for_replay
+from tests.live import (
+    drop_connections,
+    gunicorn,
+    last_queries_on,
+    primary_stopped,
+    restart_primary_keeping_connections,
+    wait_for_replay,
+)
 from tests.users.factories import UserFactory
 
 pytestmark = pytest.mark.replica
@@ -223,3 +230,25 @@ def test_primary_down_answers_503_fast_and_recovers_by_itself():
 
         wait_for(recovered, timeout=30, interval=0.2)
         assert server.request("GET", "/health/ready/")[0] == 200
+
+
+def test_after_a_primary_restart_a_workers_first_requests_succeed():
+    """One worker, so the requests after each restart are on the connection it kept from
+    before: the first request notices the server hung up on it and connects anew, a write as
+    well as readiness (neither answers 503 for a dead connection)."""
+    user = UserFactory()
+    token = access_token_for(user)
+    me = "/api/v1/users/me/"
+    try:
+        with gunicorn(workers=1) as server:
+            assert server.request("PATCH", me, {"display_name": "Before"}, token=token)[0] == 200
+            restart_primary_keeping_connections()
+            status, _, body = server.request("PATCH", me, {"display_name": "After"}, token=token)
+            assert status == 200, body
+            restart_primary_keeping_connections()
+            status, _, body = server.request("GET", "/health/ready/")
+            assert status == 200, body
+            assert body["primary"] == {"ok": True}
+    finally:
+        drop_connections()
+    assert User.objects.using("default").get(pk=user.pk).display_name == "After"
