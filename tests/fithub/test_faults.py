@@ -9,6 +9,7 @@ import time
 
 import pytest
 from django.db import connections, router
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -252,3 +253,20 @@ def test_after_a_primary_restart_a_workers_first_requests_succeed():
     finally:
         drop_connections()
     assert User.objects.using("default").get(pk=user.pk).display_name == "After"
+
+
+def test_readiness_is_not_fooled_by_a_connection_that_died_with_a_restarted_primary():
+    """In this process the test client runs no request-start checks: readiness itself asks
+    again on a new connection, once; with the primary really down it still answers 503."""
+    try:
+        assert Client().get(reverse("health-ready")).status_code == 200  # a connection is kept
+        restart_primary_keeping_connections()
+        ready = Client().get(reverse("health-ready"))
+        assert ready.status_code == 200, ready.content
+        assert ready.json()["primary"] == {"ok": True}
+        with primary_stopped():
+            down = Client().get(reverse("health-ready"))
+            assert down.status_code == 503
+            assert down.json()["primary"] == {"ok": False, "error": "OperationalError"}
+    finally:
+        drop_connections()
