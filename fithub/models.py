@@ -1,6 +1,7 @@
 """The abstract models the apps share, and the tables fithub's own API plumbing keeps: the
-Idempotency-Key records of `fithub.api.idempotency` and the sessions the JWT authentication
-checks (`fithub.api.authentication`)."""
+Idempotency-Key records of `fithub.api.idempotency`, the sessions the JWT authentication
+checks (`fithub.api.authentication`) and the change log of the sync feed
+(`fithub.db.change_log`)."""
 
 import uuid
 
@@ -22,7 +23,28 @@ class TimeStampedModel(models.Model):
         abstract = True
 
 
-class OwnedModel(TimeStampedModel):
+class VersionedModel(models.Model):
+    """A row with a `version`: 1 when created, one more on every update by any path (a
+    database trigger sets it: `fithub.db.change_log`). A save that updated the row gives the
+    instance the version the database computed, the loaded one + 1 (exact when the instance
+    was read for the write, as the services and the API do; several statements of one
+    transaction on a row with children bump it once each: such services read it back)."""
+
+    version = models.PositiveIntegerField(
+        default=1, db_default=1, editable=False, help_text="1 when created, one more on every change."
+    )
+
+    class Meta:
+        abstract = True
+
+    def _do_update(self, base_qs, using, pk_val, values, update_fields, forced_update):
+        updated = super()._do_update(base_qs, using, pk_val, values, update_fields, forced_update)
+        if updated and values:  # an UPDATE ran and found the row
+            self.version += 1
+        return updated
+
+
+class OwnedModel(VersionedModel, TimeStampedModel):
     """A row that belongs to one user. The client may choose its id (offline-first apps)."""
 
     id = models.UUIDField(primary_key=True, default=new_id, editable=False)
@@ -99,3 +121,46 @@ class Session(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.user_id}:{self.pk}"
+
+
+class ChangeSequence(models.Model):
+    """A user's change counter: `seq` is the sequence number of their latest change, taken
+    (and locked until commit) by every transaction that changes one of their rows; tombstones
+    numbered up to `pruned_through` were pruned, so a cursor below it may have missed one."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    seq = models.BigIntegerField(default=0)
+    pruned_through = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.seq}"
+
+
+class Change(models.Model):
+    """The latest change of one of a user's objects (`type`, `object_id`): its sequence
+    number, whether it was an upsert or a delete (a tombstone) and the object's version then.
+    Written by the database's triggers only (`fithub.db.change_log`), in place: one row per
+    object, live or deleted."""
+
+    class Op(models.TextChoices):
+        UPSERT = "upsert"
+        DELETE = "delete"
+
+    pk = models.CompositePrimaryKey("user", "type", "object_id")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    type = models.CharField(max_length=32)
+    object_id = models.UUIDField()
+    seq = models.BigIntegerField()
+    op = models.CharField(max_length=6, choices=Op.choices)
+    version = models.PositiveIntegerField()
+    changed_at = models.DateTimeField(help_text="When the change was written (tombstones are pruned by it).")
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["user", "seq"], name="change_user_seq_idx"),
+            # The tombstones to prune, oldest first.
+            models.Index(fields=["changed_at"], name="change_tombstone_idx", condition=models.Q(op="delete")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} #{self.seq} {self.op} {self.type} {self.object_id}"

@@ -116,7 +116,7 @@ _ENGINES = {
     "postgres": "fithub.db.backends.postgresql",
     "postgresql": "fithub.db.backends.postgresql",
     "pgsql": "fithub.db.backends.postgresql",
-    "sqlite": "django_prometheus.db.backends.sqlite3",
+    "sqlite": "fithub.db.backends.sqlite3",
 }
 DB_CONNECT_TIMEOUT = env_int("DB_CONNECT_TIMEOUT", 2)
 # A food search word matches a name with a typo when pg_trgm's word_similarity reaches this:
@@ -168,6 +168,9 @@ READ_YOUR_WRITES_SECONDS = float(os.environ.get("READ_YOUR_WRITES_SECONDS", "60"
 IDEMPOTENCY_KEY_TTL_HOURS = env_int("IDEMPOTENCY_KEY_TTL_HOURS", 24)
 # Retry-After, in seconds, when the primary is unavailable and a write answers 503.
 DATABASE_UNAVAILABLE_RETRY_AFTER = env_int("DATABASE_UNAVAILABLE_RETRY_AFTER", 5)
+# The sync feed's tombstones (deletions) are kept this many days, never fewer than 90
+# (`manage.py prune_tombstones`); an older cursor answers 410 (fithub/sync/feed.py).
+SYNC_TOMBSTONE_DAYS = max(90, env_int("SYNC_TOMBSTONE_DAYS", 90))
 
 # --- Cache -----------------------------------------------------------------------------
 # CACHE_URL: redis://host:port/db in production (shared by all processes, needed for
@@ -321,6 +324,7 @@ _SCHEMA_TAGS = {
     "meals": "Saved meals and recipes, logged in one go, and the days they are planned on.",
     "measurements": "Weights and body measurements, their types, the latest values and trends.",
     "goals": "Goals for a measurement and their progress; daily nutrition targets and adherence.",
+    "sync": "Offline sync: every change of your rows since a cursor, deletions included.",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "FitHub API",
@@ -373,6 +377,7 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
         "WeekdayEnum": "apps.nutrition.models.WEEKDAYS",
         "GoalDirectionEnum": "apps.goals.api.serializers.Direction",
         "WaterUnitEnum": "apps.nutrition.models.WATER_UNIT_NAMES",
+        "SyncOpEnum": "fithub.models.Change.Op",
     }
 )
 SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] += [

@@ -11,6 +11,7 @@ api_v1 = [
     path("", include("apps.nutrition.api.urls")),
     path("", include("apps.measurements.api.urls")),
     path("", include("apps.goals.api.urls")),
+    path("", include("fithub.sync.api.urls")),
 ]
 
 urlpatterns = [

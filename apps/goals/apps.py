@@ -6,8 +6,9 @@ class GoalsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from apps.goals import account, services
+        from apps.goals import account, services, sync
         from apps.measurements import registry as measurements
 
         measurements.on_recorded(services.achieve_reached_goals)
         account.register()
+        sync.register()

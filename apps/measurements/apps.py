@@ -6,6 +6,7 @@ class MeasurementsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from apps.measurements import account
+        from apps.measurements import account, sync
 
         account.register()
+        sync.register()

@@ -8,7 +8,7 @@ from django.db import models
 from django.db.models.functions import Lower
 
 from fithub import bounds
-from fithub.models import OwnedModel, TimeStampedModel, new_id
+from fithub.models import OwnedModel, TimeStampedModel, VersionedModel, new_id
 
 # Units a value may be entered in, per stored (metric) unit, with the factor to metric.
 UNIT_CONVERSIONS: dict[str, dict[str, Decimal]] = {
@@ -21,7 +21,7 @@ VALUE_PLACES = 4
 VALUE_LIMIT = Decimal("99999999")
 
 
-class MeasurementType(TimeStampedModel):
+class MeasurementType(VersionedModel, TimeStampedModel):
     """What is measured and in which unit. Built-in types (no owner, a `key` such as
     `weight`) are seeded by a migration and shared; a user's own types are private.
 

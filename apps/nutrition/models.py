@@ -11,7 +11,7 @@ from django.db.models.functions import Concat, Lower, Replace
 from django.db.models.lookups import Contains, EndsWith, Regex
 
 from fithub import bounds
-from fithub.models import OwnedModel, TimeStampedModel, new_id
+from fithub.models import OwnedModel, TimeStampedModel, VersionedModel, new_id
 
 # The nutrients kept per food (per 100 g) and on each diary entry (for the amount eaten).
 NUTRIENT_FIELDS = (
@@ -130,7 +130,7 @@ class MealSlot(models.TextChoices):
     SNACK = "snack", "Snack"
 
 
-class Food(TimeStampedModel):
+class Food(VersionedModel, TimeStampedModel):
     """A food with its nutrients per 100 g.
 
     Public foods (no owner) come from the USDA SR28 database and are read-only through the

@@ -82,6 +82,8 @@ def create_food(*, user, portions: list[dict] | None = None, **data) -> Food:
     food.full_clean()
     food.save(force_insert=True)
     _edit_portions(food=food, portions=portions or [])
+    if portions:
+        _reload_version(food)
     return food
 
 
@@ -98,7 +100,14 @@ def update_food(*, food: Food, portions: list[dict] | None = None, **data) -> Fo
     food.save()
     if portions is not None:
         _edit_portions(food=food, portions=portions)
+        _reload_version(food)
     return food
+
+
+def _reload_version(food: Food) -> None:
+    """Each statement on a food's portions bumped its version (fithub.db.change_log): the
+    instance takes the one the database has."""
+    food.version = Food.objects.filter(pk=food.pk).values_list("version", flat=True).get()
 
 
 @transaction.atomic

@@ -9,3 +9,6 @@ class UsersConfig(AppConfig):
         # Registers fithub.api.authentication's TokenUser, a proxy of User in this app, before
         # anything (the migration autodetector) reads the models.
         import fithub.api.authentication  # noqa: F401
+        from apps.users import sync
+
+        sync.register()

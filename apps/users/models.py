@@ -12,7 +12,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from fithub import bounds
-from fithub.models import new_id
+from fithub.models import VersionedModel, new_id
 
 
 def validate_timezone(value: str) -> None:
@@ -57,7 +57,7 @@ class UserManager(BaseUserManager):
         return self.create_user(email, password, **fields)
 
 
-class User(AbstractBaseUser, PermissionsMixin):
+class User(VersionedModel, AbstractBaseUser, PermissionsMixin):
     """A FitHub account. The email is the login; the profile feeds BMR and TDEE."""
 
     class Sex(models.TextChoices):

@@ -20,6 +20,7 @@ from apps.users import registry
 from apps.users.models import User
 from fithub.api.authentication import remember_session_alive, remember_sessions_ended
 from fithub.api.tokens import SESSION_CLAIM, SessionRefreshToken, TokenPair, new_jti, pair_for, refresh_expiry
+from fithub.db import change_log
 from fithub.models import Session
 from fithub.ops import metrics
 
@@ -80,7 +81,11 @@ def delete_account(*, user: User, password: str) -> None:
 def remove_account(*, user: User) -> None:
     """End the user's sessions, then delete the user and their rows: each app's in a few bulk
     statements (`registry.add_account_deleter`), the rest (sessions, idempotency records)
-    through the foreign keys. The number of statements does not grow with the rows."""
+    through the foreign keys. The number of statements does not grow with the rows. The
+    account's change log goes first (fithub.db.change_log.forget_user): a deleted account
+    has no feed to keep, and other accounts' rows that go with it are still recorded."""
+    # First: the rows deleted next record no tombstones for an account that is going.
+    change_log.forget_user(user.pk)
     end_sessions(user=user, reason=Session.EndReason.ACCOUNT_DELETED)
     for deleter in registry.account_deleters():
         deleter(user=user)

@@ -16,6 +16,17 @@ class Gone(APIException):
     default_code = "gone"
 
 
+class SyncCursorExpired(APIException):
+    """A sync cursor the feed cannot continue from: sync again from scratch (no `since`)."""
+
+    status_code = status.HTTP_410_GONE
+    default_detail = (
+        "This cursor is older than the deletions the feed keeps (or is not from this server's history): "
+        "sync again from scratch, without `since`."
+    )
+    default_code = "sync_cursor_expired"
+
+
 class RequestTooLarge(APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
     default_detail = "The request body is too large."

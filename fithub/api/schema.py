@@ -56,7 +56,11 @@ class ErrorCode409Enum(models.TextChoices):
 
 
 class ErrorCode410Enum(models.TextChoices):
+    """gone: a replay of a request whose rows were deleted since; sync_cursor_expired: a sync
+    cursor older than the tombstones the feed keeps (sync again from scratch)."""
+
     GONE = "gone"
+    SYNC_CURSOR_EXPIRED = "sync_cursor_expired"
 
 
 class ErrorCode413Enum(models.TextChoices):
@@ -127,6 +131,12 @@ _EXTRA_ERRORS = {
 }
 
 
+def error_response_serializer(status: str) -> type:
+    """The body of an error response of this status (one of ours: 401, 409, 410, 413, 414, 422,
+    503), for a view that declares the status itself."""
+    return _EXTRA_ERRORS[status]
+
+
 class ValidationErrorSerializer(serializers.Serializer):
     """One problem with the request. Which `attr` can answer which `code` is listed per
     operation, in its 400 response (`x-error-codes` and the description's table)."""
@@ -167,7 +177,8 @@ ERROR_DESCRIPTIONS = {
     "406": "The Accept header asks for a media type the API does not send (it sends JSON).",
     "409": "The `id` sent is taken: by a row of yours that differs from the body, or by another user's "
     "(choose another id).",
-    "410": "A replay (same Idempotency-Key) of a request whose created rows were deleted since.",
+    "410": "Gone: a replay (same Idempotency-Key) of a request whose created rows were deleted since (`gone`), "
+    "or a sync cursor older than the deletions the feed keeps (`sync_cursor_expired`: sync again from scratch).",
     "413": "The request body is larger than the API accepts.",
     "414": "The request line (path and query) is too long.",
     "415": "The request body's Content-Type is not supported: send `application/json`.",

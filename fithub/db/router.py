@@ -10,6 +10,9 @@ Reads stay on the primary when a replica could give a stale answer that matters:
   positions cannot be written or read then, and the primary is the reader that cannot be
   stale.
 
+Work that must read one consistent state (a page of the sync feed) chooses its server once
+and routes every read of the block there (`reads_from`).
+
 Which replica serves a read is `fithub.db.replicas.replica_selector`'s choice.
 """
 
@@ -29,6 +32,7 @@ from fithub.ops import metrics, shared_cache
 PRIMARY = DEFAULT_DB_ALIAS
 
 _use_primary: ContextVar[bool] = ContextVar("fithub_use_primary", default=False)
+_reads_from: ContextVar[str | None] = ContextVar("fithub_reads_from", default=None)
 
 
 @contextlib.contextmanager
@@ -57,8 +61,23 @@ def reads_pinned_to_primary() -> bool:
     return _use_primary.get()
 
 
+@contextlib.contextmanager
+def reads_from(alias: str) -> Iterator[None]:
+    """Route every read in this block to `alias`, the server a caller chose once for work that
+    must read one consistent state (a page of the sync feed, in one transaction there)."""
+    token = _reads_from.set(alias)
+    try:
+        yield
+    finally:
+        _reads_from.reset(token)
+
+
 class PrimaryReplicaRouter:
     def db_for_read(self, model, **hints) -> str:
+        chosen = _reads_from.get()
+        if chosen is not None:
+            metrics.record_read("primary" if chosen == PRIMARY else "replica")
+            return chosen
         if _use_primary.get() or connections[PRIMARY].in_atomic_block or not shared_cache.available():
             metrics.record_read("primary")
             return PRIMARY

@@ -367,14 +367,14 @@ def test_columns_are_what_a_row_needs():
     assert DiaryEntrySerializer.columns() == [
         "id", "food", "portion", "quantity", "grams", "label", "meal", "consumed_at", "local_date", "saved_meal",
         "energy_kcal", "protein_g", "fat_g", "carbohydrate_g", "fiber_g", "sugars_g", "saturated_fat_g", "sodium_mg",
-        "created_at", "updated_at",
+        "version", "created_at", "updated_at",
     ]  # fmt: skip
     assert MeasurementSerializer.columns() == [
         "id", "type", "type__key", "value", "type__unit", "entered_value", "entered_unit", "measured_at", "note",
-        "created_at", "updated_at",
+        "version", "created_at", "updated_at",
     ]  # fmt: skip
     assert FoodPreferenceSerializer.columns() == [
-        "id", "food", "food__name", "favorite", "dislike", "allergy", "created_at", "updated_at",
+        "id", "food", "food__name", "favorite", "dislike", "allergy", "version", "created_at", "updated_at",
     ]  # fmt: skip
     assert FoodPortionSerializer.columns() == ["id", "description", "grams", "archived_at"]
     # A method (without methods_take_rows), a property, a nested list: instances only.

@@ -22,6 +22,7 @@ GOAL_EXAMPLE = OpenApiExample(
         "status": "active",
         "achieved_at": None,
         "direction": "down",
+        "version": 1,
         "created_at": "2026-11-01T08:00:00Z",
         "updated_at": "2026-11-01T08:00:00Z",
     },

@@ -47,10 +47,11 @@ class GoalSerializer(OwnedModelSerializer):
             "status",
             "achieved_at",
             "direction",
+            "version",
             "created_at",
             "updated_at",
         ]
-        read_only_fields = ["achieved_at", "created_at", "updated_at"]
+        read_only_fields = ["achieved_at", "version", "created_at", "updated_at"]
 
     def get_fields(self):
         fields = super().get_fields()

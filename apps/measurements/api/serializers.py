@@ -41,10 +41,11 @@ class MeasurementTypeSerializer(OwnedModelSerializer):
             "max_value",
             "is_builtin",
             "archived_at",
+            "version",
             "created_at",
             "updated_at",
         ]
-        read_only_fields = ["archived_at", "created_at", "updated_at"]
+        read_only_fields = ["archived_at", "version", "created_at", "updated_at"]
 
 
 @extend_schema_field(OpenApiTypes.STR)
@@ -125,10 +126,11 @@ class MeasurementSerializer(OwnedModelSerializer):
             "entered_unit",
             "measured_at",
             "note",
+            "version",
             "created_at",
             "updated_at",
         ]
-        read_only_fields = ["created_at", "updated_at"]
+        read_only_fields = ["version", "created_at", "updated_at"]
 
     def get_fields(self):
         fields = super().get_fields()

@@ -53,11 +53,34 @@ FOOD_EXAMPLE = OpenApiExample(
         "is_disliked": False,
         "is_allergen": False,
         "archived_at": None,
+        "version": 1,
         "created_at": "2026-11-01T08:30:00Z",
         "updated_at": "2026-11-01T08:30:00Z",
     },
     response_only=True,
 )
+# One of your own foods, as the sync feed sends it.
+CUSTOM_FOOD = {
+    **FOOD_EXAMPLE.value,
+    "id": "0193a1c2-9f00-7a3b-8c4d-2e1f0a9b8c7d",
+    "name": "Grandma's granola",
+    "barcode": "4006381333931",
+    "food_group": "",
+    "source": "user",
+    "source_id": "",
+    "is_public": False,
+    "energy_kcal": 471.0,
+    "protein_g": 10.2,
+    "fat_g": 20.1,
+    "carbohydrate_g": 61.5,
+    "fiber_g": None,
+    "sugars_g": None,
+    "saturated_fat_g": None,
+    "sodium_mg": None,
+    "portions": [{"id": 88213, "description": "1 bowl", "grams": 60.0, "archived_at": None}],
+    "is_favorite": True,
+    "version": 3,
+}
 CREATE_CUSTOM_FOOD = OpenApiExample(
     "A custom food",
     value={
@@ -98,6 +121,21 @@ SET_ALLERGY = OpenApiExample(
     value={"food": FOOD_ID, "favorite": False, "dislike": False, "allergy": True},
     request_only=True,
 )
+PREFERENCE_EXAMPLE = OpenApiExample(
+    "An allergy",
+    value={
+        "id": "0193a1c6-4444-7a3b-8c4d-2e1f0a9b8c7d",
+        "food": FOOD_ID,
+        "food_name": FOOD_NAME,
+        "favorite": False,
+        "dislike": False,
+        "allergy": True,
+        "version": 1,
+        "created_at": "2026-11-02T09:00:00Z",
+        "updated_at": "2026-11-02T09:00:00Z",
+    },
+    response_only=True,
+)
 MARK_FAVORITE = OpenApiExample("Favorite", value={"favorite": True}, request_only=True)
 
 # --- Saved meals ------------------------------------------------------------------------
@@ -116,6 +154,7 @@ MEAL_EXAMPLE = OpenApiExample(
         "total_grams": 150.0,
         "totals": CHICKEN_150_G,
         "per_serving": CHICKEN_150_G,
+        "version": 1,
         "created_at": "2026-11-01T08:30:00Z",
         "updated_at": "2026-11-01T08:30:00Z",
     },
@@ -173,6 +212,7 @@ ENTRY_EXAMPLE = OpenApiExample(
         "saved_meal": None,
         **CHICKEN_150_G,
         "warnings": [],
+        "version": 1,
         "created_at": "2026-11-22T03:31:00Z",
         "updated_at": "2026-11-22T03:31:00Z",
     },
@@ -278,6 +318,7 @@ TARGET_EXAMPLE = OpenApiExample(
         "id": TARGET_ID,
         **TARGET_MACROS,
         "effective_from": "2026-11-01",
+        "version": 1,
         "created_at": "2026-10-31T20:00:00Z",
         "updated_at": "2026-10-31T20:00:00Z",
     },
@@ -336,6 +377,7 @@ WATER_EXAMPLE = OpenApiExample(
         "entered_unit": "fl_oz",
         "consumed_at": "2026-11-21T10:15:00-08:00",
         "local_date": "2026-11-21",
+        "version": 1,
         "created_at": "2026-11-21T18:15:02Z",
         "updated_at": "2026-11-21T18:15:02Z",
     },

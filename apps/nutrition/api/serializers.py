@@ -151,6 +151,7 @@ class FoodSerializer(FastRepresentation, serializers.ModelSerializer):
             "is_favorite",
             "is_disliked",
             "is_allergen",
+            "version",
             "created_at",
             "updated_at",
         ]
@@ -251,8 +252,8 @@ class FoodPreferenceSerializer(OwnedModelSerializer):
 
     class Meta:
         model = FoodPreference
-        fields = ["id", "food", "food_name", "favorite", "dislike", "allergy", "created_at", "updated_at"]
-        read_only_fields = ["created_at", "updated_at"]
+        fields = ["id", "food", "food_name", "favorite", "dislike", "allergy", "version", "created_at", "updated_at"]
+        read_only_fields = ["version", "created_at", "updated_at"]
         # One per (user, food): the service upserts, so the unique validator would only get in the way.
         validators: list = []
 
@@ -327,6 +328,7 @@ class MealSerializer(FastRepresentation, serializers.ModelSerializer):
             "total_grams",
             "totals",
             "per_serving",
+            "version",
             "created_at",
             "updated_at",
         ]
@@ -474,10 +476,11 @@ class NutritionTargetSerializer(OwnedModelSerializer):
             "carbohydrate_g",
             "water_ml",
             "effective_from",
+            "version",
             "created_at",
             "updated_at",
         ]
-        read_only_fields = ["created_at", "updated_at"]
+        read_only_fields = ["version", "created_at", "updated_at"]
 
 
 class TargetInForceSerializer(FastRepresentation, serializers.ModelSerializer):
@@ -556,6 +559,7 @@ class DiaryEntrySerializer(FastRepresentation, serializers.ModelSerializer):
             "saved_meal",
             *NUTRIENT_FIELDS,
             "warnings",
+            "version",
             "created_at",
             "updated_at",
         ]
@@ -691,10 +695,11 @@ class WaterEntrySerializer(OwnedModelSerializer):
             "entered_unit",
             "consumed_at",
             "local_date",
+            "version",
             "created_at",
             "updated_at",
         ]
-        read_only_fields = ["local_date", "created_at", "updated_at"]
+        read_only_fields = ["local_date", "version", "created_at", "updated_at"]
 
     def sent_for_comparison(self) -> dict:
         """The amount as entered: `ml` is a value in ml, `value` is in `unit` (ml by default)."""

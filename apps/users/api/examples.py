@@ -64,6 +64,7 @@ PROFILE_EXAMPLE = OpenApiExample(
         "bmi": 22.0,
         "bmr_kcal": 1329,
         "tdee_kcal": 2060,
+        "version": 1,
         "created_at": "2026-11-01T08:30:00Z",
         "updated_at": "2026-11-20T19:02:11Z",
     },
@@ -104,6 +105,7 @@ def export_example(lists: tuple[str, ...]) -> OpenApiExample:
                     "sugars_g": 1.5,
                     "saturated_fat_g": 1.7,
                     "sodium_mg": 3.0,
+                    "version": 1,
                     "created_at": "2026-11-21T07:31:02Z",
                     "updated_at": "2026-11-21T07:31:02Z",
                 }

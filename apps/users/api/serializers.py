@@ -45,10 +45,11 @@ class UserSerializer(StrictJSONTypes, serializers.ModelSerializer):
             "bmi",
             "bmr_kcal",
             "tdee_kcal",
+            "version",
             "created_at",
             "updated_at",
         ]
-        read_only_fields = ["id", "email", "created_at", "updated_at"]
+        read_only_fields = ["id", "email", "version", "created_at", "updated_at"]
 
     def _metrics(self, user: User) -> registry.BodyMetrics:
         # One query (the latest weight) for the three fields.
