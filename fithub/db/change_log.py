@@ -42,9 +42,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from datetime import datetime
 
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.migrations.operations.base import Operation
+from django.db.models import Max, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce, Greatest
 
 LOG_TABLE = "fithub_change"
 SEQUENCE_TABLE = "fithub_changesequence"
@@ -506,3 +509,28 @@ def forget_user(user_id, *, using: str = DEFAULT_DB_ALIAS) -> None:
 
     ChangeSequence.objects.using(using).filter(user_id=user_id).delete()
     Change.objects.using(using).filter(user_id=user_id).delete()
+
+
+def prune_tombstones(*, before: datetime, batch: int = 1000) -> int:
+    """Delete the tombstones written before `before`, and record for each user the highest
+    sequence pruned (`pruned_through`: a cursor below it may have missed a deletion, and the
+    feed answers it 410). A transaction per `batch` users, their counters locked in user
+    order first (as writers take them). The number of tombstones deleted. The caller keeps
+    them long enough (`manage.py prune_tombstones`: SYNC_TOMBSTONE_DAYS, at least 90)."""
+    from fithub.models import Change, ChangeSequence
+
+    pruned = 0
+    while True:
+        with transaction.atomic():
+            expired = Change.objects.filter(op=DELETE, changed_at__lt=before)
+            users = list(expired.order_by("user_id").values_list("user_id", flat=True).distinct()[:batch])
+            if not users:
+                return pruned
+            counters = ChangeSequence.objects.filter(user_id__in=users)
+            list(counters.select_for_update().order_by("user_id").values_list("user_id", flat=True))
+            theirs = expired.filter(user_id__in=users)
+            highest = theirs.filter(user_id=OuterRef("user_id")).order_by().values("user_id").annotate(top=Max("seq"))
+            counters.update(
+                pruned_through=Greatest("pruned_through", Coalesce(Subquery(highest.values("top")), Value(0)))
+            )
+            pruned += theirs.delete()[0]
