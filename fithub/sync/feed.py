@@ -95,16 +95,13 @@ def _page(alias: str, *, user, since: int | None, limit: int, context: dict) -> 
         # numbered above the counter read first, which the cursor then does not pass.
         counter = ChangeSequence.objects.filter(user_id=user.pk).values_list("seq", "pruned_through").first()
         latest, pruned_through = counter or (0, 0)
-        if since is not None and not pruned_through <= since <= latest:
-            raise CursorExpired(since)
-        entries = list(
-            Change.objects.filter(user_id=user.pk, seq__gt=since or 0)
-            .order_by("seq")
-            .values_list("type", "object_id", "seq", "op", "version")[: limit + 1]
-        )
-        has_more = len(entries) > limit
-        entries = entries[:limit]
-        shown = _render(user, entries, context)
+        expired = since is not None and not pruned_through <= since <= latest
+        entries = [] if expired else _entries(user, since or 0, limit + 1)
+        shown = _render(user, entries[:limit], context)
+    if expired:  # raised out of the block: an error inside would spoil a caller's transaction
+        raise CursorExpired(since)
+    has_more = len(entries) > limit
+    entries = entries[:limit]
     changes = []
     for kind, object_id, _seq, op, version in entries:
         data = None
@@ -117,6 +114,14 @@ def _page(alias: str, *, user, since: int | None, limit: int, context: dict) -> 
     last = entries[-1][2] if entries else 0
     cursor = last if has_more else max(last, latest, since or 0)
     return FeedPage(changes=changes, cursor=encode_cursor(cursor), has_more=has_more)
+
+
+def _entries(user, since: int, count: int) -> list[tuple]:
+    return list(
+        Change.objects.filter(user_id=user.pk, seq__gt=since)
+        .order_by("seq")
+        .values_list("type", "object_id", "seq", "op", "version")[:count]
+    )
 
 
 def _render(user, entries: list[tuple], context: dict) -> dict[str, dict[str, dict]]:

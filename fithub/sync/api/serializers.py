@@ -9,6 +9,7 @@ import functools
 
 from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
 from rest_framework import serializers
+from rest_framework.exceptions import ErrorDetail
 
 from fithub.models import Change
 from fithub.sync import feed, registry
@@ -27,6 +28,15 @@ class ChangesQuerySerializer(serializers.Serializer):
         default=feed.DEFAULT_LIMIT,
         help_text=f"At most this many changes (1 to {feed.MAX_LIMIT}; {feed.DEFAULT_LIMIT} by default).",
     )
+
+    def to_internal_value(self, data):
+        # DRF reads `?since=` as no since at all: a parameter named with no value is refused
+        # instead, as the lists' filters refuse it.
+        empty = {name: [ErrorDetail("A value is required when the parameter is given.", code="required")]
+                 for name in self.fields if data.get(name, None) == ""}  # fmt: skip
+        if empty:
+            raise serializers.ValidationError(empty)
+        return super().to_internal_value(data)
 
     def validate_since(self, value: str) -> int:
         try:

@@ -12,12 +12,12 @@ from fithub.sync.api.serializers import ChangesPageSerializer, ChangesQuerySeria
 
 # What a bad `since` or `limit` answers (400, attr the parameter's name).
 @extend_validation_errors(
-    ["blank", "invalid", "max_length", "null_characters_not_allowed", "surrogate_characters_not_allowed"],
+    ["required", "invalid", "max_length", "null_characters_not_allowed", "surrogate_characters_not_allowed"],
     field_name="since",
     methods=["get"],
 )
 @extend_validation_errors(
-    ["invalid", "max_string_length", "max_value", "min_value"], field_name="limit", methods=["get"]
+    ["required", "invalid", "max_string_length", "max_value", "min_value"], field_name="limit", methods=["get"]
 )
 class ChangesView(APIView):
     """Every change of your rows after a cursor, in the order they were made: each row
