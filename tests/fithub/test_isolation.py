@@ -123,3 +123,26 @@ def test_anonymous_callers_get_401_or_404_never_the_row(name, view_class, method
     # Public reads (food search) answer 404 for a private row; everything else needs a login.
     assert response.status_code in {401, 404}
     assert str(row.pk) not in response.content.decode()
+
+
+# --- The sync feed -------------------------------------------------------------------------
+
+# Owned rows the feed does not carry, and why.
+NOT_SYNCED = {Session: "a signed-in device, not data a client keeps offline"}
+
+
+@pytest.mark.parametrize("model", [m for m in OWNED_ROWS if m not in NOT_SYNCED], ids=lambda m: m.__name__)
+def test_the_sync_feed_never_shows_another_users_rows(model, builtin_types):
+    from tests.sync import pull
+
+    owner, intruder = UserFactory(), UserFactory()
+    row = OWNED_ROWS[model](owner)
+    mine = OWNED_ROWS[model](intruder)
+    seen = {change["id"] for change in pull(client_for(intruder))[0]}
+    assert str(mine.pk) in seen
+    assert str(row.pk) not in seen
+    assert str(owner.pk) not in seen  # nor the other's profile
+    # Nor a deletion of theirs.
+    row_id = row.pk
+    type(row).objects.filter(pk=row_id).delete()
+    assert str(row_id) not in {change["id"] for change in pull(client_for(intruder))[0]}
