@@ -381,7 +381,12 @@ def test_columns_are_what_a_row_needs():
     assert GoalSerializer.columns() is None
     assert MeasurementTypeSerializer.columns() is None
     assert FoodSerializer.columns() is None
-    assert NutritionTargetSerializer.columns() == [*TargetInForceSerializer.columns(), "created_at", "updated_at"]
+    assert NutritionTargetSerializer.columns() == [
+        *TargetInForceSerializer.columns(),
+        "version",
+        "created_at",
+        "updated_at",
+    ]
 
 
 def test_diary_entries_in_every_zone(world):
