@@ -10,6 +10,9 @@ client (the whole view: routing, validation, the service, rendering; no HTTP or 
   enabled and disabled (`ALTER TABLE ... DISABLE TRIGGER fithub_changes_...`; the order swaps
   each round). The difference of the medians is what the log costs one write: the version
   bump, the counter's UPDATE and the log's upsert, in the write's transaction;
+- the database's share: each statement of those writes (INSERT, UPDATE, DELETE of one
+  entry, in its own transaction) under EXPLAIN ANALYZE, which times the statement and each
+  trigger apart, so the triggers' time is measured without the client's noise;
 - the feed: full syncs of the user's changes, 500 a page, timed per change, and the same
   after pruning the log to the upserts (the rows' rendering is most of it).
 
@@ -29,6 +32,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fithub.settings")
 os.environ.pop("DATABASE_REPLICA_URLS", None)  # writes and their reads on the primary
+os.environ.setdefault("ALLOWED_HOSTS", "testserver")  # Django's test client
 for scope in ("ANON", "USER", "IP"):
     os.environ[f"THROTTLE_{scope}"] = "100000000/min"
 
@@ -111,12 +115,53 @@ def run_writes(client: Client, writes: int) -> dict[str, float]:
     return {"post": created, "patch": changed, "delete": deleted}
 
 
+EXPLAINED = {
+    "insert": (
+        "INSERT INTO nutrition_diaryentry (id, user_id, label, meal, consumed_at, local_date, energy_kcal, protein_g, "
+        "fat_g, carbohydrate_g, fiber_g, sugars_g, saturated_fat_g, sodium_mg, created_at, updated_at) VALUES "
+        "(%s, %s, 'Explained', 'lunch', now(), current_date, 250, 0, 0, 0, 0, 0, 0, 0, now(), now())"
+    ),
+    "update": "UPDATE nutrition_diaryentry SET energy_kcal = 300, updated_at = now() WHERE id = %s",
+    "delete": "DELETE FROM nutrition_diaryentry WHERE id = %s",
+}
+
+
+def explain(sql: str, params: list) -> tuple[float, float]:
+    """(the statement's execution time without its triggers, the triggers' time), in µs."""
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + sql, params)
+        (plan,) = cursor.fetchone()[0]
+    triggers = sum(trigger["Time"] for trigger in plan.get("Triggers", []) if trigger["Trigger Name"].startswith("fithub"))
+    return (plan["Execution Time"] - triggers) * 1000, triggers * 1000
+
+
+def run_explained(user: User, count: int) -> dict[str, dict[str, float]]:
+    import uuid
+
+    from django.db import transaction
+
+    times: dict[str, list[tuple[float, float]]] = {op: [] for op in EXPLAINED}
+    for _ in range(count):
+        pk = uuid.uuid4()
+        for op in EXPLAINED:
+            with transaction.atomic():
+                times[op].append(explain(EXPLAINED[op], [pk, user.pk] if op == "insert" else [pk]))
+    return {
+        op: {
+            "statement_us": round(statistics.median(t[0] for t in rows), 1),
+            "triggers_us": round(statistics.median(t[1] for t in rows), 1),
+        }
+        for op, rows in times.items()
+    }
+
+
 def main() -> None:
     args = arguments()
     call_command("migrate", "--no-input", verbosity=0)
     user, _ = User.objects.get_or_create(email="sync-bench@bench.example", defaults={"display_name": "sync bench"})
     client = client_for(user)
     run_writes(client, 30)  # warm-up
+    explained = run_explained(user, args.writes)
     runs: dict[str, dict[str, list[float]]] = {"on": {}, "off": {}}
     try:
         for round_ in range(args.rounds):
@@ -162,7 +207,8 @@ def main() -> None:
             per_change.append((time.perf_counter() - start) / count * 1e6)
             total = count
         feed[kind] = {"changes": total, "us_per_change": round(statistics.median(per_change), 1)}
-    print(json.dumps({"writes": args.writes, "rounds": args.rounds, "per_write": writes, "feed": feed}, indent=2))
+    result = {"writes": args.writes, "rounds": args.rounds, "database": explained, "api": writes, "feed": feed}
+    print(json.dumps(result, indent=2))
 
 
 if __name__ == "__main__":

@@ -17,8 +17,22 @@ BEGIN
 END $$""",
     """CREATE FUNCTION fithub_record_changes(change_type text, changes fithub_change_row[])
 RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    last_seq bigint;
 BEGIN
     IF changes IS NULL THEN
+        RETURN;
+    END IF;
+    -- One row (most writes): two plain statements, half the time of the general form.
+    IF cardinality(changes) = 1 THEN
+        UPDATE fithub_changesequence SET seq = seq + 1 WHERE user_id = (changes[1]).user_id RETURNING seq INTO last_seq;
+        IF FOUND THEN
+            INSERT INTO fithub_change AS log (user_id, type, object_id, seq, op, version, changed_at)
+            VALUES ((changes[1]).user_id, change_type, (changes[1]).object_id, last_seq, (changes[1]).op,
+                    (changes[1]).version, now())
+            ON CONFLICT (user_id, type, object_id) DO UPDATE
+                SET seq = excluded.seq, op = excluded.op, version = excluded.version, changed_at = excluded.changed_at;
+        END IF;
         RETURN;
     END IF;
     -- The rows come sorted by user: several users' counters are locked in one order.
