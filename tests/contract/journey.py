@@ -3,8 +3,9 @@
 Written as a client developer would write it against `fithub_client`, the package
 openapi-python-client generates from the live /api/schema/: register, log in, search foods
 (anonymous and logged in), log a food from the search and a quick-add, read the day's
-summary, record weights in pounds, read the trend, set a goal and read its progress, refresh
-the tokens, log out, and delete the account. Every response is parsed into the generated
+summary, record weights in pounds, read the trend, set a goal and read its progress, sync
+everything through the change feed (a full sync page by page, then an empty one from its
+cursor), refresh the tokens, log out, and delete the account. Every response is parsed into the generated
 models and checked; a status the step does not expect fails the journey, and so does one the
 schema does not document (`raise_on_unexpected_status`). `mypy --strict` checks this file
 against the generated client: a field the schema leaves optional although the server always
@@ -35,9 +36,11 @@ from fithub_client.api.diary import diary_create, diary_summary_retrieve
 from fithub_client.api.foods import foods_list
 from fithub_client.api.goals import goals_create, goals_progress_retrieve
 from fithub_client.api.measurements import measurements_create, measurements_trend_retrieve
+from fithub_client.api.sync import sync_changes_retrieve
 from fithub_client.api.users import users_me_destroy, users_me_partial_update, users_me_retrieve
 from fithub_client.models import (
     AccountDeleteRequest,
+    ChangesPage,
     DiaryEntry,
     DiaryEntryWriteRequest,
     DiarySummary,
@@ -57,11 +60,12 @@ from fithub_client.models import (
     RefreshRequest,
     RegisterRequest,
     StatusEnum,
+    SyncOpEnum,
     TokenPair,
     UnitSystemEnum,
     User,
 )
-from fithub_client.types import Response
+from fithub_client.types import UNSET, Response, Unset
 
 T = TypeVar("T")
 POUND_KG = 0.45359237
@@ -237,6 +241,27 @@ def journey(base_url: str) -> None:
     check(close(progress.current_value, weights[-1].value, tolerance=0.0001), f"current {progress.current_value}")
     check(close(progress.remaining, weights[-1].value - 75, tolerance=0.0001), f"remaining {progress.remaining}")
     check(0 <= progress.percent_complete <= 100, f"percent {progress.percent_complete}")
+
+    step("sync")
+    synced: dict[tuple[str, uuid.UUID], object] = {}
+    since: str | Unset = UNSET
+    while True:
+        page = expect(sync_changes_retrieve.sync_detailed(client=me, limit=2, since=since), HTTPStatus.OK, ChangesPage)
+        check(len(page.changes) <= 2, f"{len(page.changes)} changes for limit=2")
+        for change in page.changes:
+            check(change.op == SyncOpEnum.UPSERT and change.data is not None, f"a full sync's {change!r}")
+            synced[(change.type_.value, change.id)] = change.data
+        since = page.cursor
+        if not page.has_more:
+            break
+    check({pk for kind, pk in synced if kind == "diary_entry"} == {logged.id, quick.id}, "diary entries synced")
+    measured = [data for (kind, _), data in synced.items() if kind == "measurement"]
+    check(len(measured) == 3 and all(isinstance(data, Measurement) for data in measured), "three weights synced")
+    synced_goal = synced.get(("goal", goal.id))
+    check(isinstance(synced_goal, Goal) and synced_goal.version == goal.version, f"synced goal {synced_goal!r}")
+    check(isinstance(synced.get(("profile", user.id)), User), "the profile synced")
+    nothing = expect(sync_changes_retrieve.sync_detailed(client=me, since=since), HTTPStatus.OK, ChangesPage)
+    check(nothing.changes == [] and not nothing.has_more and nothing.cursor == since, f"after the sync {nothing!r}")
 
     step("token refresh")
     refreshed = expect(

@@ -163,6 +163,28 @@ export async function mobileDay(email: string, password: string): Promise<void> 
   const projected: string | null = progress.projected_date;
   check(progress.on_track === (projected !== null && projected <= goal.target_date), "on track");
 
+  // A full sync through the change feed, two changes a page, then nothing after its cursor.
+  const synced = new Map<string, Schemas["SyncChange"]>();
+  let since: string | undefined;
+  for (;;) {
+    const page: Schemas["ChangesPage"] = await call("get", "/api/v1/sync/changes/", 200, {
+      token: pair.access,
+      query: since === undefined ? { limit: 2 } : { limit: 2, since },
+    });
+    for (const change of page.changes) synced.set(`${change.type}:${change.id}`, change);
+    since = page.cursor;
+    if (!page.has_more) break;
+  }
+  const syncedGoal = synced.get(`goal:${goal.id}`);
+  check(syncedGoal?.type === "goal" && syncedGoal.data?.target_value === goal.target_value, "synced goal");
+  const syncedEntry = synced.get(`diary_entry:${logged.id}`);
+  check(syncedEntry?.type === "diary_entry" && syncedEntry.data?.version === logged.version, "synced entry");
+  const after: Schemas["ChangesPage"] = await call("get", "/api/v1/sync/changes/", 200, {
+    token: pair.access,
+    query: { since },
+  });
+  check(after.changes.length === 0 && after.cursor === since, "nothing after the sync");
+
   pair = await call("post", "/api/v1/auth/token/refresh/", 200, { body: { refresh: pair.refresh } });
   const me: Schemas["User"] = await call("get", "/api/v1/users/me/", 200, { token: pair.access });
   check(me.id === user.id, "refreshed me");
