@@ -9,6 +9,10 @@ weight goal and one nutrition target. Every user's email is bench<N>@bench.examp
 share one password (BENCH_PASSWORD), hashed once with Django's hasher. Needs migrations
 applied and the public foods loaded (`manage.py load_foods`). Idempotent: earlier bench
 users are deleted first.
+
+The sync feed's change-log triggers (fithub.db.change_log) are off while the rows go in (one
+statement of millions of rows would log them in one call) and the log is then filled as the
+migrations fill it for existing rows (BackfillChanges), in set-based statements.
 """
 
 from __future__ import annotations
@@ -34,6 +38,8 @@ from apps.goals.models import Goal  # noqa: E402
 from apps.measurements.models import Measurement, MeasurementType  # noqa: E402
 from apps.nutrition.models import DiaryEntry, Food, NutritionTarget, RecentFood  # noqa: E402
 from apps.users.models import User  # noqa: E402
+from fithub.db.change_log import BackfillChanges  # noqa: E402
+from fithub.models import Change, ChangeSequence  # noqa: E402
 
 BENCH_PASSWORD = "bench-password-1"  # noqa: S105 - a throwaway benchmark account
 EMAIL_DOMAIN = "bench.example"
@@ -60,7 +66,6 @@ def generate(users: int, days: int, prefix: str = "bench") -> None:
     """`users` users named <prefix><N>@bench.example with `days` days of history each."""
     t_user = User._meta.db_table
     t_diary = DiaryEntry._meta.db_table
-    t_food = Food._meta.db_table
     t_meas = Measurement._meta.db_table
     t_goal = Goal._meta.db_table
     t_target = NutritionTarget._meta.db_table
@@ -75,6 +80,48 @@ def generate(users: int, days: int, prefix: str = "bench") -> None:
     log(f"deleting earlier users {pattern}")
     run(f"DELETE FROM {t_user} WHERE email LIKE %(pattern)s", {"pattern": pattern})
 
+    tracked = (t_user, t_diary, t_meas, t_goal, t_target)
+    change_log_triggers(tracked, enabled=False)
+    try:
+        load(prefix, users, days, foods, weight_type)
+    finally:
+        change_log_triggers(tracked, enabled=True)
+    log("the change log of the rows loaded (as the migrations backfill it)")
+    with connection.schema_editor() as editor:
+        for operation in (
+            BackfillChanges(table=t_user, type="profile", user_column="id", creates_sequences=True),
+            BackfillChanges(table=t_diary, type="diary_entry"),
+            BackfillChanges(table=t_meas, type="measurement"),
+            BackfillChanges(table=t_goal, type="goal"),
+            BackfillChanges(table=t_target, type="nutrition_target"),
+        ):
+            operation.database_forwards("", editor, None, None)
+    log("ANALYZE")
+    for table in (*tracked, "fithub_change", "fithub_changesequence"):
+        run(f"ANALYZE {table}")
+    log(f"done in {time.monotonic() - started:.1f} s")
+
+
+def change_log_triggers(tables: tuple[str, ...], *, enabled: bool) -> None:
+    """Turn the change log's triggers (named fithub_*) of these tables on or off."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.relname, t.tgname FROM pg_trigger AS t JOIN pg_class AS c ON c.oid = t.tgrelid "
+            "WHERE NOT t.tgisinternal AND t.tgname LIKE 'fithub%%' AND c.relname = ANY(%s)",
+            [list(tables)],
+        )
+        for table, trigger in cursor.fetchall():
+            cursor.execute(f"ALTER TABLE {table} {'ENABLE' if enabled else 'DISABLE'} TRIGGER {trigger}")
+
+
+def load(prefix: str, users: int, days: int, foods: int, weight_type) -> None:
+    t_user = User._meta.db_table
+    t_diary = DiaryEntry._meta.db_table
+    t_food = Food._meta.db_table
+    t_meas = Measurement._meta.db_table
+    t_goal = Goal._meta.db_table
+    t_target = NutritionTarget._meta.db_table
+    pattern = f"{prefix}%@{EMAIL_DOMAIN}"
     password = password_hash()
     zones = "{" + ",".join(ZONES) + "}"
     n = run(
@@ -179,10 +226,6 @@ def generate(users: int, days: int, prefix: str = "bench") -> None:
         """,
         {"days": days},
     )
-    log("goals and nutrition targets; ANALYZE")
-    for table in (t_user, t_diary, t_meas, t_goal, t_target):
-        run(f"ANALYZE {table}")
-    log(f"done in {time.monotonic() - started:.1f} s")
 
 
 def main() -> None:
@@ -207,7 +250,7 @@ def vacuum() -> None:
     The recent foods' rows, which the diary's triggers wrote, are vacuumed too: their count
     is an index-only scan only once the visibility map is set."""
     started = time.monotonic()
-    for model in (User, Food, DiaryEntry, RecentFood, Measurement, Goal, NutritionTarget):
+    for model in (User, Food, DiaryEntry, RecentFood, Measurement, Goal, NutritionTarget, Change, ChangeSequence):
         run(f"VACUUM (ANALYZE) {model._meta.db_table}")
     log(f"VACUUM (ANALYZE) in {time.monotonic() - started:.1f} s")
 
