@@ -175,3 +175,21 @@ def test_a_reader_paging_while_writers_commit_in_any_order_misses_nothing():
     held = {key: data["label"] for key, data in store.items() if data is not None}
     assert held == live
     assert set(store) >= {str(pk) for pk in ids}
+
+
+def test_lock_user_takes_the_counter_before_any_write():
+    from fithub.db.change_log import lock_user
+
+    user = UserFactory()
+    with pytest.raises(RuntimeError):
+        lock_user(user.pk)  # outside a transaction it would hold nothing
+    first = Writer(lambda: lock_user(user.pk), hold=True)
+    first.start()
+    assert first.written.wait(10)
+    second = Writer(lambda: QuickAddEntryFactory(user=user).pk, hold=False)
+    second.start()
+    assert _eventually(lambda: second.pid is not None and _waiting_on_a_lock(second.pid))
+    first.release.set()
+    assert second.done.wait(10)
+    assert first.error is None
+    assert second.error is None

@@ -17,7 +17,7 @@ from django.utils import timezone
 from apps.nutrition import services as nutrition
 from apps.nutrition.models import DiaryEntry, Food, NutritionTarget, WaterEntry
 from apps.users import services as users
-from fithub.db.change_log import prune_tombstones
+from fithub.db.change_log import current_sequence, prune_tombstones
 from fithub.models import Change, ChangeSequence
 from fithub.sync import registry
 from fithub.sync.feed import encode_cursor
@@ -205,6 +205,17 @@ def test_an_account_deletion_keeps_no_log_and_tells_others_what_went_with_it():
     assert [(c["id"], c["op"]) for c in page(client_for(staying), cursor)["changes"]] == [
         (str(preference.pk), "delete")
     ]
+
+
+def test_current_sequence_counts_every_change_and_costs_one_query(django_assert_num_queries):
+    user = UserFactory()
+    with django_assert_num_queries(1):
+        start = current_sequence(user.pk)
+    entry = QuickAddEntryFactory(user=user)
+    DiaryEntry.objects.filter(pk=entry.pk).update(label="x")
+    entry.delete()
+    assert current_sequence(user.pk) == start + 3
+    assert current_sequence(UserFactory.build().pk) == 0
 
 
 def test_the_log_holds_one_row_per_object():
