@@ -371,7 +371,7 @@ def test_the_migrations_backfill_serves_a_full_sync(builtin_types):
     with connection.schema_editor(atomic=False) as editor:
         for module in (
             "apps.users.migrations.0008_versions",
-            "apps.nutrition.migrations.0016_versions",
+            "apps.nutrition.migrations.0018_versions",
             "apps.measurements.migrations.0006_versions",
             "apps.goals.migrations.0005_versions",
         ):

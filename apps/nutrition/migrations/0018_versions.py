@@ -22,7 +22,7 @@ TRACKED = [
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('nutrition', '0015_nutrition_target_water'),
+        ('nutrition', '0017_recent_food'),
         ('users', '0008_versions'),
         ('fithub', '0003_change_log'),
     ]
