@@ -230,11 +230,9 @@ class _Triggers(Operation):
             schema_editor.execute(statement, params=None)
 
 
-class TrackChanges(_Triggers):
-    """Record every insert, update and delete of `table`'s rows in the change log as changes of
-    `type` (`user_column` names the owner: rows without one are not recorded; `id_column` the
-    object's id), and bump `version` on every update. With `creates_sequences` (the users
-    table, `id` its own owner) an inserted row gets its counter row first."""
+class _OfTable:
+    """The arguments of an operation on one tracked table: its name, the change `type` its
+    rows are, the owner and id columns, and whether its rows own a counter (the users table)."""
 
     def __init__(
         self,
@@ -253,6 +251,13 @@ class TrackChanges(_Triggers):
         if self.creates_sequences:
             kwargs["creates_sequences"] = True
         return (self.__class__.__qualname__, [], kwargs)
+
+
+class TrackChanges(_OfTable, _Triggers):
+    """Record every insert, update and delete of `table`'s rows in the change log as changes of
+    `type` (`user_column` names the owner: rows without one are not recorded; `id_column` the
+    object's id), and bump `version` on every update. With `creates_sequences` (the users
+    table, `id` its own owner) an inserted row gets its counter row first."""
 
     def describe(self) -> str:
         return f"Record the changes of {self.table} as {self.type!r}"
@@ -432,31 +437,13 @@ class BumpOnChange(_Triggers):
         return forward, backward
 
 
-class BackfillChanges(Operation):
+class BackfillChanges(_OfTable, Operation):
     """Log the rows `table` already has as upserts of `type` (after `TrackChanges` in the same
     migration, so that a full sync is served from the log). With `creates_sequences` (the
     users table), each user first gets a counter row."""
 
     reduces_to_sql = True
     reversible = True
-
-    def __init__(
-        self,
-        table: str,
-        type: str,
-        user_column: str = "user_id",
-        id_column: str = "id",
-        creates_sequences: bool = False,
-    ) -> None:
-        self.table, self.type = _name(table), _name(type)
-        self.user_column, self.id_column = _name(user_column), _name(id_column)
-        self.creates_sequences = creates_sequences
-
-    def deconstruct(self):
-        kwargs = {"table": self.table, "type": self.type, "user_column": self.user_column, "id_column": self.id_column}
-        if self.creates_sequences:
-            kwargs["creates_sequences"] = True
-        return (self.__class__.__qualname__, [], kwargs)
 
     def describe(self) -> str:
         return f"Log the existing rows of {self.table} as {self.type!r}"
